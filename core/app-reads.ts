@@ -1,0 +1,54 @@
+/**
+ * Read side of apps: status (`docker ps -a`), stats (`docker stats -a --no-stream`) and
+ * inspect, shaped exactly as the docker CLI prints them with `--format json`.
+ * @module
+ */
+import type { Facility } from './facility.ts';
+import { inspectApp, listApps } from './apps.ts';
+import { formatContainerSummary } from './format/containers.ts';
+import { computeStats, formatStats } from './format/stats.ts';
+import { EngineError } from './engine.ts';
+import { ApiError } from './errors.ts';
+
+/** One answer or many: a single requested name answers the object itself. */
+function oneOrMany<T>(names: string[] | undefined, items: T[]): T | T[] {
+  return names?.length === 1 ? items[0] : items;
+}
+
+/**
+ * `docker ps -a --format json` objects for the named apps (or all apps of the facility).
+ * @throws ApiError 404 for a named app that does not exist
+ */
+export async function appStatuses(f: Facility, names?: string[]): Promise<unknown> {
+  const apps = await listApps(f, { names });
+  const now = new Date();
+  return oneOrMany(names, apps.map((c) => formatContainerSummary(c, { now })));
+}
+
+/**
+ * `docker stats --no-stream --format json` objects for the named apps (or all apps, stopped
+ * ones too, like `docker stats -a`), sampled concurrently (Engine
+ * `GET /containers/{id}/stats?stream=false`, ~1-2 s per sample, in parallel).
+ */
+export async function appStats(f: Facility, names?: string[]): Promise<unknown> {
+  const apps = await listApps(f, { names });
+  const out = await Promise.all(
+    apps.map(async (c) => {
+      const name = (c.Names?.[0] ?? '').replace(/^\//, '');
+      let s: any;
+      try {
+        s = await f.engine.containerStats(c.Id);
+      } catch (e) {
+        if (e instanceof EngineError && e.statusCode === 404) throw new ApiError(404, 'app_not_found', `App '${name}' disappeared while reading its stats`, { name });
+        throw e;
+      }
+      return formatStats(computeStats(s), { container: names ? name : c.Id.slice(0, 12), id: c.Id, name });
+    }),
+  );
+  return oneOrMany(names, out);
+}
+
+/** The Engine's inspect JSON of one app, unchanged (`docker inspect`). */
+export function appInfo(f: Facility, name: string): Promise<unknown> {
+  return inspectApp(f, name);
+}

@@ -1,0 +1,364 @@
+/**
+ * Apps in solo mode: containers named `IMAGE--USER` that carry our labels.
+ *
+ * Every action loads the app first (inspect), so it only ever touches containers this API
+ * manages, and answers a state conflict with a 409 that says what to do instead.
+ *
+ * @module
+ */
+import { ApiError } from './errors.ts';
+import { EngineError } from './engine.ts';
+import type { Facility } from './facility.ts';
+import { appFilter, appNameFor, isAppOf, LABELS, LABEL_SCHEMA_VERSION, type CreateParams } from './naming.ts';
+import type { ImageReference } from './reference.ts';
+import { parseImageReference } from './reference.ts';
+
+/** The answer of a successful action: `{ name, id, state }` (+ action-specific fields). */
+export interface AppResult {
+  name: string;
+  id: string;
+  state: string;
+  [extra: string]: unknown;
+}
+
+/** Engine container inspect JSON (the fields we read; the rest passes through unchanged). */
+export type ContainerInspect = Record<string, any> & {
+  Id: string;
+  Name: string;
+  State: { Status: string; Running: boolean; Paused: boolean };
+  Config: { Labels?: Record<string, string> | null; Image: string };
+};
+
+function notFound(name: string): ApiError {
+  return new ApiError(404, 'app_not_found', `No app named '${name}' in this facility`, { name });
+}
+
+/**
+ * Loads one app's inspect JSON (`GET /containers/{name}/json`).
+ * @throws ApiError 404 `app_not_found` if no container of that name carries our labels for this facility
+ */
+export async function inspectApp(f: Facility, name: string): Promise<ContainerInspect> {
+  let c: ContainerInspect;
+  try {
+    c = await f.engine.inspectContainer(name);
+  } catch (e) {
+    if (e instanceof EngineError && e.statusCode === 404) throw notFound(name);
+    throw e;
+  }
+  if (c.Name !== `/${name}` || !isAppOf(c.Config?.Labels, f.id)) throw notFound(name);
+  return c;
+}
+
+async function currentState(f: Facility, id: string): Promise<string> {
+  try {
+    const c = await f.engine.inspectContainer(id);
+    return c.State.Status;
+  } catch (e) {
+    if (e instanceof EngineError && e.statusCode === 404) return 'deleted';
+    throw e;
+  }
+}
+
+function conflict(name: string, state: string, what: string): ApiError {
+  return new ApiError(409, 'state_conflict', `${name} is ${state}: ${what}`, { name, state });
+}
+
+/** Engine 404 during an action: the app vanished meanwhile. Engine 409: a concurrent change. */
+function mapActionError(e: unknown, name: string): never {
+  if (e instanceof EngineError) {
+    if (e.statusCode === 404) throw notFound(name);
+    if (e.statusCode === 409) throw new ApiError(409, 'state_conflict', `${name}: ${e.engineMessage}`, { name });
+    throw new ApiError(502, 'engine_error', `${name}: ${e.reason}: ${e.engineMessage}`, { name });
+  }
+  throw e;
+}
+
+async function act(f: Facility, name: string, fn: (c: ContainerInspect) => Promise<void>): Promise<AppResult> {
+  const c = await inspectApp(f, name);
+  try {
+    await fn(c);
+  } catch (e) {
+    if (e instanceof EngineError && e.statusCode === 304) {
+      // "already started" / "already stopped": the CLI treats this as success, so do we.
+    } else mapActionError(e, name);
+  }
+  return { name, id: c.Id, state: await currentState(f, c.Id) };
+}
+
+/** Starts an app (`docker start`). 409 if paused (unpause it instead). */
+export function startApp(f: Facility, name: string): Promise<AppResult> {
+  return act(f, name, async (c) => {
+    if (c.State.Paused) throw conflict(name, 'paused', 'unpause it (unpause-app) instead of starting it');
+    await f.engine.startContainer(c.Id);
+  });
+}
+
+/** Stops an app: SIGTERM, then SIGKILL after `timeout` seconds (default 10, as `docker stop`). */
+export function stopApp(f: Facility, name: string, timeout = 10): Promise<AppResult> {
+  return act(f, name, (c) => f.engine.stopContainer(c.Id, timeout));
+}
+
+/** Restarts an app (`docker restart`): stop with `timeout` grace, then start. Works on a paused app. */
+export function restartApp(f: Facility, name: string, timeout = 10): Promise<AppResult> {
+  return act(f, name, (c) => f.engine.restartContainer(c.Id, timeout));
+}
+
+/** Pauses a running app (`docker pause`). 409 when it is not running. */
+export function pauseApp(f: Facility, name: string): Promise<AppResult> {
+  return act(f, name, async (c) => {
+    if (c.State.Paused) throw conflict(name, 'paused', 'it is already paused; unpause-app resumes it');
+    if (!c.State.Running) throw conflict(name, c.State.Status, 'only a running app can be paused; start it first (start-app)');
+    await f.engine.pauseContainer(c.Id);
+  });
+}
+
+/** Unpauses a paused app (`docker unpause`). 409 when it is not paused. */
+export function unpauseApp(f: Facility, name: string): Promise<AppResult> {
+  return act(f, name, async (c) => {
+    if (!c.State.Paused) {
+      throw conflict(name, c.State.Status, c.State.Running ? 'it is not paused, nothing to unpause' : 'it is not paused; start it with start-app');
+    }
+    await f.engine.unpauseContainer(c.Id);
+  });
+}
+
+/** Kills an app with SIGKILL (`docker kill`). 409 when it is not running. */
+export function killApp(f: Facility, name: string): Promise<AppResult> {
+  return act(f, name, async (c) => {
+    if (!c.State.Running) throw conflict(name, c.State.Status, 'it is not running, nothing to kill (delete-app removes it)');
+    await f.engine.killContainer(c.Id, 'SIGKILL');
+  });
+}
+
+/** Deletes an app: its container (forced, even if running or paused) and anonymous volumes. */
+export async function deleteApp(f: Facility, name: string): Promise<AppResult> {
+  const c = await inspectApp(f, name);
+  try {
+    await f.engine.removeContainer(c.Id, { force: true, v: true });
+  } catch (e) {
+    if (!(e instanceof EngineError && e.statusCode === 404)) mapActionError(e, name);
+  }
+  return { name, id: c.Id, state: 'deleted' };
+}
+
+/** The Engine create body for an app. */
+function containerBody(f: Facility, name: string, image: string, ref: ImageReference, imageId: string, params: CreateParams): Record<string, unknown> {
+  const user = name.slice(name.lastIndexOf('--') + 2);
+  return {
+    Image: image,
+    Labels: {
+      [LABELS.schema]: LABEL_SCHEMA_VERSION,
+      [LABELS.facility]: f.id,
+      [LABELS.app]: name,
+      [LABELS.user]: user,
+      [LABELS.imageReference]: ref.given,
+      [LABELS.imageNormalized]: ref.normalized,
+      [LABELS.imageId]: imageId,
+      [LABELS.createParams]: JSON.stringify(params),
+    },
+    ExposedPorts: Object.fromEntries(params.ports.map((p) => [p, {}])),
+    HostConfig: {
+      PortBindings: Object.fromEntries(params.ports.map((p) => [p, [{ HostIp: params.publishHost, HostPort: '' }]])),
+    },
+  };
+}
+
+async function inspectImageOrNull(f: Facility, ref: string): Promise<any | null> {
+  try {
+    return await f.engine.inspectImage(ref);
+  } catch (e) {
+    if (e instanceof EngineError && e.statusCode === 404) return null;
+    throw e;
+  }
+}
+
+/**
+ * Creates (does not start) the app `IMAGE--USER` from an image present on the Engine
+ * (`POST /containers/create`), publishing the image's exposed ports to engine-chosen host ports
+ * on the facility's `publishHost`.
+ * @returns `{ name, id, state: 'created', image, imageId, ports }`
+ * @throws ApiError 400 name too long; 404 image not on the Engine; 409 the app (or a foreign
+ *   container of that name) exists, naming the existing app's image reference
+ */
+export async function createApp(f: Facility, ref: ImageReference, user: string): Promise<AppResult> {
+  const name = appNameFor(ref, user);
+  await assertNameFree(f, name);
+  const image = await inspectImageOrNull(f, ref.given);
+  if (!image) throw new ApiError(404, 'image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
+  const params: CreateParams = { publishHost: f.config.publishHost, ports: Object.keys(image.Config?.ExposedPorts ?? {}).sort() };
+  let created: { Id: string };
+  try {
+    created = await f.engine.createContainer(name, containerBody(f, name, ref.given, ref, image.Id, params));
+  } catch (e) {
+    if (e instanceof EngineError && e.statusCode === 409) {
+      await assertNameFree(f, name);
+      throw new ApiError(409, 'app_exists', `App '${name}' already exists`, { name });
+    }
+    if (e instanceof EngineError && e.statusCode === 404) throw new ApiError(404, 'image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
+    if (e instanceof EngineError) throw new ApiError(400, 'invalid_parameter', `Engine refused the container: ${e.engineMessage}`, { parameter: 'image', rule: e.engineMessage });
+    throw e;
+  }
+  return { name, id: created.Id, state: 'created', image: ref.given, imageId: image.Id, ports: params.ports };
+}
+
+async function assertNameFree(f: Facility, name: string): Promise<void> {
+  let c: ContainerInspect;
+  try {
+    c = await f.engine.inspectContainer(name);
+  } catch (e) {
+    if (e instanceof EngineError && e.statusCode === 404) return;
+    throw e;
+  }
+  if (c.Name !== `/${name}`) return;
+  const labels = c.Config?.Labels ?? {};
+  if (isAppOf(labels, f.id)) {
+    throw new ApiError(409, 'app_exists', `App '${name}' already exists (created from '${labels[LABELS.imageReference]}'); one app per image name and user`, {
+      name,
+      existingImage: labels[LABELS.imageReference],
+    });
+  }
+  throw new ApiError(409, 'app_exists', `A container named '${name}' exists on the Engine but is not an app of facility '${f.id}'`, { name });
+}
+
+/**
+ * Hard reset: recreates the app from its original image and create parameters, same name.
+ * Order: create the replacement under a temporary name, remove the old container (and its
+ * anonymous volumes), rename the replacement; a failure before the removal leaves the app as it
+ * was and no temporary container behind. A running or paused app is started again.
+ * @returns `{ name, id, state, previousId, image: { source: 'original-image'|'reference', id, reference } }`
+ * @throws ApiError 404 when neither the original image nor the reference is on the Engine (app unchanged)
+ */
+export async function hardResetApp(f: Facility, name: string): Promise<AppResult> {
+  const old = await inspectApp(f, name);
+  const labels = old.Config.Labels ?? {};
+  const given = labels[LABELS.imageReference] ?? old.Config.Image;
+  const ref = parseImageReference(given);
+  const params: CreateParams = safeParams(labels[LABELS.createParams], f);
+  await removeStaleResets(f, name, old.Id);
+
+  const originalId = labels[LABELS.imageId];
+  const original = originalId ? await inspectImageOrNull(f, originalId) : null;
+  let source: 'original-image' | 'reference';
+  let imageForCreate: string;
+  let imageId: string;
+  if (original) {
+    source = 'original-image';
+    imageId = original.Id;
+    const current = await inspectImageOrNull(f, given);
+    imageForCreate = current?.Id === original.Id ? given : original.Id;
+  } else {
+    const current = await inspectImageOrNull(f, given);
+    if (!current) {
+      throw new ApiError(404, 'image_not_found', `Cannot reset ${name}: neither its original image ${originalId ?? '(unknown)'} nor '${given}' is on the Engine; the app is unchanged`, { name, image: given });
+    }
+    source = 'reference';
+    imageId = current.Id;
+    imageForCreate = given;
+  }
+
+  const tempName = `${name}.reset-${crypto.randomUUID().slice(0, 8)}`;
+  let replacement: { Id: string };
+  try {
+    replacement = await f.engine.createContainer(tempName, containerBody(f, name, imageForCreate, ref, imageId, params));
+  } catch (e) {
+    mapActionError(e, name);
+  }
+  try {
+    await f.engine.removeContainer(old.Id, { force: true, v: true });
+  } catch (e) {
+    await f.engine.removeContainer(replacement.Id, { force: true, v: true }).catch(() => undefined);
+    if (!(e instanceof EngineError && e.statusCode === 404)) mapActionError(e, name);
+    throw notFound(name); // removed concurrently by someone else
+  }
+  await renameWithRetry(f, replacement.Id, name);
+  if (old.State.Running || old.State.Paused) {
+    try {
+      await f.engine.startContainer(replacement.Id);
+    } catch (e) {
+      if (!(e instanceof EngineError && e.statusCode === 304)) mapActionError(e, name);
+    }
+  }
+  return {
+    name,
+    id: replacement.Id,
+    state: await currentState(f, replacement.Id),
+    previousId: old.Id,
+    image: { source, id: imageId, reference: given },
+  };
+}
+
+function safeParams(raw: string | undefined, f: Facility): CreateParams {
+  try {
+    const p = JSON.parse(raw ?? '');
+    if (p && typeof p.publishHost === 'string' && Array.isArray(p.ports)) return p as CreateParams;
+  } catch {
+    /* fall through */
+  }
+  return { publishHost: f.config.publishHost, ports: [] };
+}
+
+async function renameWithRetry(f: Facility, id: string, name: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      return await f.engine.renameContainer(id, name);
+    } catch (e) {
+      if (i >= 4) mapActionError(e, name);
+      await new Promise((r) => setTimeout(r, 100 * (i + 1)));
+    }
+  }
+}
+
+/** Removes replacement containers a crashed hard reset of `name` left behind. */
+async function removeStaleResets(f: Facility, name: string, keepId: string): Promise<void> {
+  const list = await f.engine.listContainers({ all: true, filters: appFilter(f.id, [`${LABELS.app}=${name}`]) });
+  await Promise.all(
+    list.filter((c) => c.Id !== keepId && c.Names?.[0] !== `/${name}`).map((c) => f.engine.removeContainer(c.Id, { force: true, v: true }).catch(() => undefined)),
+  );
+}
+
+/**
+ * Lists the apps of a facility (`GET /containers/json?all=1` filtered by our labels), newest
+ * first as the Engine orders them. Containers of other facilities and unmanaged containers are
+ * never included.
+ */
+export async function listApps(f: Facility, q: { user?: string; names?: string[]; size?: boolean } = {}): Promise<any[]> {
+  const extra = q.user ? [`${LABELS.user}=${q.user}`] : [];
+  const list = await f.engine.listContainers({ all: true, size: q.size, filters: appFilter(f.id, extra) });
+  const apps = list.filter((c) => c.Names?.[0] === `/${c.Labels?.[LABELS.app]}`);
+  if (!q.names) return apps;
+  const byName = new Map(apps.map((c) => [c.Labels[LABELS.app], c]));
+  return q.names.map((n) => {
+    const c = byName.get(n);
+    if (!c) throw notFound(n);
+    return c;
+  });
+}
+
+/** Distinct users that have apps in the facility, sorted. */
+export async function listUsers(f: Facility): Promise<string[]> {
+  const apps = await listApps(f);
+  return [...new Set(apps.map((c) => c.Labels[LABELS.user] as string))].sort();
+}
+
+/**
+ * Runs `fn` on every name concurrently and shapes the answer like the old batch API:
+ * one name -> the object itself; several -> an array of per-name results (`{name, error}` for
+ * failures) with 200 when all succeed, 207 when some fail, and the shared status when all fail
+ * with the same one.
+ */
+export async function runBatch(names: string[], fn: (name: string) => Promise<AppResult>): Promise<{ status: number; body: unknown }> {
+  if (names.length === 1) {
+    const r = await fn(names[0]);
+    return { status: 200, body: r };
+  }
+  const settled = await Promise.allSettled(names.map(fn));
+  const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+  for (const s of failures) if (!(s.reason instanceof ApiError)) throw s.reason;
+  const body = settled.map((s, i) =>
+    s.status === 'fulfilled' ? s.value : { name: names[i], error: (s.reason as ApiError).toJSON() },
+  );
+  if (failures.length === 0) return { status: 200, body };
+  const statuses = new Set(failures.map((s) => (s.reason as ApiError).status));
+  if (failures.length === names.length && statuses.size === 1) return { status: [...statuses][0], body };
+  return { status: 207, body };
+}

@@ -1,0 +1,101 @@
+/**
+ * Configuration: one loader with defaults, validated at start-up with a clear message.
+ *
+ * The facility file (JSON) is read from `SRC_CONFIG`, else `./config/facilities.json`; when
+ * neither exists the built-in default is one facility, `demo`, on the local Engine
+ * (`DOCKER_HOST` honoured, else `unix:///var/run/docker.sock`).
+ *
+ * @example config/facilities.json
+ * { "facilities": { "demo": { "engine": { "host": "unix:///var/run/docker.sock" }, "publishHost": "127.0.0.1" } } }
+ *
+ * @module
+ */
+import * as v from 'valibot';
+import { env, readTextFile } from './runtime.ts';
+import { facilityIdSchema } from './schemas.ts';
+
+const endpointSchema = v.object({
+  host: v.pipe(v.string(), v.regex(/^(unix|tcp|ssh|https?):\/\//, 'must be unix://, tcp://, ssh:// or http(s)://')),
+  tls: v.optional(v.object({ ca: v.optional(v.string()), cert: v.optional(v.string()), key: v.optional(v.string()) })),
+  timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(600_000))),
+});
+
+const facilitySchema = v.object({
+  /** Display name. */
+  description: v.optional(v.string()),
+  /** The Engine (in swarm mode: a manager's Engine). */
+  engine: v.optional(endpointSchema),
+  /** Host address that app ports are published on (default 127.0.0.1). */
+  publishHost: v.optional(v.pipe(v.string(), v.ip('must be an IP address')), '127.0.0.1'),
+  /** Mode override; `auto` detects it from the Engine. */
+  mode: v.optional(v.picklist(['auto', 'solo', 'swarm']), 'auto'),
+});
+
+const configSchema = v.object({
+  /** Directory for the embedded database and generated secrets (default ./data). */
+  dataDir: v.optional(v.string()),
+  facilities: v.pipe(
+    v.record(facilityIdSchema, facilitySchema),
+    v.check((r) => Object.keys(r).length > 0, 'must define at least one facility'),
+  ),
+});
+
+export type FacilityConfig = v.InferOutput<typeof facilitySchema> & { id: string; engine: v.InferOutput<typeof endpointSchema> };
+export interface Config {
+  dataDir: string;
+  dbUrl: string;
+  facilities: Record<string, FacilityConfig>;
+  /** Where the config came from (a path, or `built-in default`). */
+  source: string;
+}
+
+let cached: Config | undefined;
+
+/** Default Engine host: `DOCKER_HOST`, else the local Unix socket. */
+export function defaultEngineHost(): string {
+  return env('DOCKER_HOST') ?? 'unix:///var/run/docker.sock';
+}
+
+/**
+ * Parses and validates a config object (already JSON-decoded).
+ * @throws Error naming the path and rule of the first invalid setting
+ */
+export function parseConfig(raw: unknown, source: string): Config {
+  const r = v.safeParse(configSchema, raw);
+  if (!r.success) {
+    const issue = r.issues[0];
+    const path = v.getDotPath(issue) ?? '(root)';
+    throw new Error(`Invalid configuration in ${source}: ${path}: ${issue.message}`);
+  }
+  const dataDir = env('SRC_DATA_DIR') ?? r.output.dataDir ?? './data';
+  const facilities: Record<string, FacilityConfig> = {};
+  for (const [id, f] of Object.entries(r.output.facilities)) {
+    facilities[id] = { ...f, id, engine: f.engine ?? { host: defaultEngineHost() } };
+  }
+  return { dataDir, dbUrl: env('SRC_DB_URL') ?? `file:${dataDir}/src.db`, facilities, source };
+}
+
+/** Loads (once per process) and returns the configuration. */
+export function loadConfig(): Config {
+  if (cached) return cached;
+  const path = env('SRC_CONFIG') ?? './config/facilities.json';
+  const text = readTextFile(path);
+  if (text === undefined) {
+    if (env('SRC_CONFIG')) throw new Error(`SRC_CONFIG=${path}: file not found`);
+    cached = parseConfig({ facilities: { demo: { description: 'Local Docker Engine' } } }, 'built-in default');
+    return cached;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`Invalid configuration in ${path}: not JSON (${(e as Error).message})`);
+  }
+  cached = parseConfig(raw, path);
+  return cached;
+}
+
+/** Replaces the process configuration (tests and the runner's start-up). */
+export function setConfig(c: Config | undefined): void {
+  cached = c;
+}

@@ -1,0 +1,74 @@
+/**
+ * App names and labels: a contract that cannot change once apps exist.
+ *
+ * An app is named `IMAGE--USER`: IMAGE is the last path component of the image's repository
+ * (`jupyter-lab` for `127.0.0.1:5000/team/jupyter-lab:1.2`), USER follows the last `--`.
+ * Every label we write starts with {@link LABEL_PREFIX}; {@link LABELS.schema} carries the
+ * label-schema version and marks a container (or service) as managed by this API.
+ *
+ * @module
+ */
+import { APP_NAME_MAX } from './schemas.ts';
+import { ApiError } from './errors.ts';
+import type { ImageReference } from './reference.ts';
+
+/** The one prefix of every label this API writes. */
+export const LABEL_PREFIX = 'io.src-container-api.';
+/** Version of the label schema below. */
+export const LABEL_SCHEMA_VERSION = '1';
+
+/** Label keys. */
+export const LABELS = {
+  /** Label-schema version; its presence marks a managed app. */
+  schema: `${LABEL_PREFIX}schema`,
+  facility: `${LABEL_PREFIX}facility`,
+  app: `${LABEL_PREFIX}app`,
+  user: `${LABEL_PREFIX}user`,
+  /** The image reference exactly as given to create-app. */
+  imageReference: `${LABEL_PREFIX}image.reference`,
+  /** Its normalised form (`docker.io/library/busybox:latest`). */
+  imageNormalized: `${LABEL_PREFIX}image.normalized`,
+  /** The image ID the app was created from (the "original image" for hard reset). */
+  imageId: `${LABEL_PREFIX}image.id`,
+  /** JSON of the create parameters a hard reset needs ({@link CreateParams}). */
+  createParams: `${LABEL_PREFIX}create`,
+} as const;
+
+/** The create parameters stored on an app, enough to recreate it. */
+export interface CreateParams {
+  /** Host address ports were published on. */
+  publishHost: string;
+  /** Container ports published (`80/tcp`). */
+  ports: string[];
+}
+
+/**
+ * The app name for an image reference and user.
+ * @throws ApiError 400 when the name would be longer than 63 characters
+ */
+export function appNameFor(ref: ImageReference, user: string): string {
+  const name = `${ref.name}--${user}`;
+  if (name.length > APP_NAME_MAX) {
+    throw new ApiError(400, 'invalid_parameter', `app name '${name}' would be ${name.length} characters; at most ${APP_NAME_MAX} are allowed (swarm's service-name limit)`, {
+      parameter: 'image',
+      rule: `IMAGE--USER must be at most ${APP_NAME_MAX} characters`,
+    });
+  }
+  return name;
+}
+
+/** Splits an app name at its last `--`: `{ image, user }`. */
+export function splitAppName(name: string): { image: string; user: string } {
+  const i = name.lastIndexOf('--');
+  return { image: name.slice(0, i), user: name.slice(i + 2) };
+}
+
+/** Engine list filter selecting the apps of one facility. */
+export function appFilter(facility: string, extra: string[] = []): Record<string, string[]> {
+  return { label: [`${LABELS.schema}`, `${LABELS.facility}=${facility}`, ...extra] };
+}
+
+/** Whether an Engine object's labels mark it as an app of `facility`. */
+export function isAppOf(labels: Record<string, string> | null | undefined, facility: string): boolean {
+  return !!labels && LABELS.schema in labels && labels[LABELS.facility] === facility;
+}

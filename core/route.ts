@@ -1,0 +1,147 @@
+/**
+ * `defineRoute`: the one place where a route becomes a function. It builds a small Hono app
+ * for `/{facility}/{route}` that runs the core middleware in order:
+ *
+ * request id -> method check (405) -> facility lookup (404) -> identity hook -> query
+ * validation (400, naming the parameter and rule) -> handler -> errors as problem+json.
+ *
+ * @example functions/get-app-info.ts
+ * export default defineRoute({
+ *   method: 'GET', route: 'get-app-info', summary: 'Inspect JSON of one app',
+ *   query: { name: { schema: appNameSchema, required: true, doc: 'app name' } },
+ *   handler: async ({ facility, query }) => json(await inspectApp(facility, query.name)),
+ * });
+ *
+ * @module
+ */
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { ApiError, invalidParameter, problemResponse } from './errors.ts';
+import { getFacility, type Facility } from './facility.ts';
+import { identify, type Identity } from './identity.ts';
+
+/** One query parameter of a route. */
+export interface ParamSpec<S extends v.GenericSchema = v.GenericSchema> {
+  schema: S;
+  required?: boolean;
+  /** One-line description for `GET /` and the README. */
+  doc: string;
+}
+
+type QueryOf<Q extends Record<string, ParamSpec>> = {
+  [K in keyof Q]: Q[K]['required'] extends true ? v.InferOutput<Q[K]['schema']> : v.InferOutput<Q[K]['schema']> | undefined;
+};
+
+/** What a handler receives. */
+export interface RouteContext<Q extends Record<string, ParamSpec>> {
+  req: Request;
+  facility: Facility;
+  identity: Identity;
+  query: QueryOf<Q>;
+  requestId: string;
+}
+
+/** Describes a route for the outline at `GET /` and the local runner. */
+export interface RouteMeta {
+  method: 'GET' | 'POST';
+  route: string;
+  summary: string;
+  modes: ('solo' | 'swarm')[];
+  query: Record<string, { required: boolean; doc: string }>;
+}
+
+/** A deployable function: web-standard `fetch` plus its metadata. */
+export interface RouteFunction {
+  fetch: (req: Request, env?: unknown, ctx?: unknown) => Response | Promise<Response>;
+  meta: RouteMeta;
+}
+
+/** Validates the query string of `url` against `spec`: unknown names ignored, repeats refused. */
+export function parseQuery<Q extends Record<string, ParamSpec>>(url: URL, spec: Q): QueryOf<Q> {
+  const out: Record<string, unknown> = {};
+  for (const [name, p] of Object.entries(spec)) {
+    const all = url.searchParams.getAll(name);
+    if (all.length > 1) throw invalidParameter(name, 'must be given at most once');
+    if (all.length === 0) {
+      if (p.required) throw invalidParameter(name, 'is required');
+      continue;
+    }
+    const r = v.safeParse(p.schema, all[0]);
+    if (!r.success) {
+      const issue = r.issues[0];
+      const idx = issue.path?.find((x) => typeof x.key === 'number')?.key;
+      throw invalidParameter(name, issue.message, idx === undefined ? all[0] : all[0].split(',')[idx as number]);
+    }
+    out[name] = r.output;
+  }
+  return out as QueryOf<Q>;
+}
+
+/** A JSON `Response`. */
+export function json(body: unknown, status = 200, headers?: HeadersInit): Response {
+  const h = new Headers(headers);
+  h.set('content-type', 'application/json; charset=utf-8');
+  return new Response(JSON.stringify(body), { status, headers: h });
+}
+
+/** Turns any thrown value into a problem+json `Response` (unexpected errors: 500, logged). */
+export function errorResponse(err: unknown, requestId?: string): Response {
+  const headers: Record<string, string> = requestId ? { 'x-request-id': requestId } : {};
+  if (err instanceof ApiError) {
+    if (err.status === 503 && typeof err.extra.retryAfter === 'number') headers['retry-after'] = String(err.extra.retryAfter);
+    return problemResponse(err, headers);
+  }
+  console.error(`[${requestId ?? '-'}] unexpected error:`, err);
+  return problemResponse(new ApiError(500, 'internal_error', 'Internal error; see the server log', requestId ? { requestId } : {}), headers);
+}
+
+/**
+ * Defines one route as an independent function.
+ * @returns `{ fetch, meta }`: `fetch` answers `/{facility}/{route}` and 404/405 problems otherwise
+ */
+export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
+  method: 'GET' | 'POST';
+  route: string;
+  summary: string;
+  modes?: ('solo' | 'swarm')[];
+  query: Q;
+  handler: (ctx: RouteContext<Q>) => Promise<Response>;
+}): RouteFunction {
+  const app = new Hono();
+  const path = `/:facility/${def.route}`;
+  app.all(path, async (c) => {
+    const requestId = c.req.header('x-request-id')?.slice(0, 64) || crypto.randomUUID();
+    try {
+      if (c.req.method !== def.method && !(def.method === 'GET' && c.req.method === 'HEAD')) {
+        throw new ApiError(405, 'method_not_allowed', `${def.route} takes ${def.method}, not ${c.req.method}`, { allow: def.method });
+      }
+      const facility = getFacility(c.req.param('facility') ?? '');
+      const identity = await identify(c.req.raw, def.route, facility);
+      const query = parseQuery(new URL(c.req.url), def.query);
+      const res = await def.handler({ req: c.req.raw, facility, identity, query, requestId });
+      res.headers.set('x-request-id', requestId);
+      return res;
+    } catch (e) {
+      const res = errorResponse(e, requestId);
+      if (e instanceof ApiError && e.status === 405) res.headers.set('allow', def.method);
+      return res;
+    }
+  });
+  app.notFound((c) => errorResponse(unknownRoute(c.req.method, new URL(c.req.url).pathname)));
+  app.onError((e) => errorResponse(e));
+  return {
+    fetch: (req: Request, env?: unknown, ctx?: unknown) => app.fetch(req, env as any, ctx as any),
+    meta: {
+      method: def.method,
+      route: def.route,
+      summary: def.summary,
+      modes: def.modes ?? ['solo', 'swarm'],
+      query: Object.fromEntries(Object.entries(def.query).map(([k, p]) => [k, { required: !!p.required, doc: p.doc }])),
+    },
+  };
+}
+
+/** The 404 problem for a path no function serves. */
+export function unknownRoute(method: string, path: string): ApiError {
+  return new ApiError(404, 'unknown_route', `No route ${method} ${path.length > 100 ? path.slice(0, 100) + '…' : path}; GET / lists every endpoint`);
+}

@@ -1,0 +1,44 @@
+/**
+ * The runtime adapter: the only module in `core/` that touches Node built-ins for files and
+ * the environment. Node 20 and Deno 2 both provide `node:fs` and `process`, so one
+ * implementation serves both; anything runtime-specific added later belongs here too.
+ *
+ * @module
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Reads an environment variable.
+ * @param name variable name, e.g. `SRC_CONFIG`
+ * @returns its value, or `undefined` when unset or empty
+ */
+export function env(name: string): string | undefined {
+  const v = globalThis.process?.env?.[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** Reads a UTF-8 file, or returns `undefined` if it does not exist. Other I/O errors throw. */
+export function readTextFile(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  return readFileSync(path, 'utf8');
+}
+
+/**
+ * Writes a UTF-8 file, creating its directory. `mode` (e.g. `0o600`) is applied after writing.
+ */
+export function writeTextFile(path: string, text: string, mode?: number): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text, mode === undefined ? undefined : { mode });
+  if (mode !== undefined) chmodSync(path, mode);
+}
+
+/** Creates a directory and its parents; no error if it exists. */
+export function ensureDir(path: string): void {
+  mkdirSync(path, { recursive: true });
+}
+
+/** The server's local time zone offset in minutes east of UTC at `date` (e.g. +60 for CET). */
+export function localOffsetMinutes(date: Date): number {
+  return -date.getTimezoneOffset();
+}

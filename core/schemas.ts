@@ -1,0 +1,97 @@
+/**
+ * One valibot schema per parameter kind, shared by every route. Each rule carries a message
+ * that names the rule, so a 400 says exactly what was wrong.
+ *
+ * @example
+ * v.parse(userSchema, 'alice')          // 'alice'
+ * v.safeParse(userSchema, 'a--b')       // fails: "must not contain '--'"
+ *
+ * @module
+ */
+import * as v from 'valibot';
+import { parseImageReference } from './reference.ts';
+
+/** Longest user name. */
+export const USER_MAX = 32;
+/** Longest app name: swarm's service-name limit, so one name works in both modes. */
+export const APP_NAME_MAX = 63;
+/** Most names one batch call (`name=a,b,c`) may carry. */
+export const BATCH_MAX = 50;
+
+/** Repository path component (distribution grammar): the IMAGE part of an app name. */
+const IMAGE_PART = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const USER_CHARS = /^[A-Za-z0-9_-]+$/;
+
+/** `user`: letters, digits, `-`, `_`; no `--`; no leading or trailing `-`; 1..32 characters. */
+export const userSchema = v.pipe(
+  v.string(),
+  v.nonEmpty('must not be empty'),
+  v.maxLength(USER_MAX, `must be at most ${USER_MAX} characters`),
+  v.regex(USER_CHARS, "may contain only letters, digits, '-' and '_'"),
+  v.check((s) => !s.includes('--'), "must not contain '--' (it separates IMAGE and USER in app names)"),
+  v.check((s) => !s.startsWith('-') && !s.endsWith('-'), "must not start or end with '-'"),
+);
+
+/** `image`: a full image reference (registry host with port, namespaces, tag, digest). */
+export const imageReferenceSchema = v.pipe(
+  v.string(),
+  v.nonEmpty('must not be empty'),
+  v.maxLength(512, 'must be at most 512 characters'),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    try {
+      return parseImageReference(dataset.value);
+    } catch (e) {
+      addIssue({ message: `must be a valid image reference (${(e as Error).message})` });
+      return NEVER;
+    }
+  }),
+);
+
+/** `name`: one app name, `IMAGE--USER`, at most 63 characters. */
+export const appNameSchema = v.pipe(
+  v.string(),
+  v.nonEmpty('must not be empty'),
+  v.maxLength(APP_NAME_MAX, `must be at most ${APP_NAME_MAX} characters`),
+  v.regex(new RegExp(`^${IMAGE_PART}--[A-Za-z0-9_-]+$`), "must be IMAGE--USER (IMAGE: lowercase repository name; USER: letters, digits, '-', '_')"),
+  v.check((s) => v.is(userSchema, s.slice(s.lastIndexOf('--') + 2)) && !s.slice(0, s.lastIndexOf('--')).endsWith('-'), 'must be IMAGE--USER with a valid USER after the last --'),
+);
+
+/** `name` as sent by batch clients: one name or a comma-separated list (`a,b,c`), deduplicated. */
+export const appNamesSchema = v.pipe(
+  v.string(),
+  v.nonEmpty('must not be empty'),
+  v.transform((s) => [...new Set(s.split(','))]),
+  v.maxLength(BATCH_MAX, `must list at most ${BATCH_MAX} names`),
+  v.array(appNameSchema),
+);
+
+/** `timeout`: seconds to wait before SIGKILL on stop/restart, 0..300. */
+export const timeoutSchema = v.pipe(
+  v.string(),
+  v.regex(/^\d{1,3}$/, 'must be a whole number of seconds'),
+  v.transform(Number),
+  v.maxValue(300, 'must be at most 300 seconds'),
+);
+
+/** `duration`: the uptime window. A month is 30 days. */
+export const durationSchema = v.picklist(['hour', 'day', 'week', 'month'], "must be one of 'hour', 'day', 'week', 'month'");
+
+/** `hostname`: a node hostname (RFC 1123 labels, 1..253 characters). */
+export const hostnameSchema = v.pipe(
+  v.string(),
+  v.nonEmpty('must not be empty'),
+  v.maxLength(253, 'must be at most 253 characters'),
+  v.regex(/^[A-Za-z0-9]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9_-]{0,62}))*\.?$/, 'must be a valid hostname'),
+);
+
+/** `facility` path segment: a configured facility ID. */
+export const facilityIdSchema = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "must be letters, digits, '-', '_' (at most 64)"),
+);
+
+/** `true`/`false` flags in query strings. */
+export const booleanFlagSchema = v.pipe(
+  v.picklist(['true', 'false', '1', '0'], "must be 'true' or 'false'"),
+  v.transform((s) => s === 'true' || s === '1'),
+);

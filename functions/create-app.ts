@@ -1,0 +1,22 @@
+/**
+ * POST /{facility}/create-app?image=REFERENCE&user=USER
+ * Creates (does not start) the app IMAGE--USER from an image on the Engine, its exposed ports
+ * published on the facility's publish host (Engine `POST /containers/create`).
+ * 201 `{name, id, state: "created", image, imageId, ports}` · 400 invalid image/user or name
+ * longer than 63 · 404 unknown facility or image not on the Engine · 409 app exists (names the
+ * existing app's image reference) · 503/504 Engine.
+ */
+import { createApp } from '../core/apps.ts';
+import { defineRoute, json } from '../core/route.ts';
+import { imageReferenceSchema, userSchema } from '../core/schemas.ts';
+
+export default defineRoute({
+  method: 'POST',
+  route: 'create-app',
+  summary: 'Create the app IMAGE--USER from an image (not started)',
+  query: {
+    image: { schema: imageReferenceSchema, required: true, doc: 'image reference, e.g. busybox:latest or 127.0.0.1:5000/team/jupyter-lab:1.2' },
+    user: { schema: userSchema, required: true, doc: "user name: letters, digits, '-', '_'; no '--'; at most 32" },
+  },
+  handler: async ({ facility, query }) => json(await createApp(facility, query.image, query.user), 201),
+});

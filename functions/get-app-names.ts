@@ -1,0 +1,17 @@
+/**
+ * GET /{facility}/get-app-names[?user=USER]
+ * Names of every app (any state), optionally of one user (Engine `GET /containers/json?all=1`, label filter).
+ * 200 array of names · 400 invalid user · 404 unknown facility · 503/504 Engine.
+ */
+import { listApps } from '../core/apps.ts';
+import { LABELS } from '../core/naming.ts';
+import { defineRoute, json } from '../core/route.ts';
+import { userSchema } from '../core/schemas.ts';
+
+export default defineRoute({
+  method: 'GET',
+  route: 'get-app-names',
+  summary: 'Names of all apps, any state',
+  query: { user: { schema: userSchema, doc: 'only the apps of this user' } },
+  handler: async ({ facility, query }) => json((await listApps(facility, { user: query.user })).map((c) => c.Labels[LABELS.app]).sort()),
+});

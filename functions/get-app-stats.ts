@@ -1,0 +1,17 @@
+/**
+ * GET /{facility}/get-app-stats[?name=IMAGE--USER[,…]]
+ * Resource usage as `docker stats --no-stream --format json` (stopped apps too, like `-a`),
+ * sampled concurrently (Engine `GET /containers/{id}/stats?stream=false`).
+ * 200 one object for one name, else an array · 400 invalid name · 404 unknown facility or app · 503/504 Engine.
+ */
+import { appStats } from '../core/app-reads.ts';
+import { defineRoute, json } from '../core/route.ts';
+import { appNamesSchema } from '../core/schemas.ts';
+
+export default defineRoute({
+  method: 'GET',
+  route: 'get-app-stats',
+  summary: 'Resource usage of apps, as docker stats --no-stream --format json',
+  query: { name: { schema: appNamesSchema, doc: 'app name(s); omit for every app' } },
+  handler: async ({ facility, query }) => json(await appStats(facility, query.name)),
+});

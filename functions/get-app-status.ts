@@ -1,0 +1,16 @@
+/**
+ * GET /{facility}/get-app-status[?name=IMAGE--USER[,…]]
+ * Each app as `docker ps -a --format json` prints it (Engine `GET /containers/json?all=1`).
+ * 200 one object for one name, else an array · 400 invalid name · 404 unknown facility or app · 503/504 Engine.
+ */
+import { appStatuses } from '../core/app-reads.ts';
+import { defineRoute, json } from '../core/route.ts';
+import { appNamesSchema } from '../core/schemas.ts';
+
+export default defineRoute({
+  method: 'GET',
+  route: 'get-app-status',
+  summary: 'Status of apps, as docker ps -a --format json',
+  query: { name: { schema: appNamesSchema, doc: 'app name(s); omit for every app' } },
+  handler: async ({ facility, query }) => json(await appStatuses(facility, query.name)),
+});

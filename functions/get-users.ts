@@ -1,0 +1,15 @@
+/**
+ * GET /{facility}/get-users
+ * The distinct users that have apps in the facility, sorted.
+ * 200 array of user names · 404 unknown facility · 503/504 Engine.
+ */
+import { listUsers } from '../core/apps.ts';
+import { defineRoute, json } from '../core/route.ts';
+
+export default defineRoute({
+  method: 'GET',
+  route: 'get-users',
+  summary: 'Users that have apps',
+  query: {},
+  handler: async ({ facility }) => json(await listUsers(facility)),
+});

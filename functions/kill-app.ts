@@ -1,0 +1,9 @@
+/**
+ * POST /{facility}/kill-app?name=IMAGE--USER[,…]
+ * Kills an app with SIGKILL (`docker kill`; Engine `POST /containers/{id}/kill`). Works on a paused app.
+ * 200 `{name, id, state}` · 400 invalid name · 404 unknown facility or app · 409 not running · 503/504 Engine.
+ */
+import { killApp } from '../core/apps.ts';
+import { defineAppAction } from '../core/app-action.ts';
+
+export default defineAppAction({ route: 'kill-app', summary: 'Kill an app (SIGKILL)', action: (f, name) => killApp(f, name) });

@@ -1,0 +1,30 @@
+/**
+ * GET /
+ * A plaintext outline of every endpoint (method, path, parameters, modes), as the spec says.
+ * 200 text/plain.
+ */
+import type { RouteMeta } from '../core/route.ts';
+import { routeMetas } from './index.ts';
+
+/** Renders the outline for `metas`. */
+export function outline(metas: RouteMeta[]): string {
+  const lines = ['SRC Container API', '', 'Every route is /{facility}/{route}; errors are application/problem+json.', ''];
+  for (const m of metas) {
+    const params = Object.entries(m.query)
+      .map(([k, p]) => (p.required ? `${k}=` : `[${k}=]`))
+      .join('&');
+    lines.push(`${m.method.padEnd(5)} /{facility}/${m.route}${params ? '?' + params : ''}`);
+    lines.push(`      ${m.summary} (${m.modes.join(', ')} mode)`);
+    for (const [k, p] of Object.entries(m.query)) lines.push(`      ${k}: ${p.doc}${p.required ? '' : ' (optional)'}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export default {
+  fetch(req: Request): Response {
+    const url = new URL(req.url);
+    if (url.pathname !== '/') return new Response('Not found\n', { status: 404 });
+    if (req.method !== 'GET' && req.method !== 'HEAD') return new Response('Method not allowed\n', { status: 405, headers: { allow: 'GET' } });
+    return new Response(outline(routeMetas()), { headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  },
+};

@@ -1,0 +1,52 @@
+/**
+ * Test helpers: the runner app in-process, unique names, and cleanup through the Engine.
+ */
+import { buildApp } from '../wrangler-local/app.ts';
+import { Engine } from '../core/engine.ts';
+import { LABELS } from '../core/naming.ts';
+
+export const app = buildApp({ log: false });
+/** A raw Engine client for set-up and assertions (never the code under test). */
+export const engine = new Engine({ host: 'unix:///var/run/docker.sock' });
+
+export interface Answer {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+/** Calls the API in-process: `call('POST', '/demo/start-app?name=x')`. */
+export async function call(method: string, path: string, init: RequestInit = {}): Promise<Answer> {
+  const res = await app.fetch(new Request(`http://api.test${path}`, { method, ...init }));
+  const text = await res.text();
+  let body: any = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* plain text */
+  }
+  return { status: res.status, body, headers: res.headers };
+}
+
+/** A user name unique to this test run: `t<prefix><random>`. */
+export function uniqueUser(prefix = ''): string {
+  return `t${prefix}${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** Removes every container (app or leftover) of `users`, by our user label. */
+export async function removeUserApps(...users: string[]): Promise<void> {
+  for (const user of users) {
+    const list = await engine.listContainers({ all: true, filters: { label: [`${LABELS.user}=${user}`] } });
+    await Promise.all(list.map((c) => engine.removeContainer(c.Id, { force: true, v: true }).catch(() => undefined)));
+  }
+}
+
+/** The test images built by scripts/build-test-images.sh. */
+export const IMAGES = { busybox: 'src-test/busybox:latest', httpd: 'src-test/httpd:latest' } as const;
+
+/** Creates an app through the API and fails loudly if that did not work. */
+export async function createApp(image: string, user: string, facility = 'demo'): Promise<any> {
+  const r = await call('POST', `/${facility}/create-app?image=${encodeURIComponent(image)}&user=${encodeURIComponent(user)}`);
+  if (r.status !== 201) throw new Error(`create-app ${image} ${user}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}

@@ -1,0 +1,44 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { call, createApp, engine, IMAGES, removeUserApps, uniqueUser } from './helpers.ts';
+
+const user = uniqueUser('p');
+afterAll(() => removeUserApps(user));
+
+describe('POST /{facility}/stop-app', () => {
+  it('stops a running app with SIGTERM (exit code 0 from the trap)', async () => {
+    const app = await createApp(IMAGES.busybox, user);
+    await call('POST', `/demo/start-app?name=${app.name}`);
+    const r = await call('POST', `/demo/stop-app?name=${app.name}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ name: app.name, id: app.id, state: 'exited' });
+    expect((await engine.inspectContainer(app.id)).State.ExitCode).toBe(0);
+  });
+
+  it('stopping a stopped app is a no-op success, as docker stop', async () => {
+    const r = await call('POST', `/demo/stop-app?name=busybox--${user}`);
+    expect(r.status).toBe(200);
+    expect(r.body.state).toBe('exited');
+  });
+
+  it('works on a paused app', async () => {
+    const app = await createApp(IMAGES.httpd, user);
+    await call('POST', `/demo/start-app?name=${app.name}`);
+    await call('POST', `/demo/pause-app?name=${app.name}`);
+    const r = await call('POST', `/demo/stop-app?name=${app.name}&timeout=1`);
+    expect(r.status).toBe(200);
+    expect(r.body.state).toBe('exited');
+  });
+
+  it('timeout=0 kills at once', async () => {
+    await call('POST', `/demo/start-app?name=httpd--${user}`);
+    const r = await call('POST', `/demo/stop-app?name=httpd--${user}&timeout=0`);
+    expect(r.body.state).toBe('exited');
+    expect((await engine.inspectContainer(`httpd--${user}`)).State.ExitCode).toBe(137);
+  });
+
+  it.each(['-1', '1.5', 'ten', '301', ''])('400 for timeout=%j', async (t) => {
+    const r = await call('POST', `/demo/stop-app?name=busybox--${user}&timeout=${t}`);
+    expect(r.status).toBe(400);
+    expect(r.body.parameter).toBe('timeout');
+  });
+});

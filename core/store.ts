@@ -1,0 +1,124 @@
+/**
+ * State in libSQL: the embedded `file:` database by default (`./data/src.db`), or a libSQL
+ * server by URL (`SRC_DB_URL=http://127.0.0.1:8081`). Each domain (images, uptime, auth,
+ * audit) owns its tables and applies its own versioned migrations with {@link migrate};
+ * `schema_migrations` records what ran.
+ *
+ * @example
+ * const db = await getDb();
+ * await migrate(db, 'uptime', [{ version: 1, name: 'create', sql: ['CREATE TABLE …'] }]);
+ *
+ * @module
+ */
+import { createClient, LibsqlError, type Client } from '@libsql/client';
+import pRetry, { AbortError } from 'p-retry';
+import { loadConfig } from './config.ts';
+import { ensureDir } from './runtime.ts';
+
+/** One schema step of a domain. Versions start at 1 and only ever grow. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string[];
+}
+
+let client: Promise<Client> | undefined;
+
+/** Opens (once per process) the configured database. WAL and a busy timeout for `file:` URLs. */
+export function getDb(): Promise<Client> {
+  client ??= (async () => {
+    const { dbUrl, dataDir } = loadConfig();
+    if (dbUrl.startsWith('file:')) ensureDir(dbUrl.slice(5).replace(/\/[^/]*$/, '') || dataDir);
+    const db = createClient({ url: dbUrl, authToken: globalThis.process?.env?.SRC_DB_AUTH_TOKEN });
+    if (dbUrl.startsWith('file:')) {
+      await db.execute('PRAGMA journal_mode=WAL');
+      await db.execute('PRAGMA busy_timeout=5000');
+    }
+    await db.execute(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (domain TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (domain, version))',
+    );
+    return db;
+  })();
+  return client;
+}
+
+/** Closes the process database (tests, shutdown). */
+export async function closeDb(): Promise<void> {
+  const c = client;
+  client = undefined;
+  if (c) (await c).close();
+}
+
+/** Whether an error is SQLite/libSQL "database is busy/locked" (worth retrying). */
+export function isBusy(e: unknown): boolean {
+  const code = e instanceof LibsqlError ? e.code : (e as { code?: string })?.code;
+  const msg = String((e as Error)?.message ?? '');
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || /database is (locked|busy)/i.test(msg);
+}
+
+/**
+ * Runs `fn`, retrying with exponential back-off (p-retry) while the database is busy;
+ * any other error is thrown at once.
+ */
+export function withBusyRetry<T>(fn: () => Promise<T>, retries = 6): Promise<T> {
+  return pRetry(
+    async () => {
+      try {
+        return await fn();
+      } catch (e) {
+        if (isBusy(e)) throw e;
+        throw new AbortError(e as Error);
+      }
+    },
+    { retries, minTimeout: 25, factor: 2, randomize: true },
+  ).catch((e) => {
+    throw e instanceof AbortError ? ((e as any).originalError ?? e) : e;
+  });
+}
+
+/**
+ * Applies the domain's migrations that have not run yet, each in one write transaction with
+ * its `schema_migrations` row, so concurrent processes apply each step exactly once.
+ */
+export async function migrate(db: Client, domain: string, migrations: Migration[]): Promise<void> {
+  const done = await db.execute({ sql: 'SELECT version FROM schema_migrations WHERE domain = ?', args: [domain] });
+  const applied = new Set(done.rows.map((r) => Number(r.version)));
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (applied.has(m.version)) continue;
+    await withBusyRetry(async () => {
+      const tx = await db.transaction('write');
+      try {
+        const again = await tx.execute({ sql: 'SELECT 1 FROM schema_migrations WHERE domain = ? AND version = ?', args: [domain, m.version] });
+        if (again.rows.length === 0) {
+          for (const s of m.sql) await tx.execute(s);
+          await tx.execute({
+            sql: 'INSERT INTO schema_migrations (domain, version, name, applied_at) VALUES (?, ?, ?, ?)',
+            args: [domain, m.version, m.name, new Date().toISOString()],
+          });
+        }
+        await tx.commit();
+      } finally {
+        tx.close();
+      }
+    });
+  }
+}
+
+/**
+ * A domain's database handle, migrated on first use.
+ * @example const uptimeDb = domainDb('uptime', MIGRATIONS); const db = await uptimeDb();
+ */
+export function domainDb(domain: string, migrations: Migration[]): () => Promise<Client> {
+  let ready: Promise<Client> | undefined;
+  return () => {
+    ready ??= (async () => {
+      const db = await getDb();
+      await migrate(db, domain, migrations);
+      return db;
+    })().catch((e) => {
+      ready = undefined;
+      throw e;
+    });
+    return ready;
+  };
+}

@@ -77,30 +77,26 @@ export function withBusyRetry<T>(fn: () => Promise<T>, retries = 6): Promise<T> 
 }
 
 /**
- * Applies the domain's migrations that have not run yet, each in one write transaction with
- * its `schema_migrations` row, so concurrent processes apply each step exactly once.
+ * Applies the domain's migrations that have not run yet, each in one atomic batch with its
+ * `schema_migrations` row, so concurrent processes apply each step exactly once.
  */
 export async function migrate(db: Client, domain: string, migrations: Migration[]): Promise<void> {
   const done = await db.execute({ sql: 'SELECT version FROM schema_migrations WHERE domain = ?', args: [domain] });
   const applied = new Set(done.rows.map((r) => Number(r.version)));
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (applied.has(m.version)) continue;
-    await withBusyRetry(async () => {
-      const tx = await db.transaction('write');
-      try {
-        const again = await tx.execute({ sql: 'SELECT 1 FROM schema_migrations WHERE domain = ? AND version = ?', args: [domain, m.version] });
-        if (again.rows.length === 0) {
-          for (const s of m.sql) await tx.execute(s);
-          await tx.execute({
-            sql: 'INSERT INTO schema_migrations (domain, version, name, applied_at) VALUES (?, ?, ?, ?)',
-            args: [domain, m.version, m.name, new Date().toISOString()],
-          });
-        }
-        await tx.commit();
-      } finally {
-        tx.close();
-      }
-    });
+    try {
+      // One atomic batch: the schema_migrations row first, so a concurrent process that
+      // applied this step already makes the whole batch fail on the primary key.
+      await withBusyRetry(() =>
+        db.batch(
+          [{ sql: 'INSERT INTO schema_migrations (domain, version, name, applied_at) VALUES (?, ?, ?, ?)', args: [domain, m.version, m.name, new Date().toISOString()] }, ...m.sql],
+          'write',
+        ),
+      );
+    } catch (e) {
+      if (!/UNIQUE constraint failed: schema_migrations|SQLITE_CONSTRAINT/.test(String((e as Error).message) + String((e as { code?: string }).code))) throw e;
+    }
   }
 }
 

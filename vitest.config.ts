@@ -7,6 +7,11 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    env: { SRC_CONFIG: 'test/fixtures/config.json', SRC_DATA_DIR: '.tmp/test-data' },
+    env: {
+      SRC_CONFIG: 'test/fixtures/config.json',
+      SRC_DATA_DIR: '.tmp/test-data',
+      // the admin token of the test suite (test/helpers.ts sends it by default)
+      SRC_ADMIN_TOKEN: 'src_testadmin000_' + 'A'.repeat(43),
+    },
   },
 });

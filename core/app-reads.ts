@@ -16,11 +16,12 @@ function oneOrMany<T>(names: string[] | undefined, items: T[]): T | T[] {
 }
 
 /**
- * `docker ps -a --format json` objects for the named apps (or all apps of the facility).
+ * `docker ps -a --format json` objects for the named apps (or all apps of the facility, or of
+ * `user` when given).
  * @throws ApiError 404 for a named app that does not exist
  */
-export async function appStatuses(f: Facility, names?: string[]): Promise<unknown> {
-  const apps = await listApps(f, { names });
+export async function appStatuses(f: Facility, names?: string[], user?: string): Promise<unknown> {
+  const apps = await listApps(f, { names, user });
   const now = new Date();
   return oneOrMany(names, apps.map((c) => formatContainerSummary(c, { now })));
 }
@@ -30,8 +31,8 @@ export async function appStatuses(f: Facility, names?: string[]): Promise<unknow
  * ones too, like `docker stats -a`), sampled concurrently (Engine
  * `GET /containers/{id}/stats?stream=false`, ~1-2 s per sample, in parallel).
  */
-export async function appStats(f: Facility, names?: string[]): Promise<unknown> {
-  const apps = await listApps(f, { names });
+export async function appStats(f: Facility, names?: string[], user?: string): Promise<unknown> {
+  const apps = await listApps(f, { names, user });
   const out = await Promise.all(
     apps.map(async (c) => {
       const name = (c.Names?.[0] ?? '').replace(/^\//, '');

@@ -45,13 +45,14 @@ export class ApiError extends Error {
 
   /** The problem-details body: `{type, title, status, code, detail, ...extra}`. */
   toJSON(): Record<string, unknown> {
+    const { wwwAuthenticate: _hidden, ...extra } = this.extra;
     return {
       type: `https://src-container-api.dev/errors/${this.code}`,
       title: TITLES[this.status] ?? 'Error',
       status: this.status,
       code: this.code,
       detail: this.detail,
-      ...this.extra,
+      ...extra,
     };
   }
 }

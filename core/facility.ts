@@ -23,9 +23,7 @@ export function getFacility(id: string): Facility {
   const cfg = loadConfig();
   const config = Object.hasOwn(cfg.facilities, id) ? cfg.facilities[id] : undefined;
   if (!config) {
-    throw new ApiError(404, 'unknown_facility', `Unknown facility '${id.length > 64 ? id.slice(0, 64) + '…' : id}'`, {
-      facilities: Object.keys(cfg.facilities),
-    });
+    throw new ApiError(404, 'unknown_facility', `Unknown facility '${id.length > 64 ? id.slice(0, 64) + '…' : id}'`);
   }
   let engine = engines.get(id);
   if (!engine) {

@@ -1,24 +1,89 @@
 /**
- * The request identity hook: every route calls `identify` through the core middleware, and
- * only there. Today it lets everything through as an anonymous admin; authentication and
- * authorization (tokens, roles) plug in here without touching any route.
+ * The request identity hook: every route calls {@link identify} and {@link authorizeTargets}
+ * through the core middleware (core/route.ts), and only there.
+ *
+ * - `Authorization: Bearer <token>` identifies the caller (401 when missing or invalid,
+ *   with `WWW-Authenticate: Bearer`); routes marked `public` also take anonymous calls.
+ * - Admin tokens may be limited to some facilities (403 elsewhere).
+ * - `X-On-Behalf-Of: <user>` (admin tokens only) narrows an admin to one user's scope, so a
+ *   portal acts as that user; the audit log records both.
+ * - User tokens (and admins acting on behalf) only reach apps whose USER part is theirs.
+ *
  * @module
  */
+import * as v from 'valibot';
+import { ApiError, invalidParameter } from './errors.ts';
 import type { Facility } from './facility.ts';
+import { bootstrapAdmin, verifyToken } from './auth.ts';
+import { userSchema } from './schemas.ts';
+import { splitAppName } from './naming.ts';
+
+/** Who may call a route: admins only, any token (scoped to its user), or anyone. */
+export type Access = 'admin' | 'user' | 'public';
 
 /** Who is calling. */
 export interface Identity {
+  /** Token ID, or `anonymous`. */
   subject: string;
+  /** Token name, for logs and the audit trail. */
+  name: string;
   role: 'admin' | 'user' | 'anonymous';
+  /** The user whose apps this caller is limited to (`undefined`: all apps, an admin). */
+  scopeUser?: string;
   /** The user an admin acts for (`X-On-Behalf-Of`). */
   onBehalfOf?: string;
 }
 
+function unauthorized(detail: string): ApiError {
+  return new ApiError(401, 'unauthorized', detail, { wwwAuthenticate: 'Bearer realm="src-container-api"' });
+}
+
 /**
- * Identifies the caller of `req` for `route` on `facility`.
- * @returns the identity; later versions throw ApiError 401/403
+ * Identifies the caller of `req` for a route with `access` on `facility`.
+ * @throws ApiError 401 (no or bad token), 403 (role or facility not allowed), 400 (bad X-On-Behalf-Of)
  */
-export async function identify(req: Request, _route: string, _facility: Facility): Promise<Identity> {
+export async function identify(req: Request, route: string, access: Access, facility: Facility): Promise<Identity> {
+  await bootstrapAdmin();
+  const header = req.headers.get('authorization');
+  if (!header) {
+    if (access === 'public') return { subject: 'anonymous', name: 'anonymous', role: 'anonymous' };
+    throw unauthorized(`${route} needs a token: send Authorization: Bearer <token>`);
+  }
+  const m = /^Bearer +(\S+)$/i.exec(header);
+  const record = m ? await verifyToken(m[1]) : null;
+  if (!record) throw unauthorized('The bearer token is unknown, malformed or revoked');
+
   const onBehalfOf = req.headers.get('x-on-behalf-of') ?? undefined;
-  return { subject: 'anonymous', role: 'admin', onBehalfOf };
+  if (record.role === 'admin') {
+    if (record.facilities && !record.facilities.includes(facility.id)) {
+      throw new ApiError(403, 'forbidden', `Token '${record.name}' is limited to facilities ${record.facilities.join(', ')}`);
+    }
+    if (onBehalfOf !== undefined) {
+      const r = v.safeParse(userSchema, onBehalfOf);
+      if (!r.success) throw invalidParameter('X-On-Behalf-Of', r.issues[0].message, onBehalfOf);
+      if (access === 'admin') throw new ApiError(403, 'forbidden', `${route} is for admins; it cannot be called on behalf of a user`);
+      return { subject: record.id, name: record.name, role: 'admin', scopeUser: onBehalfOf, onBehalfOf };
+    }
+    return { subject: record.id, name: record.name, role: 'admin' };
+  }
+  if (onBehalfOf !== undefined) throw new ApiError(403, 'forbidden', 'Only admin tokens may act on behalf of a user');
+  if (access === 'admin') throw new ApiError(403, 'forbidden', `${route} is for admins only`);
+  return { subject: record.id, name: record.name, role: 'user', scopeUser: record.user ?? undefined };
+}
+
+/**
+ * Checks a validated query against the caller's scope: every app `name` must belong to the
+ * scoped user, and a `user` parameter must be that user.
+ * @throws ApiError 403 naming the first app or user outside the caller's scope
+ */
+export function authorizeTargets(identity: Identity, query: Record<string, unknown>): void {
+  const scope = identity.scopeUser;
+  if (scope === undefined) return;
+  const names = query.name === undefined ? [] : Array.isArray(query.name) ? (query.name as string[]) : [query.name as string];
+  for (const n of names) {
+    if (splitAppName(n).user !== scope) throw new ApiError(403, 'forbidden', `App '${n}' does not belong to user '${scope}'`, { name: n });
+  }
+  if (typeof query.user === 'string' && query.user !== scope) {
+    throw new ApiError(403, 'forbidden', `This token acts for user '${scope}', not '${query.user}'`, { user: query.user });
+  }
 }

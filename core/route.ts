@@ -2,8 +2,9 @@
  * `defineRoute`: the one place where a route becomes a function. It builds a small Hono app
  * for `/{facility}/{route}` that runs the core middleware in order:
  *
- * request id -> method check (405) -> facility lookup (404) -> identity hook -> query
- * validation (400, naming the parameter and rule) -> handler -> errors as problem+json.
+ * request id -> method check (405) -> facility lookup (404) -> identity (401/403) -> query
+ * validation (400, naming the parameter and rule) -> target authorization (403) -> handler
+ * -> errors as problem+json.
  *
  * @example functions/get-app-info.ts
  * export default defineRoute({
@@ -18,7 +19,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { ApiError, invalidParameter, problemResponse } from './errors.ts';
 import { getFacility, type Facility } from './facility.ts';
-import { identify, type Identity } from './identity.ts';
+import { authorizeTargets, identify, type Access, type Identity } from './identity.ts';
 
 /** One query parameter of a route. */
 export interface ParamSpec<S extends v.GenericSchema = v.GenericSchema> {
@@ -45,6 +46,7 @@ export interface RouteContext<Q extends Record<string, ParamSpec>> {
 export interface RouteMeta {
   method: 'GET' | 'POST';
   route: string;
+  access: Access;
   summary: string;
   modes: ('solo' | 'swarm')[];
   query: Record<string, { required: boolean; doc: string }>;
@@ -88,6 +90,7 @@ export function json(body: unknown, status = 200, headers?: HeadersInit): Respon
 export function errorResponse(err: unknown, requestId?: string): Response {
   const headers: Record<string, string> = requestId ? { 'x-request-id': requestId } : {};
   if (err instanceof ApiError) {
+    if (typeof err.extra.wwwAuthenticate === 'string') headers['www-authenticate'] = err.extra.wwwAuthenticate;
     if (err.status === 503 && typeof err.extra.retryAfter === 'number') headers['retry-after'] = String(err.extra.retryAfter);
     return problemResponse(err, headers);
   }
@@ -104,9 +107,12 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
   route: string;
   summary: string;
   modes?: ('solo' | 'swarm')[];
+  /** Who may call it (default `user`: any token, limited to its own apps). */
+  access?: Access;
   query: Q;
   handler: (ctx: RouteContext<Q>) => Promise<Response>;
 }): RouteFunction {
+  const access = def.access ?? 'user';
   const app = new Hono();
   const path = `/:facility/${def.route}`;
   app.all(path, async (c) => {
@@ -116,8 +122,9 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
         throw new ApiError(405, 'method_not_allowed', `${def.route} takes ${def.method}, not ${c.req.method}`, { allow: def.method });
       }
       const facility = getFacility(c.req.param('facility') ?? '');
-      const identity = await identify(c.req.raw, def.route, facility);
+      const identity = await identify(c.req.raw, def.route, access, facility);
       const query = parseQuery(new URL(c.req.url), def.query);
+      authorizeTargets(identity, query);
       const res = await def.handler({ req: c.req.raw, facility, identity, query, requestId });
       res.headers.set('x-request-id', requestId);
       return res;
@@ -134,6 +141,7 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
     meta: {
       method: def.method,
       route: def.route,
+      access,
       summary: def.summary,
       modes: def.modes ?? ['solo', 'swarm'],
       query: Object.fromEntries(Object.entries(def.query).map(([k, p]) => [k, { required: !!p.required, doc: p.doc }])),

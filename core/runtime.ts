@@ -42,3 +42,10 @@ export function ensureDir(path: string): void {
 export function localOffsetMinutes(date: Date): number {
   return -date.getTimezoneOffset();
 }
+
+import { timingSafeEqual as nodeTimingSafeEqual } from 'node:crypto';
+
+/** Constant-time comparison of two equal-length byte strings (false if lengths differ). */
+export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && nodeTimingSafeEqual(a, b);
+}

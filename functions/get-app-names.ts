@@ -1,6 +1,6 @@
 /**
  * GET /{facility}/get-app-names[?user=USER]
- * Names of every app (any state), optionally of one user (Engine `GET /containers/json?all=1`, label filter).
+ * Names of every app (any state; a user token: its own), optionally of one user (Engine `GET /containers/json?all=1`, label filter).
  * 200 array of names · 400 invalid user · 404 unknown facility · 503/504 Engine.
  */
 import { listApps } from '../core/apps.ts';
@@ -13,5 +13,6 @@ export default defineRoute({
   route: 'get-app-names',
   summary: 'Names of all apps, any state',
   query: { user: { schema: userSchema, doc: 'only the apps of this user' } },
-  handler: async ({ facility, query }) => json((await listApps(facility, { user: query.user })).map((c) => c.Labels[LABELS.app]).sort()),
+  handler: async ({ facility, query, identity }) =>
+    json((await listApps(facility, { user: query.user ?? identity.scopeUser })).map((c) => c.Labels[LABELS.app]).sort()),
 });

@@ -13,5 +13,5 @@ export default defineRoute({
   route: 'get-app-stats',
   summary: 'Resource usage of apps, as docker stats --no-stream --format json',
   query: { name: { schema: appNamesSchema, doc: 'app name(s); omit for every app' } },
-  handler: async ({ facility, query }) => json(await appStats(facility, query.name)),
+  handler: async ({ facility, query, identity }) => json(await appStats(facility, query.name, identity.scopeUser)),
 });

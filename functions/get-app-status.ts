@@ -12,5 +12,5 @@ export default defineRoute({
   route: 'get-app-status',
   summary: 'Status of apps, as docker ps -a --format json',
   query: { name: { schema: appNamesSchema, doc: 'app name(s); omit for every app' } },
-  handler: async ({ facility, query }) => json(await appStatuses(facility, query.name)),
+  handler: async ({ facility, query, identity }) => json(await appStatuses(facility, query.name, identity.scopeUser)),
 });

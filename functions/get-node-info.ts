@@ -11,6 +11,7 @@ export default defineRoute({
   method: 'GET',
   route: 'get-node-info',
   summary: 'Inspect JSON of one node',
+  access: 'admin',
   query: { hostname: { schema: hostnameSchema, required: true, doc: 'node hostname' } },
   handler: async ({ facility, query }) => json(await nodeInfo(facility, query.hostname)),
 });

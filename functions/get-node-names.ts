@@ -10,6 +10,7 @@ export default defineRoute({
   method: 'GET',
   route: 'get-node-names',
   summary: 'Hostnames of all nodes',
+  access: 'admin',
   query: {},
   handler: async ({ facility }) => json(await nodeNames(facility)),
 });

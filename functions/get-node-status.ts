@@ -12,6 +12,7 @@ export default defineRoute({
   method: 'GET',
   route: 'get-node-status',
   summary: 'Status of nodes, as docker node ls --format json',
+  access: 'admin',
   query: { hostname: { schema: hostnameSchema, doc: 'one node; omit for all' } },
   handler: async ({ facility, query }) => json(await nodeStatus(facility, query.hostname)),
 });

@@ -10,6 +10,7 @@ export default defineRoute({
   method: 'GET',
   route: 'get-users',
   summary: 'Users that have apps',
+  access: 'admin',
   query: {},
   handler: async ({ facility }) => json(await listUsers(facility)),
 });

@@ -28,11 +28,12 @@ rootfs() {
   echo "$dir"
 }
 
-loop='trap "exit 0" TERM INT; while :; do sleep 1 & wait $!; done'
+# JSON-form CMDs (the inner double quotes escaped for JSON): a shell that exits on TERM.
+loop='trap \"exit 0\" TERM INT; while :; do sleep 1 & wait $!; done'
 if ! have src-test/busybox:latest; then
   d=$(rootfs)
   tar -C "$d" -c . | $DOCKER import \
-    -c 'CMD ["/bin/sh", "-c", "'"$loop"'"]' -c 'ENV PATH=/bin' \
+    -c "CMD [\"/bin/sh\", \"-c\", \"$loop\"]" -c 'ENV PATH=/bin' \
     -m 'SRC Container API test image' - src-test/busybox:latest >/dev/null
   rm -rf "$d"; echo "built src-test/busybox:latest"
 fi

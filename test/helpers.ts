@@ -15,9 +15,18 @@ export interface Answer {
   headers: Headers;
 }
 
-/** Calls the API in-process: `call('POST', '/demo/start-app?name=x')`. */
-export async function call(method: string, path: string, init: RequestInit = {}): Promise<Answer> {
-  const res = await app.fetch(new Request(`http://api.test${path}`, { method, ...init }));
+/** The suite's admin token (vitest.config.ts sets SRC_ADMIN_TOKEN). */
+export const ADMIN_TOKEN = process.env.SRC_ADMIN_TOKEN!;
+
+/**
+ * Calls the API in-process: `call('POST', '/demo/start-app?name=x')`, as the suite's admin
+ * unless `init.headers` carries an Authorization of its own (`{ token: null }` sends none).
+ */
+export async function call(method: string, path: string, init: RequestInit & { token?: string | null } = {}): Promise<Answer> {
+  const { token = ADMIN_TOKEN, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+  const res = await app.fetch(new Request(`http://api.test${path}`, { method, ...rest, headers }));
   const text = await res.text();
   let body: any = text;
   try {

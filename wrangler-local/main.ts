@@ -6,8 +6,13 @@ import { serve } from '@hono/node-server';
 import { loadConfig } from '../core/config.ts';
 import { env } from '../core/runtime.ts';
 import { buildApp } from './app.ts';
+import { bootstrapAdmin } from '../core/auth.ts';
 
 const config = loadConfig();
+const admin = await bootstrapAdmin();
+if (admin.created) {
+  console.log(`Created the first admin token (shown once; also written to ${admin.file}, mode 0600):\n  ${admin.created}`);
+}
 const host = env('HOST') ?? '127.0.0.1';
 const port = Number(env('PORT') ?? 8080);
 const app = buildApp();

@@ -1,0 +1,189 @@
+/**
+ * Bearer tokens: stored as SHA-256 hashes in libSQL, compared in constant time.
+ *
+ * A token reads `src_<id>_<secret>`: `id` finds the row, the whole token's hash is compared.
+ * Roles: `admin` (every app, approvals, nodes, audit; optionally limited to some facilities)
+ * and `user` (only apps whose USER part is the token's user).
+ *
+ * @example
+ * const { token } = await mintToken({ role: 'user', user: 'alice', name: 'alice laptop' });
+ * const t = await verifyToken(token); // { id, role: 'user', user: 'alice', ... }
+ *
+ * @module
+ */
+import { domainDb, withBusyRetry, type Migration } from './store.ts';
+import { env, readTextFile, timingSafeEqual, writeTextFile } from './runtime.ts';
+import { loadConfig } from './config.ts';
+
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'tokens',
+    sql: [
+      `CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+        user TEXT,
+        facilities TEXT,
+        hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT,
+        last_used_at TEXT
+      )`,
+      'CREATE INDEX tokens_user ON tokens (user)',
+    ],
+  },
+];
+
+/** The tokens database, migrated on first use. */
+export const authDb = domainDb('auth', MIGRATIONS);
+
+/** A token's record (never its secret or hash). */
+export interface TokenRecord {
+  id: string;
+  name: string;
+  role: 'admin' | 'user';
+  /** For user tokens: the user whose apps it may touch. */
+  user: string | null;
+  /** For admin tokens: the facilities it is limited to (`null`: all). */
+  facilities: string[] | null;
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+const TOKEN_RE = /^src_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+
+async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+}
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+function fromHex(s: string): Uint8Array {
+  return new Uint8Array(s.match(/../g)?.map((h) => parseInt(h, 16)) ?? []);
+}
+function randomString(bytes: number): string {
+  const b = crypto.getRandomValues(new Uint8Array(bytes));
+  return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+function randomId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(b, (x) => 'abcdefghijklmnopqrstuvwxyz0123456789'[x % 36]).join('');
+}
+
+function toRecord(r: Record<string, unknown>): TokenRecord {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    role: r.role as 'admin' | 'user',
+    user: (r.user as string | null) ?? null,
+    facilities: r.facilities ? (JSON.parse(String(r.facilities)) as string[]) : null,
+    createdAt: String(r.created_at),
+    revokedAt: (r.revoked_at as string | null) ?? null,
+    lastUsedAt: (r.last_used_at as string | null) ?? null,
+  };
+}
+
+/**
+ * Mints a token and stores its hash. The secret is returned once, here, and never again.
+ * @param opts `role`, `name`; `user` (required for role user); `facilities` (admin limit)
+ */
+export async function mintToken(opts: { role: 'admin' | 'user'; name: string; user?: string; facilities?: string[]; token?: string }): Promise<{ token: string; record: TokenRecord }> {
+  if (opts.role === 'user' && !opts.user) throw new Error('a user token needs a user');
+  const db = await authDb();
+  let id = randomId();
+  let token = `src_${id}_${randomString(32)}`;
+  if (opts.token) {
+    const m = TOKEN_RE.exec(opts.token);
+    if (!m) throw new Error('a given token must look like src_<12 lowercase letters/digits>_<43 base64url characters>; make one with `npm run token -- generate`');
+    [token, id] = [opts.token, m[1]];
+  }
+  const createdAt = new Date().toISOString();
+  const hash = hex(await sha256(token));
+  await withBusyRetry(() =>
+    db.execute({
+      sql: 'INSERT INTO tokens (id, name, role, user, facilities, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      args: [id, opts.name, opts.role, opts.user ?? null, opts.facilities ? JSON.stringify(opts.facilities) : null, hash, createdAt],
+    }),
+  );
+  return { token, record: { id, name: opts.name, role: opts.role, user: opts.user ?? null, facilities: opts.facilities ?? null, createdAt, revokedAt: null, lastUsedAt: null } };
+}
+
+/** Generates a token string without storing it (for `SRC_ADMIN_TOKEN`). */
+export function generateToken(): string {
+  return `src_${randomId()}_${randomString(32)}`;
+}
+
+/**
+ * Verifies a bearer token.
+ * @returns the token's record, or `null` when unknown, malformed or revoked
+ */
+export async function verifyToken(token: string): Promise<TokenRecord | null> {
+  const m = TOKEN_RE.exec(token);
+  const given = await sha256(token); // hash even for malformed tokens: no timing shortcut
+  if (!m) return null;
+  const db = await authDb();
+  const r = await db.execute({ sql: 'SELECT * FROM tokens WHERE id = ?', args: [m[1]] });
+  const row = r.rows[0] as Record<string, unknown> | undefined;
+  if (!row || !timingSafeEqual(given, fromHex(String(row.hash))) || row.revoked_at) return null;
+  const now = new Date().toISOString();
+  if (!row.last_used_at || String(row.last_used_at).slice(0, 16) !== now.slice(0, 16)) {
+    db.execute({ sql: 'UPDATE tokens SET last_used_at = ? WHERE id = ?', args: [now, m[1]] }).catch(() => undefined);
+  }
+  return toRecord(row);
+}
+
+/** Lists tokens (records only). */
+export async function listTokens(): Promise<TokenRecord[]> {
+  const db = await authDb();
+  const r = await db.execute('SELECT * FROM tokens ORDER BY created_at');
+  return r.rows.map((x) => toRecord(x as Record<string, unknown>));
+}
+
+/** Revokes a token by ID. @returns whether a live token was revoked */
+export async function revokeToken(id: string): Promise<boolean> {
+  const db = await authDb();
+  const r = await withBusyRetry(() => db.execute({ sql: 'UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', args: [new Date().toISOString(), id] }));
+  return r.rowsAffected > 0;
+}
+
+let bootstrapped: Promise<{ created?: string; file?: string }> | undefined;
+
+/**
+ * Makes sure an admin token exists. `SRC_ADMIN_TOKEN` (if set) is stored as the `env-admin`
+ * token; otherwise, when no live admin token exists, one is minted, written to
+ * `<dataDir>/admin-token` (mode 0600) and returned once in `created` for the caller to print.
+ */
+export function bootstrapAdmin(): Promise<{ created?: string; file?: string }> {
+  bootstrapped ??= (async () => {
+    const db = await authDb();
+    const fromEnv = env('SRC_ADMIN_TOKEN');
+    if (fromEnv) {
+      const m = TOKEN_RE.exec(fromEnv);
+      if (!m) throw new Error('SRC_ADMIN_TOKEN must look like src_<12 lowercase letters/digits>_<43 base64url characters>; make one with `npm run token -- generate`');
+      const existing = await db.execute({ sql: 'SELECT id FROM tokens WHERE id = ?', args: [m[1]] });
+      if (existing.rows.length === 0) {
+        await mintToken({ role: 'admin', name: 'env-admin (SRC_ADMIN_TOKEN)', token: fromEnv }).catch(async (e) => {
+          const again = await db.execute({ sql: 'SELECT id FROM tokens WHERE id = ?', args: [m[1]] });
+          if (again.rows.length === 0) throw e; // a concurrent process inserted it otherwise
+        });
+      }
+      return {};
+    }
+    const live = await db.execute("SELECT count(*) AS n FROM tokens WHERE role = 'admin' AND revoked_at IS NULL");
+    if (Number(live.rows[0].n) > 0) return {};
+    const { token } = await mintToken({ role: 'admin', name: 'first admin (created at first start)' });
+    const file = `${loadConfig().dataDir}/admin-token`;
+    writeTextFile(file, token + '\n', 0o600);
+    return { created: token, file };
+  })().catch((e) => {
+    bootstrapped = undefined;
+    throw e;
+  });
+  return bootstrapped;
+}
+
+/** Reads the admin token file written by {@link bootstrapAdmin}, if any. */
+export function readAdminTokenFile(): string | undefined {
+  return readTextFile(`${loadConfig().dataDir}/admin-token`)?.trim();
+}

@@ -44,7 +44,9 @@ if [ -S /run/containerd/containerd.sock ] && ! pgrep -x containerd >/dev/null; t
   rm -f /run/containerd/containerd.sock
 fi
 
-if ! pgrep -x dockerd >/dev/null; then
+# Only the machine's own dockerd counts (private test engines and swarm-lab nodes use their own
+# pidfiles and sockets): start one unless the default pidfile names a live dockerd.
+if ! [ -f "$pidfile" ]; then
   mkdir -p /var/log
   echo "ensure-engine: starting dockerd (log: /var/log/dockerd.log)"
   setsid dockerd >>/var/log/dockerd.log 2>&1 < /dev/null &

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, createApp, engine, IMAGES, removeUserApps, uniqueUser } from './helpers.ts';
+import { cliJsonLines } from './cli.ts';
+
+const user = uniqueUser('sx');
+const running = `httpd--${user}`;
+const stopped = `busybox--${user}`;
+
+beforeAll(async () => {
+  await createApp(IMAGES.httpd, user);
+  await createApp(IMAGES.busybox, user);
+  expect((await call('POST', `/demo/start-app?name=${running}`)).status).toBe(200);
+});
+afterAll(() => removeUserApps(user));
+
+/** "1.5MiB" -> bytes (binary units, as BytesSize prints). */
+function bytes(s: string): number {
+  const m = /^([\d.]+)([KMGTP]i)?B$/.exec(s.trim());
+  if (!m) throw new Error(`not a size: ${s}`);
+  return Number(m[1]) * 1024 ** (m[2] ? 'KMGTP'.indexOf(m[2][0]) + 1 : 0);
+}
+
+/** "1.01kB" -> bytes (decimal units, as HumanSizeWithPrecision prints). */
+function decimalBytes(s: string): number {
+  const m = /^([\d.]+)([kMGTP])?B$/.exec(s.trim());
+  if (!m) throw new Error(`not a size: ${s}`);
+  return Number(m[1]) * 1000 ** (m[2] ? 'kMGTP'.indexOf(m[2]) + 1 : 0);
+}
+
+describe('GET /{facility}/get-app-stats', () => {
+  it('equals `docker stats --no-stream --format json` for a running and a stopped app', async () => {
+    const [api, cli] = await Promise.all([
+      call('GET', `/demo/get-app-stats?name=${running},${stopped}`),
+      cliJsonLines(['stats', '--no-stream', '--format', 'json', running, stopped]),
+    ]);
+    expect(api.status).toBe(200);
+    expect(api.body).toHaveLength(2);
+    for (const expected of cli) {
+      const got = api.body.find((x: any) => x.Name === expected.Name);
+      expect(Object.keys(got).sort()).toEqual(Object.keys(expected).sort());
+      for (const k of ['Container', 'ID', 'Name', 'PIDs', 'BlockIO']) expect(got[k], `${expected.Name}.${k}`).toBe(expected[k]);
+      // a fresh container still receives a few link-local packets: same format, near-equal bytes
+      expect(got.NetIO).toMatch(/^[\d.]+[kMGTP]?B \/ [\d.]+[kMGTP]?B$/);
+      const [grx, gtx] = got.NetIO.split(' / ').map(decimalBytes);
+      const [erx, etx] = expected.NetIO.split(' / ').map(decimalBytes);
+      expect(Math.abs(grx - erx)).toBeLessThan(2000);
+      expect(Math.abs(gtx - etx)).toBeLessThan(2000);
+      const [gu, gl] = got.MemUsage.split(' / ');
+      const [eu, el] = expected.MemUsage.split(' / ');
+      expect(gl).toBe(el);
+      expect(Math.abs(bytes(gu) - bytes(eu))).toBeLessThanOrEqual(Math.max(64 * 1024, bytes(eu) * 0.05));
+      expect(Math.abs(parseFloat(got.CPUPerc) - parseFloat(expected.CPUPerc))).toBeLessThan(5);
+      expect(got.CPUPerc).toMatch(/^\d+\.\d{2}%$/);
+    }
+    const stoppedStats = api.body.find((x: any) => x.Name === stopped);
+    expect(stoppedStats).toMatchObject({ CPUPerc: '0.00%', MemUsage: '0B / 0B', PIDs: '0' });
+  });
+
+  it('without a name: every app, stopped ones too, sampled concurrently', async () => {
+    const t0 = Date.now();
+    const r = await call('GET', '/demo/get-app-stats');
+    expect(r.status).toBe(200);
+    const mine = r.body.filter((x: any) => x.Name.endsWith(`--${user}`));
+    expect(mine.map((x: any) => x.Name).sort()).toEqual([stopped, running].sort());
+    // the Engine needs ~1-2 s per running sample; more than one sample at a time proves concurrency
+    expect(r.body.length).toBeGreaterThan(0);
+    expect(Date.now() - t0).toBeLessThan(r.body.length * 2500 + 5000);
+  });
+
+  it('one name answers one object; 404 for an unknown app', async () => {
+    const one = await call('GET', `/demo/get-app-stats?name=${running}`);
+    expect(one.body.Name).toBe(running);
+    expect(one.body.Container).toBe(running);
+    expect((await call('GET', `/demo/get-app-stats?name=nope--${user}`)).status).toBe(404);
+  });
+});

@@ -12,6 +12,7 @@ import type { Facility } from './facility.ts';
 import { appFilter, appNameFor, isAppOf, LABELS, LABEL_SCHEMA_VERSION, type CreateParams } from './naming.ts';
 import type { ImageReference } from './reference.ts';
 import { parseImageReference } from './reference.ts';
+import { containerHostConfig, resolvePolicy, type Requested } from './policy.ts';
 
 /** The answer of a successful action: `{ name, id, state }` (+ action-specific fields). */
 export interface AppResult {
@@ -141,11 +142,17 @@ export async function deleteApp(f: Facility, name: string): Promise<AppResult> {
   return { name, id: c.Id, state: 'deleted' };
 }
 
-/** The Engine create body for an app. */
+/**
+ * The Engine create body (`POST /containers/create`) for an app under the facility's create
+ * policy (core/policy.ts).
+ * @throws ApiError 400 when the requested limits exceed the policy's maximum
+ */
 function containerBody(f: Facility, name: string, image: string, ref: ImageReference, imageId: string, params: CreateParams): Record<string, unknown> {
   const user = name.slice(name.lastIndexOf('--') + 2);
+  const resolved = resolvePolicy(f.config.policy, user, params.requested);
   return {
     Image: image,
+    ...(resolved.user ? { User: resolved.user } : {}),
     Labels: {
       [LABELS.schema]: LABEL_SCHEMA_VERSION,
       [LABELS.facility]: f.id,
@@ -157,9 +164,7 @@ function containerBody(f: Facility, name: string, image: string, ref: ImageRefer
       [LABELS.createParams]: JSON.stringify(params),
     },
     ExposedPorts: Object.fromEntries(params.ports.map((p) => [p, {}])),
-    HostConfig: {
-      PortBindings: Object.fromEntries(params.ports.map((p) => [p, [{ HostIp: params.publishHost, HostPort: '' }]])),
-    },
+    HostConfig: containerHostConfig(resolved, params.ports, params.publishHost),
   };
 }
 
@@ -175,17 +180,19 @@ async function inspectImageOrNull(f: Facility, ref: string): Promise<any | null>
 /**
  * Creates (does not start) the app `IMAGE--USER` from an image present on the Engine
  * (`POST /containers/create`), publishing the image's exposed ports to engine-chosen host ports
- * on the facility's `publishHost`.
+ * on the facility's `publishHost`, under the facility's create policy with the caller's
+ * `requested` limits (bytes, CPUs, processes).
  * @returns `{ name, id, state: 'created', image, imageId, ports }`
  * @throws ApiError 400 name too long; 404 image not on the Engine; 409 the app (or a foreign
  *   container of that name) exists, naming the existing app's image reference
  */
-export async function createApp(f: Facility, ref: ImageReference, user: string): Promise<AppResult> {
+export async function createApp(f: Facility, ref: ImageReference, user: string, requested: Requested = {}): Promise<AppResult> {
   const name = appNameFor(ref, user);
+  resolvePolicy(f.config.policy, user, requested); // 400 before any Engine call
   await assertNameFree(f, name);
   const image = await inspectImageOrNull(f, ref.given);
   if (!image) throw new ApiError(404, 'image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
-  const params: CreateParams = { publishHost: f.config.publishHost, ports: Object.keys(image.Config?.ExposedPorts ?? {}).sort() };
+  const params: CreateParams = { publishHost: f.config.publishHost, ports: Object.keys(image.Config?.ExposedPorts ?? {}).sort(), requested };
   let created: { Id: string };
   try {
     created = await f.engine.createContainer(name, containerBody(f, name, ref.given, ref, image.Id, params));

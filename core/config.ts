@@ -20,7 +20,48 @@ const endpointSchema = v.object({
   timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(600_000))),
 });
 
+/** Byte sizes in config: a number of bytes or a string like `512m`, `2g` (docker's RAMInBytes units). */
+const bytesSchema = v.union([
+  v.pipe(v.number(), v.integer(), v.minValue(0)),
+  v.pipe(
+    v.string(),
+    v.regex(/^\d+(\.\d+)?\s*[kmgt]?i?b?$/i, 'must be bytes or a size like 512m, 2g'),
+    v.transform((x) => {
+      const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)/i.exec(x)!;
+      return Math.round(Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase()));
+    }),
+  ),
+]);
+
+/** The create policy applied to every app a facility creates (containers and services). */
+const policySchema = v.object({
+  /** Memory limit in bytes: `default` when a create asks none, `max` caps what it may ask. */
+  memory: v.optional(v.object({ default: v.optional(bytesSchema), max: v.optional(bytesSchema) }), {}),
+  /** CPUs (fractional) per app. */
+  cpus: v.optional(v.object({ default: v.optional(v.pipe(v.number(), v.minValue(0.01))), max: v.optional(v.pipe(v.number(), v.minValue(0.01))) }), {}),
+  /** Maximum number of processes per app. */
+  pids: v.optional(v.object({ default: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))), max: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))) }), {}),
+  /** Restart policy of app containers. */
+  restart: v.optional(v.picklist(['no', 'on-failure', 'unless-stopped', 'always']), 'no'),
+  /** Host mounts: the only host paths an app may see; `{user}` is replaced by the app's user. */
+  mounts: v.optional(
+    v.array(
+      v.object({
+        source: v.pipe(v.string(), v.startsWith('/', 'must be an absolute host path')),
+        target: v.pipe(v.string(), v.startsWith('/', 'must be an absolute container path')),
+        readOnly: v.optional(v.boolean(), false),
+      }),
+    ),
+    [],
+  ),
+  /** Per-user `UID:GID` the app runs as, so it sees the user's files as the user. */
+  userMap: v.optional(v.record(v.string(), v.pipe(v.string(), v.regex(/^\d+(:\d+)?$/, 'must be UID or UID:GID'))), {}),
+});
+export type CreatePolicy = v.InferOutput<typeof policySchema>;
+
 const facilitySchema = v.object({
+  /** Create policy for apps (limits, restart, mounts, user map). */
+  policy: v.optional(policySchema, {}),
   /** Display name. */
   description: v.optional(v.string()),
   /** The Engine (in swarm mode: a manager's Engine). */

@@ -40,6 +40,8 @@ export interface CreateParams {
   publishHost: string;
   /** Container ports published (`80/tcp`). */
   ports: string[];
+  /** Limits the caller asked for (bytes, CPUs, processes); the facility policy is re-applied on reset. */
+  requested?: { memory?: number; cpus?: number; pids?: number };
 }
 
 /**

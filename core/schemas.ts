@@ -95,3 +95,30 @@ export const booleanFlagSchema = v.pipe(
   v.picklist(['true', 'false', '1', '0'], "must be 'true' or 'false'"),
   v.transform((s) => s === 'true' || s === '1'),
 );
+
+/** `memory`: a memory limit like `512m`, `2g` or bytes (docker's units: k, m, g, t = KiB..TiB). */
+export const memorySchema = v.pipe(
+  v.string(),
+  v.regex(/^\d{1,13}(\.\d{1,3})?[kmgt]?$/i, 'must be bytes or a size like 512m, 2g'),
+  v.transform((x) => {
+    const m = /^([\d.]+)([kmgt]?)$/i.exec(x)!;
+    return Math.round(Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase()));
+  }),
+  v.minValue(6 * 1024 * 1024, 'must be at least 6m (the Engine minimum)'),
+);
+
+/** `cpus`: CPUs per app, e.g. `0.5`, `2`. */
+export const cpusSchema = v.pipe(
+  v.string(),
+  v.regex(/^\d{1,3}(\.\d{1,3})?$/, 'must be a number of CPUs like 0.5 or 2'),
+  v.transform(Number),
+  v.minValue(0.01, 'must be at least 0.01'),
+);
+
+/** `pids`: maximum processes per app. */
+export const pidsSchema = v.pipe(
+  v.string(),
+  v.regex(/^\d{1,7}$/, 'must be a whole number'),
+  v.transform(Number),
+  v.minValue(1, 'must be at least 1'),
+);

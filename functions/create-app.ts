@@ -1,14 +1,15 @@
 /**
- * POST /{facility}/create-app?image=REFERENCE&user=USER
+ * POST /{facility}/create-app?image=REFERENCE&user=USER[&memory=512m][&cpus=0.5][&pids=200]
  * Creates (does not start) the app IMAGE--USER from an image on the Engine, its exposed ports
- * published on the facility's publish host (Engine `POST /containers/create`).
- * 201 `{name, id, state: "created", image, imageId, ports}` · 400 invalid image/user or name
- * longer than 63 · 404 unknown facility or image not on the Engine · 409 app exists (names the
+ * published on the facility's publish host, under the facility's create policy (Engine
+ * `POST /containers/create`).
+ * 201 `{name, id, state: "created", image, imageId, ports}` · 400 invalid image/user/limits,
+ * a limit above the policy's maximum, or a name longer than 63 · 404 unknown facility or image not on the Engine · 409 app exists (names the
  * existing app's image reference) · 503/504 Engine.
  */
 import { createApp } from '../core/apps.ts';
 import { defineRoute, json } from '../core/route.ts';
-import { imageReferenceSchema, userSchema } from '../core/schemas.ts';
+import { cpusSchema, imageReferenceSchema, memorySchema, pidsSchema, userSchema } from '../core/schemas.ts';
 
 export default defineRoute({
   method: 'POST',
@@ -17,6 +18,10 @@ export default defineRoute({
   query: {
     image: { schema: imageReferenceSchema, required: true, doc: 'image reference, e.g. busybox:latest or 127.0.0.1:5000/team/jupyter-lab:1.2' },
     user: { schema: userSchema, required: true, doc: "user name: letters, digits, '-', '_'; no '--'; at most 32" },
+    memory: { schema: memorySchema, doc: "memory limit, e.g. 512m or 2g (default and maximum: the facility's policy)" },
+    cpus: { schema: cpusSchema, doc: "CPUs, e.g. 0.5 (default and maximum: the facility's policy)" },
+    pids: { schema: pidsSchema, doc: "maximum processes (default and maximum: the facility's policy)" },
   },
-  handler: async ({ facility, query }) => json(await createApp(facility, query.image, query.user), 201),
+  handler: async ({ facility, query }) =>
+    json(await createApp(facility, query.image, query.user, { memory: query.memory, cpus: query.cpus, pids: query.pids }), 201),
 });

@@ -1,0 +1,82 @@
+/**
+ * The create policy: what every app of a facility gets, whatever the caller asks.
+ *
+ * Fixed for every app: never privileged, no host network, PID or IPC namespace, no added
+ * capabilities, `no-new-privileges`. From the facility config (`policy`): default and maximum
+ * memory, CPUs and PIDs, the restart policy, the only host mounts allowed (templates with
+ * `{user}`), and the user's `UID:GID` from the user map.
+ *
+ * @example
+ * resolvePolicy({ memory: { default: 536870912, max: 2147483648 }, ... }, 'alice', { cpus: 1 })
+ * // => { memory: 536870912, nanoCpus: 1e9, mounts: [...], restart: 'no', user: '1001:1001' }
+ *
+ * @module
+ */
+import type { CreatePolicy } from './config.ts';
+import { ApiError } from './errors.ts';
+
+/** Limits a caller may ask for at create time (bytes, CPUs, processes). */
+export interface Requested {
+  memory?: number;
+  cpus?: number;
+  pids?: number;
+}
+
+/** A policy resolved for one app. */
+export interface Resolved {
+  memory?: number;
+  nanoCpus?: number;
+  pidsLimit?: number;
+  /** `UID:GID` to run as, from the user map. */
+  user?: string;
+  mounts: { source: string; target: string; readOnly: boolean }[];
+  restart: 'no' | 'on-failure' | 'unless-stopped' | 'always';
+}
+
+function pick(name: 'memory' | 'cpus' | 'pids', asked: number | undefined, lim: { default?: number; max?: number } | undefined): number | undefined {
+  const max = lim?.max;
+  if (asked !== undefined && max !== undefined && asked > max) {
+    throw new ApiError(400, 'invalid_parameter', `${name}: must be at most ${max} (the facility's maximum)`, { parameter: name, rule: `at most ${max}`, value: asked });
+  }
+  const v = asked ?? lim?.default;
+  return v === undefined ? max : v;
+}
+
+/**
+ * Resolves the policy for `user`'s app with the caller's `requested` limits.
+ * @throws ApiError 400 naming the parameter when a request exceeds the facility's maximum
+ */
+export function resolvePolicy(policy: CreatePolicy, user: string, requested: Requested = {}): Resolved {
+  const memory = pick('memory', requested.memory, policy.memory);
+  const cpus = pick('cpus', requested.cpus, policy.cpus);
+  const pids = pick('pids', requested.pids, policy.pids);
+  return {
+    memory,
+    nanoCpus: cpus === undefined ? undefined : Math.round(cpus * 1e9),
+    pidsLimit: pids,
+    user: Object.hasOwn(policy.userMap, user) ? policy.userMap[user] : undefined,
+    mounts: policy.mounts.map((m) => ({ source: m.source.replaceAll('{user}', user), target: m.target.replaceAll('{user}', user), readOnly: m.readOnly })),
+    restart: policy.restart,
+  };
+}
+
+/**
+ * The Engine `HostConfig` for a container under `resolved` (`POST /containers/create`),
+ * publishing `ports` on `publishHost` to engine-chosen host ports.
+ */
+export function containerHostConfig(resolved: Resolved, ports: string[], publishHost: string): Record<string, unknown> {
+  return {
+    PortBindings: Object.fromEntries(ports.map((p) => [p, [{ HostIp: publishHost, HostPort: '' }]])),
+    Privileged: false,
+    NetworkMode: 'bridge',
+    PidMode: '',
+    IpcMode: 'private',
+    CapAdd: [],
+    SecurityOpt: ['no-new-privileges:true'],
+    RestartPolicy: { Name: resolved.restart, MaximumRetryCount: 0 },
+    Memory: resolved.memory ?? 0,
+    NanoCpus: resolved.nanoCpus ?? 0,
+    PidsLimit: resolved.pidsLimit ?? 0,
+    Mounts: resolved.mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
+  };
+}

@@ -20,6 +20,7 @@ import * as v from 'valibot';
 import { ApiError, invalidParameter, problemResponse } from './errors.ts';
 import { getFacility, type Facility } from './facility.ts';
 import { authorizeTargets, identify, type Access, type Identity } from './identity.ts';
+import { recordAudit } from './audit.ts';
 
 /** One query parameter of a route. */
 export interface ParamSpec<S extends v.GenericSchema = v.GenericSchema> {
@@ -117,22 +118,25 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
   const path = `/:facility/${def.route}`;
   app.all(path, async (c) => {
     const requestId = c.req.header('x-request-id')?.slice(0, 64) || crypto.randomUUID();
+    const started = Date.now();
+    let identity: Identity | undefined;
+    let res: Response;
     try {
       if (c.req.method !== def.method && !(def.method === 'GET' && c.req.method === 'HEAD')) {
         throw new ApiError(405, 'method_not_allowed', `${def.route} takes ${def.method}, not ${c.req.method}`, { allow: def.method });
       }
       const facility = getFacility(c.req.param('facility') ?? '');
-      const identity = await identify(c.req.raw, def.route, access, facility);
+      identity = await identify(c.req.raw, def.route, access, facility);
       const query = parseQuery(new URL(c.req.url), def.query);
       authorizeTargets(identity, query);
-      const res = await def.handler({ req: c.req.raw, facility, identity, query, requestId });
+      res = await def.handler({ req: c.req.raw, facility, identity, query, requestId });
       res.headers.set('x-request-id', requestId);
-      return res;
     } catch (e) {
-      const res = errorResponse(e, requestId);
+      res = errorResponse(e, requestId);
       if (e instanceof ApiError && e.status === 405) res.headers.set('allow', def.method);
-      return res;
     }
+    if (def.method === 'POST' && c.req.method === 'POST') await audit(c.req.raw, c.req.param('facility') ?? '', def.route, requestId, identity, res, started);
+    return res;
   });
   app.notFound((c) => errorResponse(unknownRoute(c.req.method, new URL(c.req.url).pathname)));
   app.onError((e) => errorResponse(e));
@@ -147,6 +151,38 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
       query: Object.fromEntries(Object.entries(def.query).map(([k, p]) => [k, { required: !!p.required, doc: p.doc }])),
     },
   };
+}
+
+/** Records a mutating call in the audit log; a failing audit write is logged, never answered. */
+async function audit(req: Request, facility: string, route: string, requestId: string, identity: Identity | undefined, res: Response, started: number): Promise<void> {
+  const url = new URL(req.url);
+  const name = url.searchParams.get('name') ?? undefined;
+  const target = (name ?? url.searchParams.get('image') ?? undefined)?.slice(0, 512);
+  const targetUser = url.searchParams.get('user') ?? (name?.includes('--') ? name.split(',')[0].slice(name.split(',')[0].lastIndexOf('--') + 2) : undefined);
+  let result = 'ok';
+  if (res.status >= 300) {
+    const body = (await res.clone().json().catch(() => ({}))) as { code?: string };
+    result = body.code ?? String(res.status);
+  }
+  try {
+    await recordAudit({
+      at: new Date(started).toISOString(),
+      requestId,
+      facility: facility.slice(0, 64),
+      route,
+      subject: identity?.subject ?? 'unidentified',
+      subjectName: identity?.name ?? 'unidentified',
+      role: identity?.role ?? 'unidentified',
+      onBehalfOf: identity?.onBehalfOf,
+      target,
+      targetUser: targetUser?.slice(0, 64),
+      status: res.status,
+      result,
+      durationMs: Date.now() - started,
+    });
+  } catch (e) {
+    console.error(`[${requestId}] audit write failed:`, e);
+  }
 }
 
 /** The 404 problem for a path no function serves. */

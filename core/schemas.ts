@@ -122,3 +122,11 @@ export const pidsSchema = v.pipe(
   v.transform(Number),
   v.minValue(1, 'must be at least 1'),
 );
+
+/** An ISO-8601 time (`2026-11-29T12:00:00Z`, offset or `Z` required), normalised to UTC ISO. */
+export const isoTimeSchema = v.pipe(
+  v.string(),
+  v.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, 'must be an ISO-8601 time with a zone, e.g. 2026-11-29T12:00:00Z'),
+  v.check((s) => !Number.isNaN(Date.parse(s)), 'must be a valid time'),
+  v.transform((s) => new Date(s).toISOString()),
+);

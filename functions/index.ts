@@ -20,12 +20,14 @@ import getAppInfo from './get-app-info.ts';
 import getNodeNames from './get-node-names.ts';
 import getNodeStatus from './get-node-status.ts';
 import getNodeInfo from './get-node-info.ts';
+import getAuditLog from './get-audit-log.ts';
 
 /** All route functions. */
 export const routes: RouteFunction[] = [
   startApp, stopApp, pauseApp, unpauseApp, restartApp, killApp, createApp, deleteApp, hardResetApp,
   getUsers, getAppNames, getAppStatus, getAppStats, getAppInfo,
   getNodeNames, getNodeStatus, getNodeInfo,
+  getAuditLog,
 ];
 
 /** Metadata of all routes (for the outline at `GET /`). */

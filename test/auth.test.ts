@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, createApp, IMAGES, removeUserApps, uniqueUser } from './helpers.ts';
+import { routes } from '../functions/index.ts';
+import { mintToken, revokeToken, verifyToken } from '../core/auth.ts';
+import { authDb } from '../core/auth.ts';
+
+const alice = uniqueUser('al');
+const bob = uniqueUser('bo');
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  tokens.alice = (await mintToken({ role: 'user', user: alice, name: 'alice test' })).token;
+  tokens.bob = (await mintToken({ role: 'user', user: bob, name: 'bob test' })).token;
+  tokens.otherAdmin = (await mintToken({ role: 'admin', name: 'admin of other', facilities: ['other'] })).token;
+  const revoked = await mintToken({ role: 'user', user: alice, name: 'revoked' });
+  await revokeToken(revoked.record.id);
+  tokens.revoked = revoked.token;
+  await createApp(IMAGES.busybox, alice);
+  await createApp(IMAGES.busybox, bob);
+});
+afterAll(() => removeUserApps(alice, bob));
+
+/** A request for `route` aimed at `owner`'s (possibly missing) app, with valid parameters. */
+function requestFor(route: (typeof routes)[number], owner: string): string {
+  const values: Record<string, string> = {
+    name: `ghost--${owner}`,
+    user: owner,
+    image: IMAGES.busybox,
+    hostname: 'no-such-host',
+    duration: 'hour',
+    timeout: '1',
+    state: 'pending',
+    reason: 'test',
+  };
+  const q = Object.entries(route.meta.query)
+    .filter(([k, p]) => p.required || k === 'name' || k === 'user')
+    .filter(([k]) => k in values)
+    .map(([k]) => `${k}=${encodeURIComponent(values[k])}`)
+    .join('&');
+  return `/demo/${route.meta.route}${q ? '?' + q : ''}`;
+}
+
+const cases = routes.map((r) => [r.meta.route, r] as const);
+
+describe('authorization matrix: each role x each route x own/other app', () => {
+  it.each(cases)('%s: no token -> 401 unless public; bad or revoked token -> 401', async (_n, route) => {
+    const path = requestFor(route, alice);
+    const none = await call(route.meta.method, path, { token: null });
+    if (route.meta.access === 'public') expect(none.status).not.toBe(401);
+    else {
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toContain('Bearer');
+      expect(none.body.code).toBe('unauthorized');
+    }
+    for (const t of ['src_nope00000000_' + 'x'.repeat(43), 'garbage', tokens.revoked]) {
+      const r = await call(route.meta.method, path, { token: t });
+      expect(r.status, t).toBe(401);
+    }
+  });
+
+  it.each(cases)('%s: user token on own app passes authorization; on another user\'s app -> 403', async (_n, route) => {
+    const own = await call(route.meta.method, requestFor(route, alice), { token: tokens.alice });
+    const other = await call(route.meta.method, requestFor(route, bob), { token: tokens.alice });
+    if (route.meta.access === 'admin') {
+      expect(own.status).toBe(403);
+      expect(own.body.code).toBe('forbidden');
+      return;
+    }
+    expect(own.status).not.toBe(401);
+    expect(own.body.code).not.toBe('forbidden');
+    const targetsOwner = 'name' in route.meta.query || 'user' in route.meta.query;
+    if (targetsOwner) {
+      expect(other.status).toBe(403);
+      expect(other.body.code).toBe('forbidden');
+    }
+  });
+
+  it.each(cases)('%s: admin limited to another facility -> 403; on behalf of alice acts as alice', async (_n, route) => {
+    const limited = await call(route.meta.method, requestFor(route, alice), { token: tokens.otherAdmin });
+    if (route.meta.access !== 'public') expect(limited.status).toBe(403);
+    const behalfOwn = await call(route.meta.method, requestFor(route, alice), { headers: { 'x-on-behalf-of': alice } });
+    const behalfOther = await call(route.meta.method, requestFor(route, bob), { headers: { 'x-on-behalf-of': alice } });
+    if (route.meta.access === 'admin') {
+      expect(behalfOwn.status).toBe(403);
+      return;
+    }
+    expect(behalfOwn.body.code).not.toBe('forbidden');
+    if ('name' in route.meta.query || 'user' in route.meta.query) expect(behalfOther.status).toBe(403);
+  });
+});
+
+describe('scoping and tokens', () => {
+  it('a user token lists only its own apps', async () => {
+    const names = await call('GET', '/demo/get-app-names', { token: tokens.alice });
+    expect(names.body).toEqual([`busybox--${alice}`]);
+    const status = await call('GET', '/demo/get-app-status', { token: tokens.bob });
+    expect(status.body.map((s: any) => s.Names)).toEqual([`busybox--${bob}`]);
+  });
+
+  it('a user token acts on its own app', async () => {
+    const r = await call('POST', `/demo/start-app?name=busybox--${alice}`, { token: tokens.alice });
+    expect(r.status).toBe(200);
+    const denied = await call('POST', `/demo/stop-app?name=busybox--${alice},busybox--${bob}`, { token: tokens.alice });
+    expect(denied.status).toBe(403);
+  });
+
+  it('X-On-Behalf-Of: only admins, and only a valid user name', async () => {
+    const r = await call('GET', '/demo/get-app-names', { token: tokens.alice, headers: { 'x-on-behalf-of': bob } });
+    expect(r.status).toBe(403);
+    const bad = await call('GET', '/demo/get-app-names', { headers: { 'x-on-behalf-of': 'a--b' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.parameter).toBe('X-On-Behalf-Of');
+  });
+
+  it('stores only a hash: the secret is nowhere in the database', async () => {
+    const { token, record } = await mintToken({ role: 'user', user: alice, name: 'hash check' });
+    const db = await authDb();
+    const row = (await db.execute({ sql: 'SELECT * FROM tokens WHERE id = ?', args: [record.id] })).rows[0];
+    expect(Object.values(row).some((v) => String(v).includes(token.split('_')[2]))).toBe(false);
+    expect(String(row.hash)).toMatch(/^[0-9a-f]{64}$/);
+    expect((await verifyToken(token))?.user).toBe(alice);
+    expect(await verifyToken(token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A'))).toBeNull();
+  });
+});
+
+describe('audit log', () => {
+  it('records every mutating call with who, for whom, target, result and duration', async () => {
+    await call('POST', `/demo/stop-app?name=busybox--${bob}`, { headers: { 'x-on-behalf-of': bob } });
+    await call('POST', `/demo/kill-app?name=busybox--${bob}`, { token: tokens.bob });
+    const r = await call('GET', `/demo/get-audit-log?user=${bob}`);
+    expect(r.status).toBe(200);
+    const [kill, stop] = r.body;
+    expect(kill).toMatchObject({ route: 'kill-app', role: 'user', subjectName: 'bob test', target: `busybox--${bob}`, targetUser: bob, status: 409, result: 'state_conflict' });
+    expect(stop).toMatchObject({ route: 'stop-app', role: 'admin', onBehalfOf: bob, status: 200, result: 'ok' });
+    expect(stop.durationMs).toBeGreaterThanOrEqual(0);
+    const failed = await call('GET', `/demo/get-audit-log?user=${bob}&failed=true`);
+    expect(failed.body.map((e: any) => e.route)).toEqual(['kill-app']);
+    expect((await call('GET', '/demo/get-audit-log', { token: tokens.bob })).status).toBe(403);
+    expect((await call('GET', '/demo/get-audit-log?since=yesterday')).body.parameter).toBe('since');
+  });
+});

@@ -125,15 +125,16 @@ describe('scoping and tokens', () => {
 
 describe('audit log', () => {
   it('records every mutating call with who, for whom, target, result and duration', async () => {
+    const t0 = new Date().toISOString();
     await call('POST', `/demo/stop-app?name=busybox--${bob}`, { headers: { 'x-on-behalf-of': bob } });
     await call('POST', `/demo/kill-app?name=busybox--${bob}`, { token: tokens.bob });
-    const r = await call('GET', `/demo/get-audit-log?user=${bob}`);
+    const r = await call('GET', `/demo/get-audit-log?user=${bob}&since=${t0}`);
     expect(r.status).toBe(200);
     const [kill, stop] = r.body;
     expect(kill).toMatchObject({ route: 'kill-app', role: 'user', subjectName: 'bob test', target: `busybox--${bob}`, targetUser: bob, status: 409, result: 'state_conflict' });
     expect(stop).toMatchObject({ route: 'stop-app', role: 'admin', onBehalfOf: bob, status: 200, result: 'ok' });
     expect(stop.durationMs).toBeGreaterThanOrEqual(0);
-    const failed = await call('GET', `/demo/get-audit-log?user=${bob}&failed=true`);
+    const failed = await call('GET', `/demo/get-audit-log?user=${bob}&failed=true&since=${t0}`);
     expect(failed.body.map((e: any) => e.route)).toEqual(['kill-app']);
     expect((await call('GET', '/demo/get-audit-log', { token: tokens.bob })).status).toBe(403);
     expect((await call('GET', '/demo/get-audit-log?since=yesterday')).body.parameter).toBe('since');

@@ -5,7 +5,7 @@ import { buildApp } from '../wrangler-local/app.ts';
 import { Engine } from '../core/engine.ts';
 import { LABELS } from '../core/naming.ts';
 
-export const app = buildApp({ log: false });
+export const app = buildApp({ log: false, rateLimit: 0 });
 /** A raw Engine client for set-up and assertions (never the code under test). */
 export const engine = new Engine({ host: 'unix:///var/run/docker.sock' });
 

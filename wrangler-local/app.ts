@@ -1,19 +1,74 @@
 /**
  * The local runner's application: every function mounted on one Hono app, plus `GET /`,
- * a request log line per call, and the same 404 problem for unknown routes as each function
- * gives. Web-standard: `app.fetch(Request) -> Response`, used in-process by the tests.
+ * a request log line per call, request limits, a per-token rate limit, and the same 404
+ * problem for unknown routes as each function gives. Web-standard: `app.fetch(Request) ->
+ * Response`, used in-process by the tests.
  * @module
  */
 import { Hono } from 'hono';
 import { logger } from 'hono/logger';
+import { bodyLimit } from 'hono/body-limit';
+import { rateLimiter } from 'hono-rate-limiter';
 import { routes } from '../functions/index.ts';
 import outlineFn from '../functions/outline.ts';
 import { errorResponse, unknownRoute } from '../core/route.ts';
+import { ApiError } from '../core/errors.ts';
 
-/** Builds the runner app. `log: false` silences the request log (tests). */
-export function buildApp(opts: { log?: boolean } = {}): Hono {
+/** Longest request URL accepted (bytes); longer ones get 414. */
+export const MAX_URL_LENGTH = 8192;
+/** Largest request body accepted (bytes); no route takes a body, so this is small. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Options of {@link buildApp}. */
+export interface RunnerOptions {
+  /** Request log lines (default true). */
+  log?: boolean;
+  /** Requests per minute per token (per client address without a token); 0 disables. Default 600. */
+  rateLimit?: number;
+  /** Client address for the rate-limit key of anonymous calls. */
+  clientAddress?: (req: Request, env: unknown) => string | undefined;
+}
+
+/** The rate-limit key: the token's ID part (never the secret), else the client address. */
+function rateKey(req: Request, env: unknown, opts: RunnerOptions): string {
+  const auth = req.headers.get('authorization') ?? '';
+  const m = /^Bearer +src_([a-z0-9]{12})_/i.exec(auth);
+  if (m) return `token:${m[1]}`;
+  return `addr:${opts.clientAddress?.(req, env) ?? 'unknown'}`;
+}
+
+/** Builds the runner app. */
+export function buildApp(opts: RunnerOptions = {}): Hono {
   const app = new Hono();
   if (opts.log !== false) app.use(logger());
+  app.use(async (c, next) => {
+    if (c.req.url.length > MAX_URL_LENGTH) {
+      return errorResponse(new ApiError(414, 'payload_too_large', `Request URL is ${c.req.url.length} bytes; at most ${MAX_URL_LENGTH} are accepted`));
+    }
+    await next();
+  });
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => errorResponse(new ApiError(413, 'payload_too_large', `Request body larger than ${MAX_BODY_BYTES} bytes`)),
+    }),
+  );
+  const limit = opts.rateLimit ?? 600;
+  if (limit > 0) {
+    app.use(
+      rateLimiter({
+        windowMs: 60_000,
+        limit,
+        standardHeaders: 'draft-6',
+        keyGenerator: (c) => rateKey(c.req.raw, c.env, opts),
+        // c.body keeps the RateLimit-* headers the limiter set on the context
+        handler: (c) =>
+          c.body(JSON.stringify(new ApiError(429, 'rate_limited', `More than ${limit} requests in a minute with this token; slow down`).toJSON()), 429, {
+            'content-type': 'application/problem+json',
+          }),
+      }),
+    );
+  }
   app.all('/', (c) => outlineFn.fetch(c.req.raw));
   for (const fn of routes) app.all(`/:facility/${fn.meta.route}`, (c) => fn.fetch(c.req.raw));
   app.notFound((c) => errorResponse(unknownRoute(c.req.method, new URL(c.req.url).pathname)));

@@ -1,8 +1,11 @@
 /**
  * `npm start`: the local function runner. Serves every function on one port
  * (`HOST`, default 127.0.0.1; `PORT`, default 8080) and fires the schedules.
+ * Limits: URL 8 KiB (414), headers 16 KiB (431), body 64 KiB (413), `SRC_RATE_LIMIT`
+ * requests per minute per token (default 600; 0 disables), all answered as problem+json.
  */
 import { serve } from '@hono/node-server';
+import type { Socket } from 'node:net';
 import { loadConfig } from '../core/config.ts';
 import { env } from '../core/runtime.ts';
 import { buildApp } from './app.ts';
@@ -15,10 +18,29 @@ if (admin.created) {
 }
 const host = env('HOST') ?? '127.0.0.1';
 const port = Number(env('PORT') ?? 8080);
-const app = buildApp();
+const app = buildApp({
+  rateLimit: Number(env('SRC_RATE_LIMIT') ?? 600),
+  // @hono/node-server passes the Node request as env.incoming
+  clientAddress: (_req, env) => (env as { incoming?: { socket?: Socket } } | undefined)?.incoming?.socket?.remoteAddress,
+});
 
-const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
+const server = serve({ fetch: app.fetch, hostname: host, port, serverOptions: { maxHeaderSize: 16 * 1024 } }, (info) => {
   console.log(`SRC Container API listening on http://${host}:${info.port}/ (config: ${config.source}; facilities: ${Object.keys(config.facilities).join(', ')})`);
+});
+
+// Requests Node refuses before they reach the app (oversized headers, bad HTTP) get JSON too.
+server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+  if (!socket.writable) return socket.destroy();
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify({
+    type: `https://src-container-api.dev/errors/${tooLarge ? 'payload_too_large' : 'invalid_parameter'}`,
+    title: tooLarge ? 'Request Header Fields Too Large' : 'Bad Request',
+    status,
+    code: tooLarge ? 'payload_too_large' : 'invalid_parameter',
+    detail: tooLarge ? 'Request headers larger than 16 KiB' : 'Malformed HTTP request',
+  });
+  socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 });
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

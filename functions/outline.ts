@@ -3,7 +3,7 @@
  * A plaintext outline of every endpoint (method, path, parameters, modes), as the spec says.
  * 200 text/plain.
  */
-import type { RouteMeta } from '../core/route.ts';
+import { errorResponse, unknownRoute, type RouteMeta } from '../core/route.ts';
 import { routeMetas } from './index.ts';
 
 /** Renders the outline for `metas`. */
@@ -23,7 +23,8 @@ export function outline(metas: RouteMeta[]): string {
 export default {
   fetch(req: Request): Response {
     const url = new URL(req.url);
-    if (url.pathname !== '/') return new Response('Not found\n', { status: 404 });
+    // Deployed alone, this function is also the proxy's catch-all: the runner's 404 problem.
+    if (url.pathname !== '/') return errorResponse(unknownRoute(req.method, url.pathname));
     if (req.method !== 'GET' && req.method !== 'HEAD') return new Response('Method not allowed\n', { status: 405, headers: { allow: 'GET' } });
     return new Response(outline(routeMetas()), { headers: { 'content-type': 'text/plain; charset=utf-8' } });
   },

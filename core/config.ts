@@ -72,9 +72,32 @@ const facilitySchema = v.object({
   mode: v.optional(v.picklist(['auto', 'solo', 'swarm']), 'auto'),
 });
 
+/**
+ * The uptime job: its schedule in the local runner, how long history is kept, and how long one
+ * run may hold a facility's lease. Environment overrides: `SRC_UPTIME_CRON`,
+ * `SRC_UPTIME_RETENTION_DAYS`, `SRC_UPTIME_LEASE_SECONDS`.
+ */
+const uptimeSchema = v.object({
+  /**
+   * Cron pattern (croner: 5 or 6 fields, or `@hourly` …) of the local runner's schedule, default
+   * every minute; `off` when system cron or a timer runs `npm run uptime-job` instead.
+   */
+  schedule: v.optional(
+    v.pipe(v.string(), v.regex(/^(off|@\w+|\S+( +\S+){4,6})$/, "must be a cron pattern such as '* * * * *', or 'off'")),
+    '* * * * *',
+  ),
+  /** Days of uptime history kept; the job prunes older rows (default 35). */
+  retentionDays: v.optional(v.pipe(v.number(), v.integer('must be whole days'), v.minValue(1, 'must be at least 1'), v.maxValue(3650, 'must be at most 3650')), 35),
+  /** Seconds one run may hold a facility's lease before another runner may take it over (default 120). */
+  leaseSeconds: v.optional(v.pipe(v.number(), v.integer('must be whole seconds'), v.minValue(5, 'must be at least 5'), v.maxValue(3600, 'must be at most 3600')), 120),
+});
+export type UptimeSettings = v.InferOutput<typeof uptimeSchema>;
+
 const configSchema = v.object({
   /** Directory for the embedded database and generated secrets (default ./data). */
   dataDir: v.optional(v.string()),
+  /** The uptime job (schedule, retention, lease). */
+  uptime: v.optional(uptimeSchema, {}),
   facilities: v.pipe(
     v.record(facilityIdSchema, facilitySchema),
     v.check((r) => Object.keys(r).length > 0, 'must define at least one facility'),
@@ -86,6 +109,8 @@ export interface Config {
   dataDir: string;
   dbUrl: string;
   facilities: Record<string, FacilityConfig>;
+  /** The uptime job's settings, environment overrides applied. */
+  uptime: UptimeSettings;
   /** Where the config came from (a path, or `built-in default`). */
   source: string;
 }
@@ -113,7 +138,25 @@ export function parseConfig(raw: unknown, source: string): Config {
   for (const [id, f] of Object.entries(r.output.facilities)) {
     facilities[id] = { ...f, id, engine: f.engine ?? { host: defaultEngineHost() } };
   }
-  return { dataDir, dbUrl: env('SRC_DB_URL') ?? `file:${dataDir}/src.db`, facilities, source };
+  const uptime = uptimeWithEnv(r.output.uptime, source);
+  return { dataDir, dbUrl: env('SRC_DB_URL') ?? `file:${dataDir}/src.db`, facilities, source, uptime };
+}
+
+/** Applies `SRC_UPTIME_CRON`, `SRC_UPTIME_RETENTION_DAYS`, `SRC_UPTIME_LEASE_SECONDS` over the file's uptime settings. */
+function uptimeWithEnv(fromFile: UptimeSettings, source: string): UptimeSettings {
+  const raw: Record<string, unknown> = { ...fromFile };
+  const cron = env('SRC_UPTIME_CRON');
+  if (cron !== undefined) raw.schedule = cron;
+  for (const [key, name] of [['retentionDays', 'SRC_UPTIME_RETENTION_DAYS'], ['leaseSeconds', 'SRC_UPTIME_LEASE_SECONDS']] as const) {
+    const val = env(name);
+    if (val !== undefined) raw[key] = /^\d+$/.test(val) ? Number(val) : NaN;
+  }
+  const r = v.safeParse(uptimeSchema, raw);
+  if (!r.success) {
+    const issue = r.issues[0];
+    throw new Error(`Invalid configuration in ${source} (or its SRC_UPTIME_* environment overrides): uptime.${v.getDotPath(issue) ?? ''}: ${issue.message}`);
+  }
+  return r.output;
 }
 
 /** Loads (once per process) and returns the configuration. */

@@ -67,6 +67,8 @@ export const S_IMAGE_READ: StatusTable = { 200: true, 404: 'no such image', 500:
 export const S_IMAGE_PULL: StatusTable = { 200: true, 404: 'repository does not exist or no read access', 500: 'server error' };
 /** `GET /nodes`, `GET /nodes/{id}`, `GET /services`, `GET /tasks`: 503 node is not part of a swarm. */
 export const S_SWARM_READ: StatusTable = { 200: true, 400: 'bad parameter', 404: 'not found', 500: 'server error', 503: 'node is not part of a swarm' };
+/** `GET /events`: 200 a stream of JSON messages, 400 bad parameter (e.g. `until` before `since`), 500 server error. */
+export const S_EVENTS: StatusTable = { 200: true, 400: 'bad parameter', 500: 'server error' };
 
 /** One Engine call. */
 export interface EngineCall {
@@ -272,6 +274,83 @@ export class Engine {
   inspectNode(id: string): Promise<any> {
     return this.call({ method: 'GET', path: `/nodes/${encodeURIComponent(id)}`, statusCodes: S_SWARM_READ });
   }
+
+  // --- Events ---------------------------------------------------------------------------------
+  /**
+   * `GET /events?since=&until=&filters=` for a past window: the Engine answers from its buffer
+   * (only its most recent 256 events, none from before its last start) and closes the stream.
+   * `since` and `until` are Engine timestamps (`SECONDS.NANOS`, see {@link engineTimestamp}),
+   * both inclusive. `until` must not lie in the Engine's future, or the Engine streams until then.
+   * @returns the messages, oldest first, with `timeNano` exact (a decimal string)
+   * @example
+   * const evs = await engine.events({ since: '0', until: engineTimestamp(nowNs), filters: { type: ['container'] } });
+   */
+  async events(q: { since: string; until: string; filters?: Record<string, string[]> }, timeoutMs?: number): Promise<EngineEvent[]> {
+    const stream = await this.eventStream(q, timeoutMs ?? this.endpoint.timeoutMs ?? 30_000);
+    const decoder = new TextDecoder();
+    let text = '';
+    try {
+      for await (const chunk of stream) text += typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true });
+    } catch (e) {
+      const err = e as { name?: string; code?: string };
+      if (err?.name === 'AbortError' || err?.code === 'ABORT_ERR') {
+        throw new ApiError(504, 'engine_timeout', `Engine did not finish GET /events within ${timeoutMs ?? this.endpoint.timeoutMs ?? 30_000} ms`);
+      }
+      throw new ApiError(503, 'engine_unavailable', `Engine unreachable while reading events (${(e as Error)?.message ?? e})`, { retryAfter: 5 });
+    }
+    return parseEventLines(text + decoder.decode());
+  }
+
+  /**
+   * `GET /events` as the raw stream of JSON messages, one per line (live when `until` is
+   * omitted or in the future; the caller destroys it). Parse lines with {@link parseEventLines}.
+   */
+  eventStream(q: { since?: string; until?: string; filters?: Record<string, string[]> }, timeoutMs = 24 * 3600_000): Promise<AsyncIterable<Uint8Array | string> & { destroy?: () => void }> {
+    return this.call({
+      method: 'GET',
+      path: '/events',
+      query: { since: q.since, until: q.until, filters: q.filters ? JSON.stringify(q.filters) : undefined },
+      statusCodes: S_EVENTS,
+      stream: true,
+      timeoutMs,
+    });
+  }
+}
+
+/** One Engine event message. `timeNano` is kept exact as a decimal string (it exceeds 2^53). */
+export interface EngineEvent {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes?: Record<string, string> };
+  scope?: string;
+  /** Seconds since the epoch. */
+  time: number;
+  /** Nanoseconds since the epoch, exact. */
+  timeNano: string;
+  [extra: string]: unknown;
+}
+
+/** An Engine `since`/`until` timestamp (`SECONDS.NANOS`) for nanoseconds since the epoch. */
+export function engineTimestamp(ns: bigint): string {
+  return `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;
+}
+
+/**
+ * Parses the Engine's event stream text (one JSON message per line), keeping `timeNano` exact:
+ * `JSON.parse` alone would round it to a double.
+ */
+export function parseEventLines(text: string): EngineEvent[] {
+  const out: EngineEvent[] = [];
+  for (const line of text.split('\n')) {
+    const t = line.trim();
+    if (!t) continue;
+    const ev = JSON.parse(t) as EngineEvent;
+    // The message's own key is the last one (Engine field order); a label value cannot fake it.
+    const all = [...t.matchAll(/"timeNano"\s*:\s*(\d+)/g)];
+    ev.timeNano = all.length ? all[all.length - 1][1] : String(BigInt(ev.time ?? 0) * 1_000_000_000n);
+    out.push(ev);
+  }
+  return out;
 }
 
 function translateError(err: any, signal: AbortSignal, timeoutMs: number, c: EngineCall): Error {

@@ -20,6 +20,7 @@ import getAppInfo from './get-app-info.ts';
 import getNodeNames from './get-node-names.ts';
 import getNodeStatus from './get-node-status.ts';
 import getNodeInfo from './get-node-info.ts';
+import getUptimeSummary from './get-uptime-summary.ts';
 import getAuditLog from './get-audit-log.ts';
 
 /** All route functions. */
@@ -27,6 +28,7 @@ export const routes: RouteFunction[] = [
   startApp, stopApp, pauseApp, unpauseApp, restartApp, killApp, createApp, deleteApp, hardResetApp,
   getUsers, getAppNames, getAppStatus, getAppStats, getAppInfo,
   getNodeNames, getNodeStatus, getNodeInfo,
+  getUptimeSummary,
   getAuditLog,
 ];
 

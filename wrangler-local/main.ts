@@ -10,6 +10,8 @@ import { loadConfig } from '../core/config.ts';
 import { env } from '../core/runtime.ts';
 import { buildApp } from './app.ts';
 import { bootstrapAdmin } from '../core/auth.ts';
+import { Cron } from 'croner';
+import uptimeJob from '../functions/uptime-job.ts';
 
 const config = loadConfig();
 const admin = await bootstrapAdmin();
@@ -43,8 +45,15 @@ server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
   socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 });
 
+// The uptime job on `uptime.schedule` (SRC_UPTIME_CRON; `off` disables); protect: no overlapping runs here.
+const uptimeCron = config.uptime.schedule === 'off' ? undefined : new Cron(config.uptime.schedule, { name: 'uptime-job', protect: true, catch: (e) => console.error('uptime-job:', e) }, async () => {
+  const report = await uptimeJob.scheduled({ cron: config.uptime.schedule, scheduledTime: Date.now() });
+  for (const f of report.facilities) if (f.outcome === 'failed' || f.outcome === 'refused') console.error(`uptime-job: ${f.facility}: ${f.outcome}: ${f.detail}`);
+});
+
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
+    uptimeCron?.stop();
     server.close();
     process.exit(0);
   });

@@ -1,0 +1,399 @@
+/**
+ * Uptime history: the scheduled job that records every app's state transitions with their
+ * exact Engine times, and the summary that reads them back.
+ *
+ * One run, per facility (all facilities concurrently):
+ * 1. take the facility's lease (`uptime_leases`; skipped if another runner holds it);
+ * 2. ask the Engine its time `T` (`GET /info` SystemTime), the facility's app events since the
+ *    anchor (`GET /events?since=&until=T&filters=` type=container + our labels), and its
+ *    containers (`GET /containers/json`);
+ * 3. decide whether the events are complete: the anchor is the newest app event the previous
+ *    run saw; the Engine keeps only its newest 256 events and none across its own restart, so
+ *    if the anchor is still in its buffer, nothing after it was dropped. If not (overflow,
+ *    Engine restart, or no anchor yet), the span up to the first surviving event is
+ *    reconstructed from each container's `Created`/`StartedAt`/`FinishedAt` (inspect), and what
+ *    those cannot prove is recorded as `unknown` (core/uptime-model.ts);
+ * 4. write the transitions, one sample per app, and the new checkpoint in ONE transaction that
+ *    also checks the lease and the checkpoint version (core/uptime-store.ts);
+ * 5. prune rows older than the retention (at most hourly).
+ *
+ * If the Engine cannot be reached, the run writes an `unknown` sample per app and remembers
+ * when that started; the stretch is recorded as `unknown` once the Engine answers again (unless
+ * its events prove what happened meanwhile).
+ *
+ * @example
+ * const report = await runUptimeJob();            // one pass over every configured facility
+ * const summary = await uptimeSummary(getFacility('demo'), 'busybox--alice', 'day');
+ *
+ * @module
+ */
+import type { Client } from '@libsql/client';
+import { ApiError } from './errors.ts';
+import { EngineError, engineTimestamp, type EngineEvent } from './engine.ts';
+import { getFacility, type Facility } from './facility.ts';
+import { loadConfig, type UptimeSettings } from './config.ts';
+import { appFilter, LABELS } from './naming.ts';
+import {
+  computeRun,
+  isoToNs,
+  msToNs,
+  nsToIso,
+  NS_PER_S,
+  secondKey,
+  stateFromInspect,
+  stateFromListStatus,
+  type AppState,
+  type ContainerView,
+  type TransitionSource,
+} from './uptime-model.ts';
+import { acquireLease, commitRun, openUptimeDb, pruneFacility, readAppHistory, readCheckpoint, releaseLease, type Anchor, type Checkpoint } from './uptime-store.ts';
+
+/** Options of one job pass (all optional; tests and benchmarks use them). */
+export interface UptimeJobOptions {
+  /** Database client (default: the process database). */
+  db?: Client;
+  /** Facility IDs (default: every configured facility). */
+  facilities?: string[];
+  /** Lease holder ID (default: one per process). */
+  holder?: string;
+  /** Overrides of the configured uptime settings. */
+  settings?: Partial<UptimeSettings>;
+  /** Local clock in ms (default `Date.now`). */
+  nowMs?: () => number;
+  /** Called after the Engine was read and before the commit (tests: a window to race in). */
+  beforeCommit?: (facility: string) => Promise<void>;
+}
+
+/** What happened to one facility in one pass. */
+export interface FacilityRunReport {
+  facility: string;
+  /**
+   * `recorded`: a normal run; `first-run`: the first one (current states); `unreachable`: the
+   * Engine did not answer (unknown samples written); `busy`: another runner holds the lease;
+   * `refused`: the lease was lost or the checkpoint moved before the commit (nothing written);
+   * `failed`: an unexpected error (nothing written).
+   */
+  outcome: 'recorded' | 'first-run' | 'unreachable' | 'busy' | 'refused' | 'failed';
+  /** The new checkpoint (Engine time). */
+  checkpoint?: string;
+  transitions: number;
+  samples: number;
+  /** Whether the Engine's event buffer provably covered the whole window. */
+  covered?: boolean;
+  /** End of the reconstructed span when it did not. */
+  reconciledUntil?: string;
+  pruned?: { samples: number; transitions: number };
+  detail?: string;
+  ms: number;
+}
+
+/** One pass over the facilities. */
+export interface UptimeJobReport {
+  startedAt: string;
+  ms: number;
+  facilities: FacilityRunReport[];
+}
+
+const PRUNE_EVERY_NS = 3600n * NS_PER_S;
+const processHolder = `pid${globalThis.process?.pid ?? 0}-${crypto.randomUUID()}`;
+
+/** Runs the uptime job once over the configured facilities (concurrently). Never throws for one facility's failure. */
+export async function runUptimeJob(opts: UptimeJobOptions = {}): Promise<UptimeJobReport> {
+  const nowMs = opts.nowMs ?? Date.now;
+  const started = nowMs();
+  const cfg = loadConfig();
+  const db = await openUptimeDb(opts.db);
+  const settings: UptimeSettings = { ...cfg.uptime, ...opts.settings };
+  const ids = opts.facilities ?? Object.keys(cfg.facilities);
+  const facilities = await Promise.all(
+    ids.map((id) =>
+      runFacility(getFacility(id), db, settings, opts.holder ?? processHolder, nowMs, opts.beforeCommit).catch(
+        (e): FacilityRunReport => ({ facility: id, outcome: 'failed', transitions: 0, samples: 0, detail: (e as Error)?.message ?? String(e), ms: nowMs() - started }),
+      ),
+    ),
+  );
+  return { startedAt: new Date(started).toISOString(), ms: nowMs() - started, facilities };
+}
+
+async function runFacility(
+  f: Facility,
+  db: Client,
+  settings: UptimeSettings,
+  holder: string,
+  nowMs: () => number,
+  beforeCommit?: (facility: string) => Promise<void>,
+): Promise<FacilityRunReport> {
+  const t0ms = nowMs();
+  const base = { facility: f.id, transitions: 0, samples: 0 };
+  if (!(await acquireLease(db, f.id, holder, settings.leaseSeconds * 1000, t0ms))) {
+    return { ...base, outcome: 'busy', detail: 'another runner holds this facility’s lease', ms: nowMs() - t0ms };
+  }
+  try {
+    const cp = await readCheckpoint(db, f.id);
+    let seen: Observation;
+    try {
+      seen = await observe(f, cp);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status >= 502 && e.status <= 504) && !(e instanceof EngineError)) throw e;
+      return await recordUnreachable(f, db, cp, holder, nowMs, e as Error, t0ms, beforeCommit);
+    }
+    const out = computeRun({
+      facility: f.id,
+      t0: cp?.checkpointAt ?? null,
+      snapshot: cp?.snapshot ?? {},
+      events: seen.events,
+      covered: seen.covered,
+      T: seen.T,
+      unreachableSince: cp?.unreachableSince ?? null,
+      containers: seen.containers,
+    });
+    await beforeCommit?.(f.id);
+    const refused = await commitRun(
+      db,
+      f.id,
+      holder,
+      cp?.runs ?? 0,
+      {
+        transitions: out.transitions,
+        samples: out.samples,
+        sampledAt: seen.T,
+        checkpoint: { checkpointAt: seen.T, anchor: seen.anchor, snapshot: out.snapshot, unreachableSince: null, lastError: null },
+      },
+      new Date(nowMs()).toISOString(),
+    );
+    if (refused) return { ...base, outcome: 'refused', detail: refused, ms: nowMs() - t0ms };
+    const report: FacilityRunReport = {
+      ...base,
+      outcome: cp?.checkpointAt == null ? 'first-run' : 'recorded',
+      checkpoint: nsToIso(seen.T),
+      transitions: out.transitions.length,
+      samples: out.samples.length,
+      covered: cp?.checkpointAt == null ? undefined : seen.covered,
+      reconciledUntil: out.gapEnd === undefined ? undefined : nsToIso(out.gapEnd),
+      ms: 0,
+    };
+    const now = msToNs(nowMs());
+    if (cp?.prunedAt == null || now - cp.prunedAt >= PRUNE_EVERY_NS) {
+      report.pruned = await pruneFacility(db, f.id, now - BigInt(settings.retentionDays) * 86_400n * NS_PER_S, nsToIso(now));
+    }
+    report.ms = nowMs() - t0ms;
+    return report;
+  } finally {
+    await releaseLease(db, f.id, holder).catch(() => undefined);
+  }
+}
+
+interface Observation {
+  T: bigint;
+  events: EngineEvent[];
+  covered: boolean;
+  anchor: Anchor | null;
+  containers: ContainerView[];
+}
+
+/** Reads the Engine: its time, the facility's app events since the anchor, its containers. */
+async function observe(f: Facility, cp: Checkpoint | null): Promise<Observation> {
+  const info = await f.engine.info();
+  const T = isoToNs(info.SystemTime) ?? msToNs(Date.now());
+  const since = cp?.checkpointAt == null ? '0' : engineTimestamp(cp.anchor ? BigInt(cp.anchor.timeNano) : cp.checkpointAt);
+  const events = await f.engine.events({
+    since,
+    until: engineTimestamp(T),
+    filters: { type: ['container'], label: [LABELS.schema, `${LABELS.facility}=${f.id}`] },
+  });
+  const a = cp?.anchor;
+  const covered = !!a && events.some((e) => e.timeNano === a.timeNano && e.Actor?.ID === a.id && e.Action === a.action);
+  const last = events[events.length - 1];
+  const anchor: Anchor | null = last ? { timeNano: last.timeNano, id: last.Actor.ID, action: last.Action } : covered ? a! : null;
+
+  const list = await f.engine.listContainers({ all: true, filters: appFilter(f.id) });
+  let containers: ContainerView[] = list
+    .filter((c) => typeof c.Labels?.[LABELS.app] === 'string')
+    .map((c) => ({ id: c.Id, app: c.Labels[LABELS.app], state: stateFromListStatus(c.State), created: typeof c.Created === 'number' ? BigInt(c.Created) * NS_PER_S : null }));
+  if (!covered && cp?.checkpointAt != null) containers = await inspectAll(f, containers);
+  return { T, events, covered, anchor, containers };
+}
+
+/** Inspects containers (8 at a time) for their exact Created/StartedAt/FinishedAt; vanished ones are dropped. */
+async function inspectAll(f: Facility, list: ContainerView[]): Promise<ContainerView[]> {
+  const out: (ContainerView | null)[] = new Array(list.length).fill(null);
+  let next = 0;
+  const worker = async () => {
+    while (next < list.length) {
+      const i = next++;
+      try {
+        const c = await f.engine.inspectContainer(list[i].id);
+        out[i] = {
+          id: list[i].id,
+          app: list[i].app,
+          state: stateFromInspect(c.State),
+          created: isoToNs(c.Created),
+          startedAt: isoToNs(c.State?.StartedAt),
+          finishedAt: isoToNs(c.State?.FinishedAt),
+        };
+      } catch (e) {
+        if (!(e instanceof EngineError && e.statusCode === 404)) throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, list.length) }, worker));
+  return out.filter((c): c is ContainerView => c !== null);
+}
+
+/** The Engine did not answer: an unknown sample per known app; remember since when. */
+async function recordUnreachable(
+  f: Facility,
+  db: Client,
+  cp: Checkpoint | null,
+  holder: string,
+  nowMs: () => number,
+  err: Error,
+  t0ms: number,
+  beforeCommit?: (facility: string) => Promise<void>,
+): Promise<FacilityRunReport> {
+  const at = msToNs(nowMs());
+  const apps = [...new Set(Object.values(cp?.snapshot ?? {}).map((c) => c.app))].sort();
+  await beforeCommit?.(f.id);
+  const refused = await commitRun(
+    db,
+    f.id,
+    holder,
+    cp?.runs ?? 0,
+    {
+      transitions: [],
+      samples: apps.map((app) => ({ app, state: 'unknown' as const })),
+      sampledAt: at,
+      checkpoint: {
+        checkpointAt: cp?.checkpointAt ?? null,
+        anchor: cp?.anchor ?? null,
+        snapshot: cp?.snapshot ?? {},
+        unreachableSince: cp?.unreachableSince ?? at,
+        lastError: err.message,
+      },
+    },
+    new Date(nowMs()).toISOString(),
+  );
+  if (refused) return { facility: f.id, outcome: 'refused', transitions: 0, samples: 0, detail: refused, ms: nowMs() - t0ms };
+  return { facility: f.id, outcome: 'unreachable', transitions: 0, samples: apps.length, detail: err.message, ms: nowMs() - t0ms };
+}
+
+// --- Summary ----------------------------------------------------------------------------------
+
+/** The summary windows; a month is 30 days, as the old API counted it. */
+export type UptimeDuration = 'hour' | 'day' | 'week' | 'month';
+export const DURATION_SECONDS: Record<UptimeDuration, number> = { hour: 3600, day: 86_400, week: 7 * 86_400, month: 30 * 86_400 };
+
+/** One stretch of an app's state. */
+export interface UptimeInterval {
+  from: string;
+  to: string;
+  state: AppState;
+}
+
+/** The `detail=true` answer. */
+export interface UptimeDetail {
+  facility: string;
+  name: string;
+  duration: UptimeDuration;
+  /** The window, `[from, to]` (UTC, nanoseconds). */
+  from: string;
+  to: string;
+  /** Up to when the job has recorded this facility (its last checkpoint), or `null`. */
+  recordedUntil: string | null;
+  /** Since when the job cannot reach the facility's Engine, or `null`. */
+  engineUnreachableSince: string | null;
+  /** Running time / (running + not-running time) in the window, from the transitions; `null` if none is known. */
+  uptimeRatio: number | null;
+  /** Seconds of the window per state; `unrecorded` = before the app's first record or after the last run. */
+  seconds: { running: number; notRunning: number; unknown: number; unrecorded: number };
+  intervals: UptimeInterval[];
+  transitions: { at: string; state: AppState; source: TransitionSource; action: string | null }[];
+  samples: { at: string; state: AppState }[];
+}
+
+/**
+ * An app's uptime over the last `duration`.
+ *
+ * Default: the spec's `{ "2023-06-20T13:50:45Z": true, … }` (UTC second -> running). Keys are
+ * the job's samples plus every recorded transition (so a stop between two samples shows);
+ * paused counts as not running; unknown samples and stretches (Engine unreachable) are left
+ * out. Two points in the same second: `false` wins, so a short outage is never hidden.
+ *
+ * `detail`: {@link UptimeDetail}.
+ *
+ * @throws ApiError 404 `app_not_found` when the facility has no uptime record of the app at all
+ */
+export async function uptimeSummary(
+  f: Facility,
+  name: string,
+  duration: UptimeDuration,
+  opts: { detail?: boolean; nowMs?: number; db?: Client } = {},
+): Promise<Record<string, boolean> | UptimeDetail> {
+  const db = await openUptimeDb(opts.db);
+  const to = msToNs(opts.nowMs ?? Date.now());
+  const from = to - BigInt(DURATION_SECONDS[duration]) * NS_PER_S;
+  const h = await readAppHistory(db, f.id, name, nsToIso(from), nsToIso(to));
+  if (!h.known) {
+    throw new ApiError(404, 'app_not_found', `No uptime history for '${name}' in facility '${f.id}' (never recorded, or pruned after the retention)`, { name });
+  }
+  if (!opts.detail) {
+    const points = [
+      ...h.samples.filter((s) => s.state !== 'unknown').map((s) => ({ at: s.at, up: s.state === 'running' })),
+      ...h.transitions.filter((t) => t.state !== 'unknown').map((t) => ({ at: t.at, up: t.state === 'running' })),
+    ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    const out: Record<string, boolean> = {};
+    for (const p of points) {
+      const k = secondKey(p.at);
+      out[k] = k in out ? out[k] && p.up : p.up;
+    }
+    return out;
+  }
+
+  const recordedUntil = h.checkpoint?.checkpointAt ?? null;
+  const unreachable = h.checkpoint?.unreachableSince ?? null;
+  const intervals: { from: bigint; to: bigint; state: AppState }[] = [];
+  const add = (a: bigint, b: bigint, state: AppState) => {
+    if (b <= a) return;
+    const last = intervals[intervals.length - 1];
+    if (last && last.state === state && last.to === a) last.to = b;
+    else intervals.push({ from: a, to: b, state });
+  };
+  const end = recordedUntil !== null && recordedUntil < to ? recordedUntil : to;
+  let state: AppState | undefined = h.before?.state;
+  let at = from;
+  for (const t of h.transitions) {
+    const tAt = isoToNs(t.at)!;
+    if (state !== undefined) add(at, tAt < end ? tAt : end, state);
+    state = t.state;
+    at = tAt;
+  }
+  if (state !== undefined) add(at, end, state);
+  if (unreachable !== null && recordedUntil !== null && recordedUntil < to && state !== undefined) {
+    add(recordedUntil > from ? recordedUntil : from, to, 'unknown');
+  }
+  const secs = { running: 0, notRunning: 0, unknown: 0, unrecorded: 0 };
+  for (const i of intervals) {
+    const s = Number(i.to - i.from) / 1e9;
+    if (i.state === 'running') secs.running += s;
+    else if (i.state === 'not-running') secs.notRunning += s;
+    else secs.unknown += s;
+  }
+  secs.unrecorded = Math.max(0, DURATION_SECONDS[duration] - secs.running - secs.notRunning - secs.unknown);
+  const round = (x: number) => Math.round(x * 1e6) / 1e6;
+  const known = secs.running + secs.notRunning;
+  return {
+    facility: f.id,
+    name,
+    duration,
+    from: nsToIso(from),
+    to: nsToIso(to),
+    recordedUntil: recordedUntil === null ? null : nsToIso(recordedUntil),
+    engineUnreachableSince: unreachable === null ? null : nsToIso(unreachable),
+    uptimeRatio: known > 0 ? round(secs.running / known) : null,
+    seconds: { running: round(secs.running), notRunning: round(secs.notRunning), unknown: round(secs.unknown), unrecorded: round(secs.unrecorded) },
+    intervals: intervals.map((i) => ({ from: nsToIso(i.from), to: nsToIso(i.to), state: i.state })),
+    transitions: h.transitions,
+    samples: h.samples,
+  };
+}
+

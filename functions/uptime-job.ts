@@ -1,0 +1,30 @@
+/**
+ * The uptime job as a scheduled function (Workers/Deno style): `scheduled(event, env, ctx)`
+ * runs one pass over every configured facility, recording app state transitions with their
+ * exact Engine times, one sample per app, and a checkpoint, in libSQL (core/uptime.ts).
+ *
+ * Fired by the local runner on `uptime.schedule` (default every minute; `SRC_UPTIME_CRON`), or
+ * once from the command line for system cron / systemd timers: `npm run uptime-job`.
+ * Several runners may share one libSQL server: a per-facility lease lets one run at a time.
+ */
+import { runUptimeJob, type UptimeJobReport } from '../core/uptime.ts';
+
+/** The scheduled event (Workers: `ScheduledController`; Deno.cron: none). */
+export interface ScheduledEvent {
+  cron?: string;
+  scheduledTime?: number;
+}
+
+/** The part of a Workers `ExecutionContext` used here. */
+export interface ScheduledContext {
+  waitUntil?(p: Promise<unknown>): void;
+}
+
+export default {
+  /** One pass over all facilities; resolves with the report (failures are per facility, never thrown). */
+  scheduled(_event?: ScheduledEvent, _env?: unknown, ctx?: ScheduledContext): Promise<UptimeJobReport> {
+    const run = runUptimeJob();
+    ctx?.waitUntil?.(run);
+    return run;
+  },
+};

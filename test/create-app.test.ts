@@ -40,7 +40,7 @@ describe('POST /{facility}/create-app', () => {
     expect(labels[LABELS.imageReference]).toBe(IMAGES.busybox);
     expect(labels[LABELS.imageNormalized]).toBe('docker.io/src-test/busybox:latest');
     expect(labels[LABELS.imageId]).toBe(c.Image);
-    expect(JSON.parse(labels[LABELS.createParams])).toEqual({ publishHost: '127.0.0.1', ports: [] });
+    expect(JSON.parse(labels[LABELS.createParams])).toEqual({ publishHost: '127.0.0.1', ports: [], requested: {} });
   });
 
   it('a second create of the same app is 409', async () => {

@@ -384,7 +384,15 @@ export function computeRun(input: RunInput): RunOutput {
       if (!app) continue;
       const s0 = input.snapshot[id]?.state ?? 'absent';
       const s1 = firstEv ? (stateBefore(firstEv.Action) as ContainerState | 'absent' | null) : v ? v.state : 'absent';
-      for (const p of reconstructContainer(gs, g1, s0, s1, v)) {
+      // StartedAt / FinishedAt are the LAST start / exit: if a start (exit) event survived, they
+      // belong to it (inspect's time precedes the event's by microseconds), not to the span.
+      const own = evs.filter((e) => e.Actor.ID === id).map((e) => baseAction(e.Action));
+      const view = v && {
+        ...v,
+        startedAt: own.includes('start') || own.includes('restart') ? null : v.startedAt,
+        finishedAt: own.includes('die') ? null : v.finishedAt,
+      };
+      for (const p of reconstructContainer(gs, g1, s0, s1, view)) {
         steps.push({ at: p.at, changes: [{ id, app, state: p.state }], source: 'reconcile', action: p.why, containerId: id });
       }
     }

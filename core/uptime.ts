@@ -317,7 +317,8 @@ export interface UptimeDetail {
  * Default: the spec's `{ "2023-06-20T13:50:45Z": true, … }` (UTC second -> running). Keys are
  * the job's samples plus every recorded transition (so a stop between two samples shows);
  * paused counts as not running; unknown samples and stretches (Engine unreachable) are left
- * out. Two points in the same second: `false` wins, so a short outage is never hidden.
+ * out. Points in the same second: the last one gives the key its value (the state at the end
+ * of that second; `detail=true` has the sub-second changes).
  *
  * `detail`: {@link UptimeDetail}.
  *
@@ -344,7 +345,8 @@ export async function uptimeSummary(
     const out: Record<string, boolean> = {};
     for (const p of points) {
       const k = secondKey(p.at);
-      out[k] = k in out ? out[k] && p.up : p.up;
+      delete out[k]; // keep time order: a later point of the same second moves the key
+      out[k] = p.up;
     }
     return out;
   }

@@ -265,3 +265,15 @@ describe('reconstructContainer', () => {
     ]);
   });
 });
+
+describe('computeRun after an Engine restart', () => {
+  it('a start whose event survived is exact, not reconstructed from StartedAt (which precedes the event)', () => {
+    const out = run({
+      covered: false,
+      snapshot: { a: { app: 'a--u', state: 'stopped' } },
+      events: [ev('start', 'a', 'a--u', at(30, 500))],
+      containers: [{ id: 'a', app: 'a--u', state: 'running', startedAt: at(30, 100), finishedAt: at(-5), created: at(-200) }],
+    });
+    expect(out.transitions.map((t) => [t.at, t.state, t.source])).toEqual([[at(30, 500), 'running', 'event']]);
+  });
+});

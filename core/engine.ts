@@ -65,6 +65,12 @@ export const S_CONTAINER_RENAME: StatusTable = { 204: true, 404: 'no such contai
 export const S_IMAGE_READ: StatusTable = { 200: true, 404: 'no such image', 500: 'server error' };
 /** `POST /images/create` (pull): 404 repository does not exist or no read access. */
 export const S_IMAGE_PULL: StatusTable = { 200: true, 404: 'repository does not exist or no read access', 500: 'server error' };
+/** `POST /images/{name}/push` (a progress stream like pulls): 404 no such image. */
+export const S_IMAGE_PUSH: StatusTable = { 200: true, 404: 'no such image', 500: 'server error' };
+/** `POST /images/{name}/tag`: 400 bad parameter, 404 no such image, 409 conflict. */
+export const S_IMAGE_TAG: StatusTable = { 201: true, 400: 'bad parameter', 404: 'no such image', 409: 'conflict', 500: 'server error' };
+/** `DELETE /images/{name}`: 404 no such image, 409 conflict (in use by a container, or several repositories without force). */
+export const S_IMAGE_REMOVE: StatusTable = { 200: true, 404: 'no such image', 409: 'conflict', 500: 'server error' };
 /** `GET /nodes`, `GET /nodes/{id}`, `GET /services`, `GET /tasks`: 503 node is not part of a swarm. */
 export const S_SWARM_READ: StatusTable = { 200: true, 400: 'bad parameter', 404: 'not found', 500: 'server error', 503: 'node is not part of a swarm' };
 /** `GET /events`: 200 a stream of JSON messages, 400 bad parameter (e.g. `until` before `since`), 500 server error. */
@@ -264,6 +270,62 @@ export class Engine {
   listImages(q: { all?: boolean; filters?: Record<string, string[]> } = {}): Promise<any[]> {
     return this.call({ method: 'GET', path: '/images/json', query: { all: q.all || undefined, filters: q.filters ? JSON.stringify(q.filters) : undefined }, statusCodes: S_READ });
   }
+  /**
+   * `POST /images/create?fromImage=&tag=` (pull) as the raw progress stream: JSON messages, one
+   * per line, that the caller reads to the end (and destroys to abort). The pull succeeded only
+   * if the stream ends cleanly with no `{"error": …}` message in it. `tag` is a tag or a digest
+   * (as the CLI sends it); `auth` is the ready `X-Registry-Auth` value (see {@link registryAuthHeader}).
+   * @throws EngineError 404 (manifest unknown, no access) or 500 (registry unreachable, refused
+   *   credentials) carrying the Engine's message: errors found before the stream starts
+   */
+  pullImage(q: { fromImage: string; tag?: string }, opts: { auth?: string; timeoutMs?: number } = {}): Promise<ProgressStream> {
+    return this.progressCall(
+      { method: 'POST', path: '/images/create', query: { fromImage: q.fromImage, tag: q.tag }, headers: opts.auth ? { 'X-Registry-Auth': opts.auth } : undefined, timeoutMs: opts.timeoutMs ?? 3600_000 },
+      S_IMAGE_PULL,
+    );
+  }
+  /** `POST /images/{name}/push?tag=` as the raw progress stream (read it as a pull's). */
+  pushImage(name: string, tag: string | undefined, opts: { auth?: string; timeoutMs?: number } = {}): Promise<ProgressStream> {
+    return this.progressCall(
+      { method: 'POST', path: `/images/${imagePath(name)}/push`, query: { tag }, headers: { 'X-Registry-Auth': opts.auth ?? registryAuthHeader({}) }, timeoutMs: opts.timeoutMs ?? 3600_000 },
+      S_IMAGE_PUSH,
+    );
+  }
+  /** `POST /images/{name}/tag?repo=&tag=` (`docker tag name repo:tag`). */
+  tagImage(name: string, repo: string, tag: string): Promise<void> {
+    return this.call({ method: 'POST', path: `/images/${imagePath(name)}/tag`, query: { repo, tag }, statusCodes: S_IMAGE_TAG });
+  }
+  /** `DELETE /images/{name}?force=&noprune=` → `[{Untagged}|{Deleted}]` (`docker rmi`). */
+  removeImage(name: string, q: { force?: boolean; noprune?: boolean } = {}): Promise<Array<{ Untagged?: string; Deleted?: string }>> {
+    return this.call({ method: 'DELETE', path: `/images/${imagePath(name)}`, query: { force: q.force || undefined, noprune: q.noprune || undefined }, statusCodes: S_IMAGE_REMOVE });
+  }
+
+  /**
+   * A call answering a progress stream. Every answer is taken as a stream so that an error
+   * answer keeps the Engine's message (docker-modem drops the body of streamed errors); the
+   * endpoint's own `table` then decides what a non-200 answer means.
+   */
+  private async progressCall(c: Omit<EngineCall, 'statusCodes' | 'stream'>, table: StatusTable): Promise<ProgressStream> {
+    const res = await this.call<ProgressStream & { statusCode?: number }>({ ...c, stream: true, statusCodes: ANY_STATUS });
+    const status = res.statusCode ?? 200;
+    if (status === 200) return res;
+    let text = '';
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of res) text += typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true });
+    } catch {
+      /* the message is what we have */
+    }
+    let msg = text.trim();
+    try {
+      msg = String(JSON.parse(msg).message ?? msg);
+    } catch {
+      /* not JSON */
+    }
+    const documented = table[status];
+    if (typeof documented === 'string') throw new EngineError(status, documented, msg);
+    throw new ApiError(502, 'engine_error', `Engine answered ${status} to ${c.method} ${c.path}: ${msg}`, { engineStatus: status });
+  }
 
   // --- Swarm ----------------------------------------------------------------------------------
   /** `GET /nodes` */
@@ -315,6 +377,29 @@ export class Engine {
       timeoutMs,
     });
   }
+}
+
+/** A streamed Engine answer (pull, push): chunks of JSON lines; `destroy()` aborts it. */
+export type ProgressStream = AsyncIterable<Uint8Array | string> & { destroy?: (err?: Error) => void };
+
+/** Status codes taken as answers by {@link Engine.progressCall}, which interprets them itself. */
+const ANY_STATUS: StatusTable = Object.fromEntries([200, 201, 204, 400, 401, 403, 404, 409, 500, 502, 503].map((c) => [c, true]));
+
+/** An image name or reference as a path segment sequence (`127.0.0.1:5000/a/b:1` keeps its slashes). */
+function imagePath(name: string): string {
+  return name.split('/').map(encodeURIComponent).join('/');
+}
+
+/**
+ * The `X-Registry-Auth` header value for registry credentials: base64url (with padding, as the
+ * Engine decodes it) of `{username, password, serveraddress}` or `{identitytoken}`; `{}` for none.
+ * Web-standard (no Buffer), so it runs on Node and Deno.
+ */
+export function registryAuthHeader(auth: { username?: string; password?: string; serveraddress?: string; identitytoken?: string }): string {
+  const bytes = new TextEncoder().encode(JSON.stringify(auth));
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 /** One Engine event message. `timeNano` is kept exact as a decimal string (it exceeds 2^53). */

@@ -1,0 +1,221 @@
+/**
+ * `npm run build`: one self-contained ESM bundle per function, for deployment behind a reverse
+ * proxy (see README, "Deployment").
+ *
+ *   dist/functions/<name>.js      every functions/*.ts except index.ts, `export default { fetch }`
+ *                                 (plus `scheduled` when the function has one)
+ *   dist/functions/manifest.json  name, route, method, access, scheduled, size of each bundle
+ *   dist/serve-function.mjs       the Node host (a copy of scripts/serve-function.mjs)
+ *
+ * Functions are discovered from the directory, so a new functions/<route>.ts is bundled
+ * without touching this script. Each bundle runs with no node_modules present, on Node 20
+ * (`node dist/serve-function.mjs dist/functions/<name>.js`) and Deno 2 (`deno serve`).
+ *
+ * What makes them self-contained (facts in ../shared/notes/stack.md):
+ * - `ssh2` is aliased to scripts/build/ssh2-stub.ts: docker-modem's optional ssh2 brings native
+ *   addons and `__dirname`; bundles therefore lose `ssh://` Engine hosts (the runner keeps them).
+ * - `@libsql/client` resolves to `@libsql/client/web`: no native addon, so bundles talk to a
+ *   libSQL server (`SRC_DB_URL=http://…`); `file:` URLs only work in the runner.
+ * - a banner defines `require` with `createRequire(import.meta.url)` for the CommonJS
+ *   dependencies that require Node built-ins (docker-modem needs `querystring`, `http`, …).
+ *
+ * Options: `--minify`, `--outdir DIR` (default dist), `--only a,b` (some functions), `--quiet`.
+ *
+ * @module
+ */
+import { build, type Metafile, type Plugin } from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const FUNCTIONS_DIR = join(ROOT, 'functions');
+
+/** One built function, as recorded in dist/functions/manifest.json. */
+export interface BuiltFunction {
+  /** File name without `.ts`: functions/<name>.ts -> dist/functions/<name>.js. */
+  name: string;
+  /** Bundle path relative to the output directory. */
+  file: string;
+  /** `/{facility}/<route>` for route functions; absent for `outline` (GET /) and pure jobs. */
+  route?: string;
+  method?: 'GET' | 'POST';
+  access?: string;
+  /** Whether the bundle exports `scheduled` (a job to fire on a schedule). */
+  scheduled: boolean;
+  /** The function's own schedule (cron expression), when it declares one. */
+  cron?: string;
+  /** Environment variables the bundle reads by name (for Deno's `--allow-env=`). */
+  env: string[];
+  bytes: number;
+}
+
+/**
+ * The environment variables a bundle reads by literal name: `process.env.X`, `process.env['X']`,
+ * `env?.X` and core/runtime.ts's `env('X')`. Deno's `--allow-env=` gets exactly these (plus
+ * `SRC_*` for names built at run time).
+ */
+export function envNames(bundleText: string): string[] {
+  const names = new Set<string>();
+  const patterns = [
+    /process\.env\.([A-Za-z_][A-Za-z0-9_]*)/g,
+    /process\.env\[\s*["'`]([A-Za-z_][A-Za-z0-9_]*)["'`]\s*\]/g,
+    /\benv\?\.\s*([A-Za-z_][A-Za-z0-9_]*)/g,
+    /\benv\(\s*["'`]([A-Z_][A-Z0-9_]*)["'`]\s*\)/g,
+  ];
+  for (const re of patterns) for (const m of bundleText.matchAll(re)) names.add(m[1]);
+  return [...names].sort();
+}
+
+/** The function files a build picks up: every functions/*.ts except index.ts (and tests). */
+export function discoverFunctions(dir = FUNCTIONS_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && f !== 'index.ts' && !f.endsWith('.test.ts') && !f.endsWith('.d.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort();
+}
+
+/** The entry module of one bundle: the function's default export, reduced to what hosts call. */
+function wrapperSource(name: string): string {
+  const fn = JSON.stringify(join(FUNCTIONS_DIR, `${name}.ts`));
+  const route = JSON.stringify(join(ROOT, 'core', 'route.ts'));
+  const config = JSON.stringify(join(ROOT, 'core', 'config.ts'));
+  return `
+import fn from ${fn};
+import { errorResponse, unknownRoute } from ${route};
+import { loadConfig } from ${config};
+
+// Fail at start-up, with the loader's message, when the configuration is invalid.
+loadConfig();
+
+const fetch = typeof fn?.fetch === 'function'
+  ? (req, env, ctx) => fn.fetch(req, env, ctx)
+  : (req) => errorResponse(unknownRoute(req.method, new URL(req.url).pathname));
+const scheduled = typeof fn?.scheduled === 'function' ? (controller, env, ctx) => fn.scheduled(controller, env, ctx) : undefined;
+
+export default {
+  fetch,
+  ...(scheduled ? { scheduled } : {}),
+  ...(fn?.meta ? { meta: fn.meta } : {}),
+  ...(typeof fn?.cron === 'string' ? { cron: fn.cron } : {}),
+};
+`;
+}
+
+/** Resolves the virtual `src-function:<name>` entries and pins the two aliases. */
+function functionsPlugin(): Plugin {
+  return {
+    name: 'src-functions',
+    setup(b) {
+      b.onResolve({ filter: /^src-function:/ }, (args) => ({ path: args.path.slice('src-function:'.length), namespace: 'src-function' }));
+      b.onLoad({ filter: /.*/, namespace: 'src-function' }, (args) => ({ contents: wrapperSource(args.path), loader: 'ts', resolveDir: ROOT }));
+      // Exactly `@libsql/client` (not its subpaths): the web client, without native code.
+      b.onResolve({ filter: /^@libsql\/client$/ }, (args) => b.resolve('@libsql/client/web', { kind: args.kind, resolveDir: args.resolveDir }));
+    },
+  };
+}
+
+const BANNER = [
+  "import { createRequire as __srcCreateRequire } from 'node:module';",
+  'const require = __srcCreateRequire(import.meta.url);',
+].join('\n');
+
+/** Reads a function's metadata from its source module (route, method, schedule). */
+async function describe(name: string): Promise<Partial<BuiltFunction>> {
+  try {
+    const mod = await import(pathToFileURL(join(FUNCTIONS_DIR, `${name}.ts`)).href);
+    const fn = mod.default ?? {};
+    return {
+      ...(fn.meta?.route ? { route: fn.meta.route, method: fn.meta.method, access: fn.meta.access } : {}),
+      ...(typeof fn.cron === 'string' ? { cron: fn.cron } : {}),
+      scheduled: typeof fn.scheduled === 'function',
+    };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Builds the bundles.
+ * @returns the manifest entries, in name order
+ */
+export async function buildFunctions(opts: { outdir?: string; minify?: boolean; only?: string[]; quiet?: boolean } = {}): Promise<BuiltFunction[]> {
+  const outdir = resolve(ROOT, opts.outdir ?? 'dist');
+  const fnDir = join(outdir, 'functions');
+  let names = discoverFunctions();
+  if (opts.only?.length) {
+    const unknown = opts.only.filter((n) => !names.includes(n));
+    if (unknown.length) throw new Error(`no such function: ${unknown.join(', ')} (have: ${names.join(', ')})`);
+    names = names.filter((n) => opts.only!.includes(n));
+  }
+  rmSync(fnDir, { recursive: true, force: true });
+  mkdirSync(fnDir, { recursive: true });
+
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: Object.fromEntries(names.map((n) => [n, `src-function:${n}`])),
+    outdir: fnDir,
+    bundle: true,
+    splitting: false,
+    platform: 'node',
+    format: 'esm',
+    target: 'es2022', // Node 20 and Deno 2
+    mainFields: ['module', 'main'],
+    conditions: ['import', 'node'],
+    alias: { ssh2: join(ROOT, 'scripts', 'build', 'ssh2-stub.ts'), debug: join(ROOT, 'scripts', 'build', 'debug-stub.cjs') },
+    banner: { js: BANNER },
+    plugins: [functionsPlugin()],
+    minify: !!opts.minify,
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+  });
+
+  copyFileSync(join(ROOT, 'scripts', 'serve-function.mjs'), join(outdir, 'serve-function.mjs'));
+
+  const built: BuiltFunction[] = [];
+  for (const name of names) {
+    const file = `functions/${name}.js`;
+    const bytes = outputBytes(result.metafile, join(fnDir, `${name}.js`));
+    const env = envNames(readFileSync(join(fnDir, `${name}.js`), 'utf8'));
+    built.push({ name, file, bytes, scheduled: false, env, ...(await describe(name)) });
+  }
+  writeFileSync(join(fnDir, 'manifest.json'), JSON.stringify({ builtAt: new Date().toISOString(), minified: !!opts.minify, functions: built }, null, 2) + '\n');
+
+  if (!opts.quiet) {
+    const w = Math.max(...built.map((b) => b.name.length));
+    console.log(`Built ${built.length} function bundles into ${relative(process.cwd(), fnDir) || '.'}/${opts.minify ? ' (minified)' : ''}:`);
+    for (const b of built) {
+      const what = b.route ? `${b.method} /{facility}/${b.route}` : b.name === 'outline' ? 'GET /' : b.scheduled ? 'scheduled job' : '';
+      console.log(`  ${b.name.padEnd(w)}  ${(b.bytes / 1024).toFixed(1).padStart(6)} KB  ${what}${b.scheduled && b.route ? ' + scheduled' : ''}`);
+    }
+    const total = built.reduce((s, b) => s + b.bytes, 0);
+    console.log(`  ${'total'.padEnd(w)}  ${(total / 1024).toFixed(1).padStart(6)} KB`);
+  }
+  return built;
+}
+
+function outputBytes(meta: Metafile, absFile: string): number {
+  for (const [out, info] of Object.entries(meta.outputs)) {
+    if (resolve(ROOT, out) === absFile) return info.bytes;
+  }
+  return existsSync(absFile) ? readFileSync(absFile).length : 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      minify: { type: 'boolean', default: false },
+      outdir: { type: 'string' },
+      only: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  try {
+    await buildFunctions({ minify: values.minify, outdir: values.outdir, only: values.only?.split(',').filter(Boolean), quiet: values.quiet });
+  } catch (e) {
+    console.error(`build: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}

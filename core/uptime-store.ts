@@ -293,7 +293,12 @@ export async function readAppHistory(db: Client, facility: string, app: string, 
     [
       { sql: 'SELECT at, state, source, action FROM uptime_transitions WHERE facility = ? AND app = ? AND at < ? ORDER BY at DESC LIMIT 1', args: [facility, app, from] },
       { sql: 'SELECT at, state, source, action FROM uptime_transitions WHERE facility = ? AND app = ? AND at >= ? AND at <= ? ORDER BY at', args: [facility, app, from, to] },
-      { sql: 'SELECT at, state FROM uptime_samples WHERE facility = ? AND app = ? AND at >= ? AND at <= ? ORDER BY at', args: [facility, app, from, to] },
+      // One text of `at state` lines: a month of one-minute samples is 43,200 rows, and one
+      // string is ~5x faster to read than as many row objects.
+      {
+        sql: "SELECT group_concat(at || ' ' || state, char(10) ORDER BY at) AS lines FROM uptime_samples WHERE facility = ? AND app = ? AND at >= ? AND at <= ?",
+        args: [facility, app, from, to],
+      },
       {
         sql: `SELECT EXISTS (SELECT 1 FROM uptime_transitions WHERE facility = ?1 AND app = ?2)
                   OR EXISTS (SELECT 1 FROM uptime_samples WHERE facility = ?1 AND app = ?2) AS known`,
@@ -306,7 +311,13 @@ export async function readAppHistory(db: Client, facility: string, app: string, 
   return {
     before: before.rows[0] ? tr(before.rows[0] as Record<string, unknown>) : null,
     transitions: transitions.rows.map((r) => tr(r as Record<string, unknown>)),
-    samples: samples.rows.map((r) => ({ at: r.at as string, state: r.state as AppState })),
+    samples: ((samples.rows[0]?.lines as string | null) ?? '')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const i = l.lastIndexOf(' ');
+        return { at: l.slice(0, i), state: l.slice(i + 1) as AppState };
+      }),
     checkpoint: await readCheckpoint(db, facility),
     known: Number(known.rows[0].known) === 1,
   };

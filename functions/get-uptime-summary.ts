@@ -9,8 +9,8 @@
  * 200 · 400 invalid name/duration/detail · 404 unknown facility, or no uptime record of the app
  * (a deleted app's record stays readable until the retention prunes it).
  */
-import { uptimeSummary } from '../core/uptime.ts';
-import { defineRoute, json } from '../core/route.ts';
+import { uptimeSummaryJson } from '../core/uptime.ts';
+import { defineRoute } from '../core/route.ts';
 import { appNameSchema, booleanFlagSchema, durationSchema } from '../core/schemas.ts';
 
 export default defineRoute({
@@ -22,5 +22,8 @@ export default defineRoute({
     duration: { schema: durationSchema, required: true, doc: "window: 'hour', 'day', 'week' or 'month' (30 days)" },
     detail: { schema: booleanFlagSchema, doc: 'true: uptime ratio, intervals, transitions and samples instead of the {timestamp: bool} map' },
   },
-  handler: async ({ facility, query }) => json(await uptimeSummary(facility, query.name, query.duration, { detail: query.detail })),
+  handler: async ({ facility, query }) =>
+    new Response(await uptimeSummaryJson(facility, query.name, query.duration, { detail: query.detail }), {
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    }),
 });

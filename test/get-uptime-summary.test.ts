@@ -10,8 +10,11 @@ import { isoToNs } from '../core/uptime-model.ts';
 import { uptimeDb } from '../core/uptime-store.ts';
 import { call, createApp, engine, IMAGES, removeUserApps, uniqueUser } from './helpers.ts';
 
+/** The test images, approved for this file's facilities (create-app needs an approved image). */
+const APPROVED = { approved: ['docker.io/src-test/*'] };
+
 const FAC = `ups${Math.random().toString(36).slice(2, 8)}`;
-setConfig(parseConfig({ facilities: { demo: { publishHost: '127.0.0.1' }, [FAC]: { description: 'uptime summary test', publishHost: '127.0.0.1' } } }, 'test/get-uptime-summary.test.ts'));
+setConfig(parseConfig({ facilities: { demo: { publishHost: '127.0.0.1', images: APPROVED }, [FAC]: { description: 'uptime summary test', publishHost: '127.0.0.1', images: APPROVED } } }, 'test/get-uptime-summary.test.ts'));
 resetFacilities();
 
 const user = uniqueUser('us');

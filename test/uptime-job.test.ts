@@ -18,6 +18,9 @@ import { isoToNs, nsToIso } from '../core/uptime-model.ts';
 import { openUptimeDb, uptimeDb } from '../core/uptime-store.ts';
 import { call, createApp, engine, IMAGES, removeUserApps, uniqueUser } from './helpers.ts';
 
+/** The test images, approved for this file's facilities (create-app needs an approved image). */
+const APPROVED = { approved: ['docker.io/src-test/*'] };
+
 const run = promisify(execFile);
 const rand = Math.random().toString(36).slice(2, 8);
 const FAC = `upj${rand}`; // apps on the main engine
@@ -28,9 +31,9 @@ setConfig(
   parseConfig(
     {
       facilities: {
-        demo: { publishHost: '127.0.0.1' },
-        [FAC]: { description: 'uptime job test', publishHost: '127.0.0.1' },
-        [PFAC]: { description: 'uptime job test, private engine', engine: { host: privateHost, timeoutMs: 5000 }, publishHost: '127.0.0.1' },
+        demo: { publishHost: '127.0.0.1', images: APPROVED },
+        [FAC]: { description: 'uptime job test', publishHost: '127.0.0.1', images: APPROVED },
+        [PFAC]: { description: 'uptime job test, private engine', engine: { host: privateHost, timeoutMs: 5000 }, publishHost: '127.0.0.1', images: APPROVED },
       },
     },
     'test/uptime-job.test.ts',
@@ -338,7 +341,7 @@ describe('an Engine that stops (private engine)', () => {
 describe('npm run uptime-job', () => {
   it('runs one pass from the command line and prints the report', async () => {
     const cfg = join(tmp, 'cli-config.json');
-    writeFileSync(cfg, JSON.stringify({ facilities: { [FAC]: { publishHost: '127.0.0.1' } } }));
+    writeFileSync(cfg, JSON.stringify({ facilities: { [FAC]: { publishHost: '127.0.0.1', images: APPROVED } } }));
     const { stdout } = await run('npx', ['tsx', 'scripts/uptime-job.ts'], {
       env: { ...process.env, SRC_CONFIG: cfg, SRC_DB_URL: `file:${join(tmp, 'cli.db')}` },
       timeout: 60_000,

@@ -13,6 +13,7 @@
 import * as v from 'valibot';
 import { env, readTextFile } from './runtime.ts';
 import { facilityIdSchema } from './schemas.ts';
+import { compileImagePattern } from './reference.ts';
 
 const endpointSchema = v.object({
   host: v.pipe(v.string(), v.regex(/^(unix|tcp|ssh|https?):\/\//, 'must be unix://, tcp://, ssh:// or http(s)://')),
@@ -59,9 +60,56 @@ const policySchema = v.object({
 });
 export type CreatePolicy = v.InferOutput<typeof policySchema>;
 
+/** An image pattern (see `compileImagePattern` in core/reference.ts): `docker.io/src-test/*`, `127.0.0.1:5000/**`. */
+const imagePatternSchema = v.pipe(
+  v.string(),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    try {
+      compileImagePattern(dataset.value);
+    } catch (e) {
+      addIssue({ message: (e as Error).message });
+    }
+  }),
+);
+
+/** Credentials for one registry, sent to the Engine as `X-Registry-Auth`; never answered or logged. */
+const registryCredentialSchema = v.pipe(
+  v.object({
+    username: v.optional(v.pipe(v.string(), v.nonEmpty('must not be empty'))),
+    password: v.optional(v.string()),
+    /** Name of an environment variable holding the password, to keep it out of this file. */
+    passwordEnv: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'))),
+    /** An identity (refresh) token instead of username and password. */
+    identityToken: v.optional(v.string()),
+  }),
+  v.check((c) => c.identityToken !== undefined || (c.username !== undefined && (c.password !== undefined || c.passwordEnv !== undefined)), 'needs username and password (or passwordEnv), or identityToken'),
+);
+
+/**
+ * Which images a facility may run, and how they are pulled. Nothing is approved by default:
+ * an empty list means no image may run until an admin approves a request.
+ */
+const imagesSchema = v.object({
+  /** References or patterns approved without any request (images built or loaded locally, a site registry). */
+  approved: v.optional(v.array(imagePatternSchema), []),
+  /** Patterns whose requests are approved (and pulled) at once, without an admin. */
+  autoApprove: v.optional(v.array(imagePatternSchema), []),
+  /** Credentials per registry host[:port] (`docker.io` for Docker Hub). */
+  registries: v.optional(
+    v.record(v.pipe(v.string(), v.regex(/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::\d+)?$/, 'must be a registry host[:port]')), registryCredentialSchema),
+    {},
+  ),
+  /** A pull that reports no progress for this many seconds is aborted and recorded as failed (default 120). */
+  pullStallSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(3600)), 120),
+});
+export type ImageSettings = v.InferOutput<typeof imagesSchema>;
+
 const facilitySchema = v.object({
   /** Create policy for apps (limits, restart, mounts, user map). */
   policy: v.optional(policySchema, {}),
+  /** Image approvals (pre-approved and auto-approved patterns) and registry credentials. */
+  images: v.optional(imagesSchema, {}),
   /** Display name. */
   description: v.optional(v.string()),
   /** The Engine (in swarm mode: a manager's Engine). */

@@ -130,3 +130,22 @@ export const isoTimeSchema = v.pipe(
   v.check((s) => !Number.isNaN(Date.parse(s)), 'must be a valid time'),
   v.transform((s) => new Date(s).toISOString()),
 );
+
+/** The states of an image request (core/images.ts documents them). */
+export const IMAGE_REQUEST_STATES = ['pending', 'approved', 'pulling', 'pulled', 'failed', 'denied'] as const;
+
+/** `state`: one image request state or a comma-separated list (`pending,failed`), deduplicated. */
+export const imageRequestStatesSchema = v.pipe(
+  v.string(),
+  v.nonEmpty('must not be empty'),
+  v.transform((s) => [...new Set(s.split(','))]),
+  v.array(v.picklist(IMAGE_REQUEST_STATES, `must be one or more of ${IMAGE_REQUEST_STATES.map((s) => `'${s}'`).join(', ')}, comma-separated`)),
+);
+
+/** `reason`: why an admin denied an image, shown to whoever asked: 1..500 printable characters. */
+export const reasonSchema = v.pipe(
+  v.string(),
+  v.nonEmpty('must not be empty'),
+  v.maxLength(500, 'must be at most 500 characters'),
+  v.check((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters'),
+);

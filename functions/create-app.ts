@@ -3,11 +3,17 @@
  * Creates (does not start) the app IMAGE--USER from an image on the Engine, its exposed ports
  * published on the facility's publish host, under the facility's create policy (Engine
  * `POST /containers/create`).
+ * Only from an image approved in the facility (request-image, approve-image, or the facility's
+ * `images.approved` patterns).
  * 201 `{name, id, state: "created", image, imageId, ports}` · 400 invalid image/user/limits,
- * a limit above the policy's maximum, or a name longer than 63 · 404 unknown facility or image not on the Engine · 409 app exists (names the
+ * a limit above the policy's maximum, or a name longer than 63 · 403 `image_not_approved`
+ * naming the image and its request state (pending, denied, never requested; checked before
+ * 404 and 409) · 404 unknown facility or image not on the Engine · 409 app exists (names the
  * existing app's image reference) · 503/504 Engine.
  */
 import { createApp } from '../core/apps.ts';
+import { assertApproved } from '../core/images.ts';
+import { appNameFor } from '../core/naming.ts';
 import { defineRoute, json } from '../core/route.ts';
 import { cpusSchema, imageReferenceSchema, memorySchema, pidsSchema, userSchema } from '../core/schemas.ts';
 
@@ -22,6 +28,9 @@ export default defineRoute({
     cpus: { schema: cpusSchema, doc: "CPUs, e.g. 0.5 (default and maximum: the facility's policy)" },
     pids: { schema: pidsSchema, doc: "maximum processes (default and maximum: the facility's policy)" },
   },
-  handler: async ({ facility, query }) =>
-    json(await createApp(facility, query.image, query.user, { memory: query.memory, cpus: query.cpus, pids: query.pids }), 201),
+  handler: async ({ facility, query }) => {
+    appNameFor(query.image, query.user); // 400 for an over-long name before the approval check
+    await assertApproved(facility, query.image); // 403 before the Engine is asked (404, 409)
+    return json(await createApp(facility, query.image, query.user, { memory: query.memory, cpus: query.cpus, pids: query.pids }), 201);
+  },
 });

@@ -22,6 +22,11 @@ import getNodeStatus from './get-node-status.ts';
 import getNodeInfo from './get-node-info.ts';
 import getUptimeSummary from './get-uptime-summary.ts';
 import getAuditLog from './get-audit-log.ts';
+import requestImage from './request-image.ts';
+import getImages from './get-images.ts';
+import getImageRequests from './get-image-requests.ts';
+import approveImage from './approve-image.ts';
+import denyImage from './deny-image.ts';
 
 /** All route functions. */
 export const routes: RouteFunction[] = [
@@ -29,6 +34,7 @@ export const routes: RouteFunction[] = [
   getUsers, getAppNames, getAppStatus, getAppStats, getAppInfo,
   getNodeNames, getNodeStatus, getNodeInfo,
   getUptimeSummary,
+  requestImage, getImages, getImageRequests, approveImage, denyImage,
   getAuditLog,
 ];
 

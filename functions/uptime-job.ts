@@ -7,6 +7,7 @@
  * once from the command line for system cron / systemd timers: `npm run uptime-job`.
  * Several runners may share one libSQL server: a per-facility lease lets one run at a time.
  */
+import { loadConfig } from '../core/config.ts';
 import { runUptimeJob, type UptimeJobReport } from '../core/uptime.ts';
 
 /** The scheduled event (Workers: `ScheduledController`; Deno.cron: none). */
@@ -21,6 +22,10 @@ export interface ScheduledContext {
 }
 
 export default {
+  /** The configured schedule (`uptime.schedule`, `SRC_UPTIME_CRON`; `off` = fired from outside). */
+  get cron(): string {
+    return loadConfig().uptime.schedule;
+  },
   /** One pass over all facilities; resolves with the report (failures are per facility, never thrown). */
   scheduled(_event?: ScheduledEvent, _env?: unknown, ctx?: ScheduledContext): Promise<UptimeJobReport> {
     const run = runUptimeJob();

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseConfig, setConfig } from '../core/config.ts';
 import { Engine, engineTimestamp, type EngineEvent } from '../core/engine.ts';
-import { resetFacilities } from '../core/facility.ts';
-import { runUptimeJob } from '../core/uptime.ts';
+import { getFacility, resetFacilities } from '../core/facility.ts';
+import { runUptimeJob, uptimeSummary, type UptimeDetail } from '../core/uptime.ts';
 import { isoToNs, nsToIso } from '../core/uptime-model.ts';
 import { openUptimeDb, uptimeDb } from '../core/uptime-store.ts';
 import { call, createApp, engine, IMAGES, removeUserApps, uniqueUser } from './helpers.ts';
@@ -272,6 +272,11 @@ describe('two runners on one database', () => {
       const ts = await transitions(a, FAC, app);
       checkOnce(ts);
       expect(ts).toHaveLength(4);
+      // and the summary reads back through the server too
+      const sum = (await uptimeSummary(getFacility(FAC), app, 'hour', { db: b })) as Record<string, boolean>;
+      expect(Object.values(sum).filter((x) => !x).length).toBeGreaterThanOrEqual(2);
+      const detail = (await uptimeSummary(getFacility(FAC), app, 'hour', { db: b, detail: true })) as UptimeDetail;
+      expect(detail.transitions).toHaveLength(4);
     });
   });
 });

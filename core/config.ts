@@ -195,10 +195,11 @@ function uptimeWithEnv(fromFile: UptimeSettings, source: string): UptimeSettings
   const raw: Record<string, unknown> = { ...fromFile };
   const cron = env('SRC_UPTIME_CRON');
   if (cron !== undefined) raw.schedule = cron;
-  for (const [key, name] of [['retentionDays', 'SRC_UPTIME_RETENTION_DAYS'], ['leaseSeconds', 'SRC_UPTIME_LEASE_SECONDS']] as const) {
-    const val = env(name);
-    if (val !== undefined) raw[key] = /^\d+$/.test(val) ? Number(val) : NaN;
-  }
+  // Literal names (the bundler lists the variables a function reads from `env('…')` calls).
+  const days = env('SRC_UPTIME_RETENTION_DAYS');
+  const lease = env('SRC_UPTIME_LEASE_SECONDS');
+  if (days !== undefined) raw.retentionDays = /^\d+$/.test(days) ? Number(days) : NaN;
+  if (lease !== undefined) raw.leaseSeconds = /^\d+$/.test(lease) ? Number(lease) : NaN;
   const r = v.safeParse(uptimeSchema, raw);
   if (!r.success) {
     const issue = r.issues[0];

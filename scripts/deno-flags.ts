@@ -15,7 +15,11 @@
  * Not covered: a deployment without `SRC_ADMIN_TOKEN` and without any admin token in the
  * database, where the first process would write `<dataDir>/admin-token`: mint one first.
  *
- *   npx tsx scripts/deno-flags.ts --config /etc/src-api/facilities.json --db http://127.0.0.1:8081 [--function get-users]
+ *   npx tsx scripts/deno-flags.ts --config /etc/src-api/facilities.json --db http://127.0.0.1:8081 [--function get-users] [--read DIR]
+ *
+ * `--read DIR` adds a path to read: a scheduled job run once with
+ * `deno run <flags> --read dist dist/serve-function.mjs --once dist/functions/uptime-job.js`
+ * imports its bundle at run time, which Deno checks (`deno serve` of a bundle needs no read).
  *
  * @module
  */
@@ -37,6 +41,8 @@ export interface DenoPermissionInput {
   dbUrl: string;
   /** `DOCKER_HOST` for facilities that name no Engine (default the local socket). */
   dockerHost?: string;
+  /** More files or directories to read, e.g. the dist/ directory for `deno run serve-function.mjs`. */
+  extraRead?: string[];
 }
 
 function hostPort(url: URL, defaultPort: number): string {
@@ -48,7 +54,7 @@ function hostPort(url: URL, defaultPort: number): string {
  * @throws Error for a `file:` database or an `ssh://` Engine (neither works in a bundle)
  */
 export function denoPermissionFlags(input: DenoPermissionInput): string[] {
-  const read = new Set<string>([resolve(input.configPath)]);
+  const read = new Set<string>([resolve(input.configPath), ...(input.extraRead ?? []).map((p) => resolve(p))]);
   const write = new Set<string>();
   const net = new Set<string>();
 
@@ -106,13 +112,14 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       db: { type: 'string' },
       function: { type: 'string' },
       manifest: { type: 'string', default: join(ROOT, 'dist', 'functions', 'manifest.json') },
+      read: { type: 'string', multiple: true },
     },
   });
   try {
     const configPath = values.config ?? process.env.SRC_CONFIG;
     const dbUrl = values.db ?? process.env.SRC_DB_URL;
     if (!configPath || !dbUrl) throw new Error('give --config FILE (or SRC_CONFIG) and --db URL (or SRC_DB_URL); run `npm run build` first');
-    console.log(denoPermissionFlags({ env: manifestEnv(values.manifest!, values.function), configPath, dbUrl }).join(' '));
+    console.log(denoPermissionFlags({ env: manifestEnv(values.manifest!, values.function), configPath, dbUrl, extraRead: values.read }).join(' '));
   } catch (e) {
     console.error(`deno-flags: ${(e as Error).message}`);
     process.exit(1);

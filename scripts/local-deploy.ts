@@ -132,18 +132,23 @@ export interface FunctionSpec {
 
 /** A running local deployment. */
 export interface LocalDeployment {
-  /** The proxy's base URL, e.g. `http://127.0.0.1:41234`. */
+  /** The proxy's base URL, e.g. `http://127.0.0.1:41234` (empty without nginx). */
   url: string;
   dbUrl: string;
   dir: string;
   sqld: Proc;
-  nginx: Proc;
+  nginx?: Proc;
   /** Function processes by name, replicas in order. */
   functions: Record<string, Proc[]>;
   /** Base URL of one function process, bypassing the proxy. */
   direct(name: string, replica?: number): string;
   /** Starts one more function process (not behind the proxy). */
   startFunction(spec: FunctionSpec): Promise<Proc>;
+  /**
+   * Fires a scheduled function once (`serve-function.mjs --once`, on Node or with `deno run`
+   * and the same narrow permissions) and returns what it printed as JSON.
+   */
+  runOnce(name: string, runtime: 'node' | 'deno'): Promise<unknown>;
   /** Last lines of every process's output. */
   diagnostics(): string;
   /** Stops everything and removes the directory (unless `keep`). */
@@ -162,6 +167,8 @@ export interface LocalDeploymentOptions {
   env?: Record<string, string>;
   /** Proxy settings passed to gen-nginx (rate limits, body size). */
   proxy?: Omit<Deployment, 'functions' | 'listen'>;
+  /** Start nginx in front (default true). */
+  nginx?: boolean;
   /** Logs a line per started process. */
   log?: (line: string) => void;
 }
@@ -209,6 +216,30 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions = {}): P
       ...opts.env,
     });
 
+    const denoEnv = (): Record<string, string> => ({ ...baseEnv(), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_DIR: join(dir, 'deno-cache') });
+
+    const runOnce = async (name: string, runtime: 'node' | 'deno'): Promise<unknown> => {
+      const fn = byName.get(name);
+      if (!fn) throw new Error(`no bundle for function ${name} in ${dist}`);
+      const host = join(dist, 'serve-function.mjs');
+      const env = runtime === 'node' ? baseEnv() : denoEnv();
+      const [cmd, args] =
+        runtime === 'node'
+          ? [process.execPath, [host, '--once', join(dist, fn.file)]]
+          : [denoBinary(), ['run', '--no-prompt', '--no-config', '--quiet', ...denoPermissionFlags({ env: fn.env, configPath, dbUrl, dockerHost: env.DOCKER_HOST, extraRead: [dist] }), host, '--once', join(dist, fn.file)]];
+      const p = spawnProc(`${name} --once (${runtime})`, cmd, args, { cwd: dir, env, port: 0 });
+      procs.push(p);
+      // 'close': the process exited and its output is fully read
+      const code = await new Promise<number | null>((r) => p.child.once('close', (c) => r(c)));
+      const lines = p.output().trim().split('\n');
+      if (code !== 0) throw new Error(`${p.name}: exit ${code}:\n${p.output()}`);
+      try {
+        return JSON.parse(lines[lines.length - 1]);
+      } catch {
+        throw new Error(`${p.name} printed no JSON result:\n${p.output()}`);
+      }
+    };
+
     const startFunction = async (spec: FunctionSpec): Promise<Proc> => {
       const fn = byName.get(spec.name);
       if (!fn) throw new Error(`no bundle for function ${spec.name} in ${dist}`);
@@ -222,7 +253,7 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions = {}): P
           port,
         });
       } else {
-        const env: Record<string, string> = { ...baseEnv(), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_DIR: join(dir, 'deno-cache') };
+        const env = denoEnv();
         const flags = denoPermissionFlags({ env: fn.env, configPath, dbUrl, dockerHost: env.DOCKER_HOST });
         p = spawnProc(name, denoBinary(), ['serve', '--no-prompt', '--no-config', '--quiet', '--host', '127.0.0.1', '--port', String(port), ...flags, join(dist, fn.file)], {
           cwd: dir,
@@ -245,34 +276,37 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions = {}): P
     );
 
     // --- nginx in front
-    const nginxPort = await freePort();
     const nginxDir = join(dir, 'nginx');
-    mkdirSync(nginxDir, { recursive: true });
-    chmodSync(nginxDir, 0o755);
-    const deployment: Deployment = {
-      ...opts.proxy,
-      listen: `127.0.0.1:${nginxPort}`,
-      functions: Object.fromEntries(Object.entries(functions).filter(([n]) => byName.get(n)?.route || n === 'outline').map(([n, ps]) => [n, ps.map((p) => `127.0.0.1:${p.port}`)])),
-    };
-    writeFileSync(join(dir, 'deployment.json'), JSON.stringify(deployment, null, 2));
-    const conf = generateNginxConfig(deployment, {
-      full: true,
-      foreground: true,
-      prefix: nginxDir,
-      routeOf: Object.fromEntries(manifest.functions.map((f) => [f.name, f.route])),
-    });
-    writeFileSync(join(nginxDir, 'nginx.conf'), conf);
-    const nginx = spawnProc('nginx', nginxBinary(), ['-p', nginxDir, '-c', join(nginxDir, 'nginx.conf'), '-e', join(nginxDir, 'error.log')], {
-      cwd: nginxDir,
-      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/bin' },
-      port: nginxPort,
-    });
-    procs.push(nginx);
-    await waitForPort(nginx);
-    log(`nginx on http://127.0.0.1:${nginxPort}/ (config ${join(nginxDir, 'nginx.conf')})`);
+    let nginx: Proc | undefined;
+    if (opts.nginx !== false) {
+      const nginxPort = await freePort();
+      mkdirSync(nginxDir, { recursive: true });
+      chmodSync(nginxDir, 0o755);
+      const deployment: Deployment = {
+        ...opts.proxy,
+        listen: `127.0.0.1:${nginxPort}`,
+        functions: Object.fromEntries(Object.entries(functions).filter(([n]) => byName.get(n)?.route || n === 'outline').map(([n, ps]) => [n, ps.map((p) => `127.0.0.1:${p.port}`)])),
+      };
+      writeFileSync(join(dir, 'deployment.json'), JSON.stringify(deployment, null, 2));
+      const conf = generateNginxConfig(deployment, {
+        full: true,
+        foreground: true,
+        prefix: nginxDir,
+        routeOf: Object.fromEntries(manifest.functions.map((f) => [f.name, f.route])),
+      });
+      writeFileSync(join(nginxDir, 'nginx.conf'), conf);
+      nginx = spawnProc('nginx', nginxBinary(), ['-p', nginxDir, '-c', join(nginxDir, 'nginx.conf'), '-e', join(nginxDir, 'error.log')], {
+        cwd: nginxDir,
+        env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/bin' },
+        port: nginxPort,
+      });
+      procs.push(nginx);
+      await waitForPort(nginx);
+      log(`nginx on http://127.0.0.1:${nginxPort}/ (config ${join(nginxDir, 'nginx.conf')})`);
+    }
 
     return {
-      url: `http://127.0.0.1:${nginxPort}`,
+      url: nginx ? `http://127.0.0.1:${nginx.port}` : '',
       dbUrl,
       dir,
       sqld,
@@ -280,6 +314,7 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions = {}): P
       functions,
       direct: (name, replica = 1) => `http://127.0.0.1:${functions[name][replica - 1].port}`,
       startFunction: (spec) => startFunction(spec),
+      runOnce,
       diagnostics: () =>
         procs.map((p) => `--- ${p.name} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'})\n${p.output().split('\n').slice(-30).join('\n')}`).join('\n') +
         `\n--- nginx error.log\n${existsSync(join(nginxDir, 'error.log')) ? readFileSync(join(nginxDir, 'error.log'), 'utf8').split('\n').slice(-30).join('\n') : ''}`,

@@ -30,10 +30,6 @@ if (!file) {
   console.error('usage: node serve-function.mjs [--once] <bundle.js>   (HOST, PORT, MAX_BODY_BYTES, SCHEDULE_EVERY_SECONDS from the environment)');
   process.exit(2);
 }
-const host = process.env.HOST || '127.0.0.1';
-const port = Number(process.env.PORT ?? 8080);
-const maxBody = Number(process.env.MAX_BODY_BYTES || 64 * 1024);
-
 const mod = (await import(pathToFileURL(resolve(file)).href)).default;
 /** Fires the bundle's `scheduled` handler once, as a Workers-style scheduled event. */
 async function fireScheduled(cron) {
@@ -57,6 +53,10 @@ if (once) {
     process.exit(1);
   }
 }
+const host = process.env.HOST || '127.0.0.1';
+const port = Number(process.env.PORT ?? 8080);
+const maxBody = Number(process.env.MAX_BODY_BYTES || 64 * 1024);
+
 if (!mod || typeof mod.fetch !== 'function') {
   console.error(`${file}: the default export has no fetch(request)`);
   process.exit(2);

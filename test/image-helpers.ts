@@ -112,15 +112,18 @@ export async function waitForState(facility: string, image: string, states: stri
  */
 export async function throttledProxy(targetPort: number, bytesPerSecond: number): Promise<{ port: number; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(targetPort, '127.0.0.1');
+  // Half-open sockets: the Engine's client closes its sending side right after a request, and
+  // the answer must still flow back.
+  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = connect({ port: targetPort, host: '127.0.0.1', allowHalfOpen: true });
     sockets.add(client).add(upstream);
     const drop = () => {
+      clearInterval(timer);
       client.destroy();
       upstream.destroy();
     };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
+    client.on('error', drop);
+    upstream.on('error', drop);
     client.pipe(upstream);
     // Answers, throttled: at most bytesPerSecond/20 bytes every 50 ms.
     const slice = Math.max(1, Math.floor(bytesPerSecond / 20));
@@ -146,7 +149,11 @@ export async function throttledProxy(targetPort: number, bytesPerSecond: number)
     }, 50);
     upstream.on('data', (d: Buffer) => queue.push(d));
     upstream.on('end', () => (ended = true));
-    client.on('close', () => clearInterval(timer));
+    upstream.on('close', () => (ended = true));
+    client.on('close', () => {
+      clearInterval(timer);
+      upstream.destroy();
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;

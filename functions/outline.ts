@@ -4,6 +4,7 @@
  * 200 text/plain.
  */
 import { errorResponse, unknownRoute, type RouteMeta } from '../core/route.ts';
+import { ApiError } from '../core/errors.ts';
 import { routeMetas } from './index.ts';
 
 /** Renders the outline for `metas`. */
@@ -25,7 +26,11 @@ export default {
     const url = new URL(req.url);
     // Deployed alone, this function is also the proxy's catch-all: the runner's 404 problem.
     if (url.pathname !== '/') return errorResponse(unknownRoute(req.method, url.pathname));
-    if (req.method !== 'GET' && req.method !== 'HEAD') return new Response('Method not allowed\n', { status: 405, headers: { allow: 'GET' } });
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const res = errorResponse(new ApiError(405, 'method_not_allowed', `/ takes GET, not ${req.method.slice(0, 20)}`, { allow: 'GET' }));
+      res.headers.set('allow', 'GET');
+      return res;
+    }
     return new Response(outline(routeMetas()), { headers: { 'content-type': 'text/plain; charset=utf-8' } });
   },
 };

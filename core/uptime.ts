@@ -35,6 +35,7 @@ import { loadConfig, type UptimeSettings } from './config.ts';
 import { appFilter, LABELS } from './naming.ts';
 import {
   computeRun,
+  computeSwarmRun,
   isoToNs,
   msToNs,
   nsToIso,
@@ -44,8 +45,10 @@ import {
   stateFromListStatus,
   type AppState,
   type ContainerView,
+  type ServiceView,
   type TransitionSource,
 } from './uptime-model.ts';
+import { modeFromInfo } from './mode.ts';
 import { acquireLease, commitRun, openUptimeDb, pruneFacility, readAppHistory, readCheckpoint, releaseLease, type Anchor, type AppHistory, type Checkpoint } from './uptime-store.ts';
 
 /** Options of one job pass (all optional; tests and benchmarks use them). */
@@ -137,16 +140,18 @@ async function runFacility(
       if (!(e instanceof ApiError && e.status >= 502 && e.status <= 504) && !(e instanceof EngineError)) throw e;
       return await recordUnreachable(f, db, cp, holder, nowMs, e as Error, t0ms, beforeCommit);
     }
-    const out = computeRun({
-      facility: f.id,
-      t0: cp?.checkpointAt ?? null,
-      snapshot: cp?.snapshot ?? {},
-      events: seen.events,
-      covered: seen.covered,
-      T: seen.T,
-      unreachableSince: cp?.unreachableSince ?? null,
-      containers: seen.containers,
-    });
+    const out = seen.services
+      ? computeSwarmRun({ t0: cp?.checkpointAt ?? null, snapshot: cp?.snapshot ?? {}, T: seen.T, unreachableSince: cp?.unreachableSince ?? null, services: seen.services })
+      : computeRun({
+          facility: f.id,
+          t0: cp?.checkpointAt ?? null,
+          snapshot: cp?.snapshot ?? {},
+          events: seen.events,
+          covered: seen.covered,
+          T: seen.T,
+          unreachableSince: cp?.unreachableSince ?? null,
+          containers: seen.containers,
+        });
     await beforeCommit?.(f.id);
     const refused = await commitRun(
       db,
@@ -168,7 +173,7 @@ async function runFacility(
       checkpoint: nsToIso(seen.T),
       transitions: out.transitions.length,
       samples: out.samples.length,
-      covered: cp?.checkpointAt == null ? undefined : seen.covered,
+      covered: cp?.checkpointAt == null || seen.services ? undefined : seen.covered,
       reconciledUntil: out.gapEnd === undefined ? undefined : nsToIso(out.gapEnd),
       ms: 0,
     };
@@ -189,12 +194,19 @@ interface Observation {
   covered: boolean;
   anchor: Anchor | null;
   containers: ContainerView[];
+  /** Swarm mode: the app services and their tasks (instead of events and containers). */
+  services?: ServiceView[];
 }
 
-/** Reads the Engine: its time, the facility's app events since the anchor, its containers. */
+/**
+ * Reads the Engine: its time, then in solo mode the facility's app events since the anchor and
+ * its containers; in swarm mode its app services and their tasks.
+ */
 async function observe(f: Facility, cp: Checkpoint | null): Promise<Observation> {
   const info = await f.engine.info();
   const T = isoToNs(info.SystemTime) ?? msToNs(Date.now());
+  const mode = f.config.mode === 'solo' || f.config.mode === 'swarm' ? f.config.mode : modeFromInfo(info);
+  if (mode === 'swarm') return { T, events: [], covered: true, anchor: null, containers: [], services: await observeServices(f) };
   const since = cp?.checkpointAt == null ? '0' : engineTimestamp(cp.anchor ? BigInt(cp.anchor.timeNano) : cp.checkpointAt);
   const events = await f.engine.events({
     since,
@@ -212,6 +224,16 @@ async function observe(f: Facility, cp: Checkpoint | null): Promise<Observation>
     .map((c) => ({ id: c.Id, app: c.Labels[LABELS.app], state: stateFromListStatus(c.State), created: typeof c.Created === 'number' ? BigInt(c.Created) * NS_PER_S : null }));
   if (!covered && cp?.checkpointAt != null) containers = await inspectAll(f, containers);
   return { T, events, covered, anchor, containers };
+}
+
+/** The facility's app services (`GET /services`, our labels) with their tasks (`GET /tasks`). */
+async function observeServices(f: Facility): Promise<ServiceView[]> {
+  const list = (await f.engine.listServices({ filters: appFilter(f.id) })).filter((s) => s.Spec?.Labels?.[LABELS.app] === s.Spec?.Name);
+  if (list.length === 0) return [];
+  const tasks = await f.engine.listTasks(list.length > 50 ? {} : { filters: { service: list.map((s) => s.ID as string) } });
+  const byService = new Map<string, ServiceView['tasks']>();
+  for (const t of tasks) byService.set(t.ServiceID, [...(byService.get(t.ServiceID) ?? []), { state: String(t.Status?.State ?? ''), at: isoToNs(t.Status?.Timestamp) }]);
+  return list.map((s) => ({ id: s.ID, app: s.Spec.Name, createdAt: isoToNs(s.CreatedAt), tasks: byService.get(s.ID) ?? [] }));
 }
 
 /** Inspects containers (8 at a time) for their exact Created/StartedAt/FinishedAt; vanished ones are dropped. */

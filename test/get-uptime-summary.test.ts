@@ -14,7 +14,7 @@ import { call, createApp, engine, IMAGES, removeUserApps, uniqueUser } from './h
 const APPROVED = { approved: ['docker.io/src-test/*'] };
 
 const FAC = `ups${Math.random().toString(36).slice(2, 8)}`;
-setConfig(parseConfig({ facilities: { demo: { publishHost: '127.0.0.1', images: APPROVED }, [FAC]: { description: 'uptime summary test', publishHost: '127.0.0.1', images: APPROVED } } }, 'test/get-uptime-summary.test.ts'));
+setConfig(parseConfig({ facilities: { demo: { publishHost: '127.0.0.1', images: APPROVED, mode: 'solo' }, [FAC]: { description: 'uptime summary test', publishHost: '127.0.0.1', images: APPROVED, mode: 'solo' } } }, 'test/get-uptime-summary.test.ts'));
 resetFacilities();
 
 const user = uniqueUser('us');

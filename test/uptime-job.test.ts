@@ -31,9 +31,9 @@ setConfig(
   parseConfig(
     {
       facilities: {
-        demo: { publishHost: '127.0.0.1', images: APPROVED },
-        [FAC]: { description: 'uptime job test', publishHost: '127.0.0.1', images: APPROVED },
-        [PFAC]: { description: 'uptime job test, private engine', engine: { host: privateHost, timeoutMs: 5000 }, publishHost: '127.0.0.1', images: APPROVED },
+        demo: { publishHost: '127.0.0.1', images: APPROVED, mode: 'solo' },
+        [FAC]: { description: 'uptime job test', publishHost: '127.0.0.1', images: APPROVED, mode: 'solo' },
+        [PFAC]: { description: 'uptime job test, private engine', engine: { host: privateHost, timeoutMs: 5000 }, publishHost: '127.0.0.1', images: APPROVED, mode: 'solo' },
       },
     },
     'test/uptime-job.test.ts',
@@ -346,7 +346,7 @@ describe('an Engine that stops (private engine)', () => {
 describe('npm run uptime-job', () => {
   it('runs one pass from the command line and prints the report', async () => {
     const cfg = join(tmp, 'cli-config.json');
-    writeFileSync(cfg, JSON.stringify({ facilities: { [FAC]: { publishHost: '127.0.0.1', images: APPROVED } } }));
+    writeFileSync(cfg, JSON.stringify({ facilities: { [FAC]: { publishHost: '127.0.0.1', images: APPROVED, mode: 'solo' } } }));
     const { stdout } = await run('npx', ['tsx', 'scripts/uptime-job.ts'], {
       env: { ...process.env, SRC_CONFIG: cfg, SRC_DB_URL: `file:${join(tmp, 'cli.db')}` },
       timeout: 60_000,

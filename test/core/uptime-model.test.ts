@@ -5,6 +5,7 @@ import { LABELS } from '../../core/naming.ts';
 import {
   appStateFrom,
   computeRun,
+  computeSwarmRun,
   isoToNs,
   nsToIso,
   reconstructContainer,
@@ -275,5 +276,45 @@ describe('computeRun after an Engine restart', () => {
       containers: [{ id: 'a', app: 'a--u', state: 'running', startedAt: at(30, 100), finishedAt: at(-5), created: at(-200) }],
     });
     expect(out.transitions.map((t) => [t.at, t.state, t.source])).toEqual([[at(30, 500), 'running', 'event']]);
+  });
+});
+
+describe('computeSwarmRun', () => {
+  const svc = (id: string, app: string, tasks: [string, bigint][], createdAt = at(-100)) => ({ id, app, createdAt, tasks: tasks.map(([state, t]) => ({ state, at: t })) });
+  it('first run: running when any task runs', () => {
+    const out = computeSwarmRun({ t0: null, snapshot: {}, T: at(5), unreachableSince: null, services: [svc('s1', 'a--u', [['running', at(1)], ['shutdown', at(0)]]), svc('s2', 'b--u', [['complete', at(2)]])] });
+    expect(out.transitions.map((t) => [t.app, t.state, t.source])).toEqual([
+      ['a--u', 'running', 'first-run'],
+      ['b--u', 'not-running', 'first-run'],
+    ]);
+  });
+  it('changes are dated by the tasks’ own timestamps; new and removed services', () => {
+    const out = computeSwarmRun({
+      t0: at(0),
+      T: at(60),
+      unreachableSince: null,
+      snapshot: { 'service:s1': { app: 'a--u', state: 'running' }, 'service:s2': { app: 'b--u', state: 'stopped' }, 'service:s3': { app: 'c--u', state: 'running' } },
+      services: [
+        svc('s1', 'a--u', [['shutdown', at(20)], ['shutdown', at(-50)]]),
+        svc('s2', 'b--u', [['running', at(30)], ['running', at(31)]]),
+        svc('s4', 'd--u', [['running', at(45)]], at(40)),
+      ],
+    });
+    expect(out.transitions.map((t) => [t.app, t.at, t.state, t.action])).toEqual([
+      ['c--u', at(0) + 1n, 'unknown', 'service-removed'],
+      ['a--u', at(20), 'not-running', 'task-stopped'],
+      ['b--u', at(30), 'running', 'task-running'],
+      ['d--u', at(40), 'not-running', 'service-created'],
+      ['d--u', at(45), 'running', 'task-running'],
+      ['c--u', at(60), 'not-running', 'service-removed'],
+    ]);
+    expect(out.samples.map((s) => s.app)).toEqual(['a--u', 'b--u', 'd--u']);
+  });
+  it('unknown while the manager could not be reached', () => {
+    const out = computeSwarmRun({ t0: at(0), T: at(60), unreachableSince: at(20), snapshot: { 'service:s1': { app: 'a--u', state: 'running' } }, services: [svc('s1', 'a--u', [['running', at(50)]])] });
+    expect(out.transitions.map((t) => [t.at, t.state, t.source])).toEqual([
+      [at(20), 'unknown', 'unreachable'],
+      [at(60), 'running', 'reconcile'],
+    ]);
   });
 });

@@ -202,10 +202,18 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
       throw new ApiError(409, 'app_exists', `App '${name}' already exists`, { name });
     }
     if (e instanceof EngineError && e.statusCode === 404) throw new ApiError(404, 'image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
-    if (e instanceof EngineError) throw new ApiError(400, 'invalid_parameter', `Engine refused the container: ${e.engineMessage}`, { parameter: 'image', rule: e.engineMessage });
+    if (e instanceof EngineError) throw new ApiError(400, 'invalid_parameter', `Engine refused the container: ${e.engineMessage}`, { parameter: refusedParameter(e.engineMessage), rule: e.engineMessage });
     throw e;
   }
   return { name, id: created.Id, state: 'created', image: ref.given, imageId: image.Id, ports: params.ports };
+}
+
+/** The create-app parameter an Engine refusal is about (e.g. "Range of CPUs is from 0.01 to 2.00"). */
+function refusedParameter(engineMessage: string): string {
+  if (/\bcpus?\b|nanocpus/i.test(engineMessage)) return 'cpus';
+  if (/\bmemory\b/i.test(engineMessage)) return 'memory';
+  if (/\bpids/i.test(engineMessage)) return 'pids';
+  return 'image';
 }
 
 async function assertNameFree(f: Facility, name: string): Promise<void> {

@@ -105,6 +105,8 @@ export const memorySchema = v.pipe(
     return Math.round(Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase()));
   }),
   v.minValue(6 * 1024 * 1024, 'must be at least 6m (the Engine minimum)'),
+  // beyond this a JSON number loses precision and the Engine's int64 refuses it
+  v.maxValue(1024 ** 5, 'must be at most 1024t'),
 );
 
 /** `cpus`: CPUs per app, e.g. `0.5`, `2`. */

@@ -4,7 +4,7 @@
  *
  *   dist/functions/<name>.js      every functions/*.ts except index.ts, `export default { fetch }`
  *                                 (plus `scheduled` when the function has one)
- *   dist/functions/manifest.json  name, route, method, access, scheduled, size of each bundle
+ *   dist/functions/manifest.json  name, route, method, access, scheduled, env names, size of each bundle
  *   dist/serve-function.mjs       the Node host (a copy of scripts/serve-function.mjs)
  *
  * Functions are discovered from the directory, so a new functions/<route>.ts is bundled
@@ -44,8 +44,6 @@ export interface BuiltFunction {
   access?: string;
   /** Whether the bundle exports `scheduled` (a job to fire on a schedule). */
   scheduled: boolean;
-  /** The function's own schedule (cron expression), when it declares one. */
-  cron?: string;
   /** Environment variables the bundle reads by name (for Deno's `--allow-env=`). */
   env: string[];
   bytes: number;
@@ -128,7 +126,6 @@ async function describe(name: string): Promise<Partial<BuiltFunction>> {
     const fn = mod.default ?? {};
     return {
       ...(fn.meta?.route ? { route: fn.meta.route, method: fn.meta.method, access: fn.meta.access } : {}),
-      ...(typeof fn.cron === 'string' ? { cron: fn.cron } : {}),
       scheduled: typeof fn.scheduled === 'function',
     };
   } catch {

@@ -76,6 +76,13 @@ export const S_SWARM_READ: StatusTable = { 200: true, 400: 'bad parameter', 404:
 /** `GET /events`: 200 a stream of JSON messages, 400 bad parameter (e.g. `until` before `since`), 500 server error. */
 export const S_EVENTS: StatusTable = { 200: true, 400: 'bad parameter', 500: 'server error' };
 
+/** `POST /services/create`: 400 bad parameter, 403 network not eligible, 409 name conflicts with an existing service. */
+export const S_SERVICE_CREATE: StatusTable = { 201: true, 400: 'bad parameter', 403: 'network is not eligible for services', 409: 'name conflicts with an existing service', 500: 'server error', 503: 'node is not part of a swarm' };
+/** `GET /services/{id}`: 404 no such service. */
+export const S_SERVICE_READ: StatusTable = { 200: true, 404: 'no such service', 500: 'server error', 503: 'node is not part of a swarm' };
+/** `DELETE /services/{id}`: 404 no such service. */
+export const S_SERVICE_REMOVE: StatusTable = { 200: true, 404: 'no such service', 500: 'server error', 503: 'node is not part of a swarm' };
+
 /** One Engine call. */
 export interface EngineCall {
   method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'HEAD';
@@ -335,6 +342,30 @@ export class Engine {
   /** `GET /nodes/{id}` */
   inspectNode(id: string): Promise<any> {
     return this.call({ method: 'GET', path: `/nodes/${encodeURIComponent(id)}`, statusCodes: S_SWARM_READ });
+  }
+  /** `GET /services?status=` with `filters` (e.g. `{label: ['k=v'], name: ['x']}`); `status` adds `ServiceStatus` (API 1.41+). */
+  listServices(q: { status?: boolean; filters?: Record<string, string[]> } = {}): Promise<any[]> {
+    return this.call({ method: 'GET', path: '/services', query: { status: q.status || undefined, filters: q.filters ? JSON.stringify(q.filters) : undefined }, statusCodes: S_SWARM_READ });
+  }
+  /** `GET /services/{id}` (ID, name or ID prefix); `insertDefaults` fills in the defaults, as `docker service inspect` asks. */
+  inspectService(id: string, q: { insertDefaults?: boolean } = {}): Promise<any> {
+    return this.call({ method: 'GET', path: `/services/${encodeURIComponent(id)}`, query: { insertDefaults: q.insertDefaults || undefined }, statusCodes: S_SERVICE_READ });
+  }
+  /**
+   * `POST /services/create` -> `{ID, Warning?}`. The Engine never asks a registry here: image
+   * resolution (`docker service create` without `--no-resolve-image`) is the CLI's own
+   * `GET /distribution/{name}/json` call, which this client does not make.
+   */
+  createService(spec: Record<string, unknown>, headers?: Record<string, string>): Promise<{ ID: string; Warning?: string }> {
+    return this.call({ method: 'POST', path: '/services/create', body: spec, headers, statusCodes: S_SERVICE_CREATE });
+  }
+  /** `DELETE /services/{id}` */
+  removeService(id: string): Promise<void> {
+    return this.call({ method: 'DELETE', path: `/services/${encodeURIComponent(id)}`, statusCodes: S_SERVICE_REMOVE });
+  }
+  /** `GET /tasks` with `filters` (e.g. `{service: ['name'], 'desired-state': ['running']}`). */
+  listTasks(q: { filters?: Record<string, string[]> } = {}): Promise<any[]> {
+    return this.call({ method: 'GET', path: '/tasks', query: { filters: q.filters ? JSON.stringify(q.filters) : undefined }, statusCodes: S_SWARM_READ });
   }
 
   // --- Events ---------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
  * for `/{facility}/{route}` that runs the core middleware in order:
  *
  * request id -> method check (405) -> facility lookup (404) -> identity (401/403) -> query
- * validation (400, naming the parameter and rule) -> target authorization (403) -> handler
+ * validation (400, naming the parameter and rule) -> target authorization (403) -> mode check
+ * (409 `wrong_mode` for a route limited to solo or swarm mode, core/mode.ts) -> handler
  * -> errors as problem+json.
  *
  * @example functions/get-app-info.ts
@@ -21,6 +22,7 @@ import { ApiError, invalidParameter, problemResponse } from './errors.ts';
 import { getFacility, type Facility } from './facility.ts';
 import { authorizeTargets, identify, type Access, type Identity } from './identity.ts';
 import { recordAudit } from './audit.ts';
+import { assertMode } from './mode.ts';
 
 /** One query parameter of a route. */
 export interface ParamSpec<S extends v.GenericSchema = v.GenericSchema> {
@@ -129,6 +131,7 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
       identity = await identify(c.req.raw, def.route, access, facility);
       const query = parseQuery(new URL(c.req.url), def.query);
       authorizeTargets(identity, query);
+      if (def.modes && def.modes.length < 2) await assertMode(facility, def.modes, def.route);
       res = await def.handler({ req: c.req.raw, facility, identity, query, requestId });
       res.headers.set('x-request-id', requestId);
     } catch (e) {

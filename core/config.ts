@@ -105,6 +105,39 @@ const imagesSchema = v.object({
 });
 export type ImageSettings = v.InferOutput<typeof imagesSchema>;
 
+/** Swarm-mode service settings of a facility. */
+const swarmSchema = v.object({
+  /**
+   * `replicated-job` (default, as the original API): each app is a job that runs `replicas`
+   * tasks to completion; `replicated`: a long-running service with `replicas` tasks.
+   */
+  serviceMode: v.optional(v.picklist(['replicated-job', 'replicated'], "must be 'replicated-job' or 'replicated'"), 'replicated-job'),
+  /** Tasks per app (default 1). */
+  replicas: v.optional(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(100, 'must be at most 100')), 1),
+  /**
+   * Swarm restart condition of the tasks (`none`, `on-failure`, `any`). Default: `on-failure`
+   * for jobs (a finished job stays complete), `any` for replicated services (tasks of a failed
+   * node are rescheduled). Jobs never take `any` (it becomes `on-failure`).
+   */
+  restart: v.optional(v.picklist(['none', 'on-failure', 'any'], "must be 'none', 'on-failure' or 'any'")),
+});
+export type SwarmSettings = v.InferOutput<typeof swarmSchema>;
+
+/** A node's hostname as its Engine reports it (`Description.Hostname`). */
+const nodeHostnameSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]{0,252})$/, 'must be a node hostname'));
+/** A node's Engine: an endpoint object, or its host URL alone. */
+const nodeEndpointSchema = v.union(
+  [
+    v.pipe(
+      v.string(),
+      v.regex(/^(unix|tcp|ssh|https?):\/\//, 'must be unix://, tcp://, ssh:// or http(s)://'),
+      v.transform((host): v.InferOutput<typeof endpointSchema> => ({ host })),
+    ),
+    endpointSchema,
+  ],
+  'must be an Engine URL (unix://, tcp://, ssh://) or an endpoint object { host, tls?, timeoutMs? }',
+);
+
 const facilitySchema = v.object({
   /** Create policy for apps (limits, restart, mounts, user map). */
   policy: v.optional(policySchema, {}),
@@ -118,6 +151,13 @@ const facilitySchema = v.object({
   publishHost: v.optional(v.pipe(v.string(), v.ip('must be an IP address')), '127.0.0.1'),
   /** Mode override; `auto` detects it from the Engine. */
   mode: v.optional(v.picklist(['auto', 'solo', 'swarm']), 'auto'),
+  /** Swarm mode: how apps run as services (core/services.ts). */
+  swarm: v.optional(swarmSchema, {}),
+  /**
+   * Swarm mode: the Engine of each node, by hostname, for what only a node's own Engine knows
+   * (task stats). A URL string is short for `{ "host": URL }`.
+   */
+  nodes: v.optional(v.record(nodeHostnameSchema, nodeEndpointSchema), {}),
 });
 
 /**

@@ -6,12 +6,26 @@
  */
 import { ApiError } from './errors.ts';
 import type { Facility } from './facility.ts';
-import { formatNode } from './format/nodes.ts';
+import { compareServiceNames, formatNode } from './format/nodes.ts';
+import { modeFromInfo, swarmEngineError } from './mode.ts';
 
+/** The Engine's `/info` and whether the facility is in swarm mode (config `mode`, else detected from that `/info`). */
 async function swarmInfo(f: Facility): Promise<{ info: Record<string, any>; swarm: boolean }> {
   const info = await f.engine.info();
-  const swarm = info.Swarm?.LocalNodeState === 'active' && info.Swarm?.ControlAvailable === true;
-  return { info, swarm };
+  const mode = f.config.mode === 'auto' ? modeFromInfo(info) : f.config.mode;
+  return { info, swarm: mode === 'swarm' };
+}
+
+/** The swarm's nodes (`GET /nodes`) in `docker node ls` order: hostnames in natural order, then IDs. */
+async function listNodes(f: Facility): Promise<any[]> {
+  let nodes: any[];
+  try {
+    nodes = await f.engine.listNodes();
+  } catch (e) {
+    swarmEngineError(e);
+  }
+  const host = (n: any): string => n.Description?.Hostname ?? '';
+  return nodes.sort((a, b) => compareServiceNames(host(a), host(b)) || (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));
 }
 
 /** The solo host in the `docker node ls --format json` shape. */
@@ -36,8 +50,8 @@ function nodeNotFound(hostname: string): ApiError {
 export async function nodeNames(f: Facility): Promise<string[]> {
   const { info, swarm } = await swarmInfo(f);
   if (!swarm) return [info.Name];
-  const nodes = await f.engine.listNodes();
-  return nodes.map((n) => n.Description?.Hostname as string).sort();
+  const nodes = await listNodes(f);
+  return nodes.map((n) => n.Description?.Hostname as string);
 }
 
 /**
@@ -50,10 +64,11 @@ export async function nodeStatus(f: Facility, hostname?: string): Promise<unknow
     if (hostname !== undefined && hostname !== info.Name) throw nodeNotFound(hostname);
     return soloNodeStatus(info);
   }
-  const nodes = await f.engine.listNodes();
+  const nodes = await listNodes(f);
   const selfId = info.Swarm?.NodeID;
-  if (hostname === undefined) return nodes.map((n) => formatNode(n, selfId));
-  return formatNode(pickByHostname(nodes, hostname), selfId);
+  const tls = info.Swarm?.Cluster?.TLSInfo;
+  if (hostname === undefined) return nodes.map((n) => formatNode(n, selfId, tls));
+  return formatNode(pickByHostname(nodes, hostname), selfId, tls);
 }
 
 /** The node's inspect JSON (`docker node inspect`), or the Engine's `/info` in solo mode. */
@@ -63,14 +78,15 @@ export async function nodeInfo(f: Facility, hostname: string): Promise<unknown> 
     if (hostname !== info.Name) throw nodeNotFound(hostname);
     return info;
   }
-  return pickByHostname(await f.engine.listNodes(), hostname);
+  return pickByHostname(await listNodes(f), hostname);
 }
 
 function pickByHostname(nodes: any[], hostname: string): any {
   const hits = nodes.filter((n) => n.Description?.Hostname === hostname);
   if (hits.length === 0) throw nodeNotFound(hostname);
   if (hits.length > 1) {
-    throw new ApiError(409, 'state_conflict', `Several nodes have hostname '${hostname}': ${hits.map((n) => n.ID).join(', ')}`, {
+    const list = hits.map((n) => `${n.ID} (${n.Status?.State ?? 'unknown'})`).join(', ');
+    throw new ApiError(409, 'state_conflict', `Several nodes have hostname '${hostname}': ${list}; a node that left and rejoined the swarm keeps its old entry until it is removed (docker node rm ID)`, {
       hostname,
       ids: hits.map((n) => n.ID),
     });

@@ -10,8 +10,13 @@
  * naming the image and its request state (pending, denied, never requested; checked before
  * 404 and 409) · 404 unknown facility or image not on the Engine · 409 app exists (names the
  * existing app's image reference) · 503/504 Engine.
+ * Swarm mode: creates the service IMAGE--USER, started at once (a replicated job by default,
+ * core/services.ts): 201 `{name, id, state: "pending", image, imageId, ports, mode, replicas}`;
+ * 400 also when IMAGE--USER breaks Docker's service-name rule (no dots; letters, digits, '-', '_').
  */
 import { createApp } from '../core/apps.ts';
+import { facilityMode } from '../core/mode.ts';
+import { assertServiceName, createServiceApp } from '../core/services.ts';
 import { assertApproved } from '../core/images.ts';
 import { appNameFor } from '../core/naming.ts';
 import { defineRoute, json } from '../core/route.ts';
@@ -29,8 +34,11 @@ export default defineRoute({
     pids: { schema: pidsSchema, doc: "maximum processes (default and maximum: the facility's policy)" },
   },
   handler: async ({ facility, query }) => {
-    appNameFor(query.image, query.user); // 400 for an over-long name before the approval check
+    const name = appNameFor(query.image, query.user); // 400 for an over-long name before the approval check
+    const swarm = (await facilityMode(facility)) === 'swarm';
+    if (swarm) assertServiceName(name, query.image, query.user); // 400: Docker's service-name rule
     await assertApproved(facility, query.image); // 403 before the Engine is asked (404, 409)
-    return json(await createApp(facility, query.image, query.user, { memory: query.memory, cpus: query.cpus, pids: query.pids }), 201);
+    const create = swarm ? createServiceApp : createApp;
+    return json(await create(facility, query.image, query.user, { memory: query.memory, cpus: query.cpus, pids: query.pids }), 201);
   },
 });

@@ -2,8 +2,11 @@
  * GET /{facility}/get-app-names[?user=USER]
  * Names of every app (any state; a user token: its own), optionally of one user (Engine `GET /containers/json?all=1`, label filter).
  * 200 array of names · 400 invalid user · 404 unknown facility · 503/504 Engine.
+ * Swarm mode: the app services' names (Engine `GET /services`, label filter).
  */
 import { listApps } from '../core/apps.ts';
+import { facilityMode } from '../core/mode.ts';
+import { serviceAppNames } from '../core/services.ts';
 import { LABELS } from '../core/naming.ts';
 import { defineRoute, json } from '../core/route.ts';
 import { userSchema } from '../core/schemas.ts';
@@ -13,6 +16,9 @@ export default defineRoute({
   route: 'get-app-names',
   summary: 'Names of all apps, any state',
   query: { user: { schema: userSchema, doc: 'only the apps of this user' } },
-  handler: async ({ facility, query, identity }) =>
-    json((await listApps(facility, { user: query.user ?? identity.scopeUser })).map((c) => c.Labels[LABELS.app]).sort()),
+  handler: async ({ facility, query, identity }) => {
+    const user = query.user ?? identity.scopeUser;
+    if ((await facilityMode(facility)) === 'swarm') return json(await serviceAppNames(facility, user));
+    return json((await listApps(facility, { user })).map((c) => c.Labels[LABELS.app]).sort());
+  },
 });

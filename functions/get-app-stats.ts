@@ -3,8 +3,13 @@
  * Resource usage as `docker stats --no-stream --format json` (stopped apps too, like `-a`),
  * sampled concurrently (Engine `GET /containers/{id}/stats?stream=false`).
  * 200 one object for one name, else an array · 400 invalid name · 404 unknown facility or app · 503/504 Engine.
+ * Swarm mode: an array with one entry per running task (`docker stats` of its container read
+ * from the Engine of the task's node, plus `Service`, `Task`, `Node`); a task whose node cannot
+ * be reached gets `{Service, Task, Node, error}` (207 when some entries are errors).
  */
 import { appStats } from '../core/app-reads.ts';
+import { facilityMode } from '../core/mode.ts';
+import { serviceStats } from '../core/services.ts';
 import { defineRoute, json } from '../core/route.ts';
 import { appNamesSchema } from '../core/schemas.ts';
 
@@ -13,5 +18,11 @@ export default defineRoute({
   route: 'get-app-stats',
   summary: 'Resource usage of apps, as docker stats --no-stream --format json',
   query: { name: { schema: appNamesSchema, doc: 'app name(s); omit for every app' } },
-  handler: async ({ facility, query, identity }) => json(await appStats(facility, query.name, identity.scopeUser)),
+  handler: async ({ facility, query, identity }) => {
+    if ((await facilityMode(facility)) === 'swarm') {
+      const r = await serviceStats(facility, query.name, identity.scopeUser);
+      return json(r.body, r.status);
+    }
+    return json(await appStats(facility, query.name, identity.scopeUser));
+  },
 });

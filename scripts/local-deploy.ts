@@ -104,7 +104,7 @@ function spawnProc(name: string, cmd: string, args: string[], opts: { env: Recor
 }
 
 /** Resolves once `port` accepts connections; rejects if `proc` exits first or after `timeoutMs`. */
-export async function waitForPort(proc: Proc, timeoutMs = 20_000): Promise<void> {
+export async function waitForPort(proc: Proc, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (proc.child.exitCode !== null || proc.child.signalCode !== null) {

@@ -332,7 +332,8 @@ export async function denyImage(f: Facility, ref: ImageReference, by: string, re
 /** After a request or approval: start (or re-start) the pull when the record calls for one. */
 async function afterDecision(f: Facility, db: Client, ref: ImageReference, opts: ActOptions): Promise<ImageRequest> {
   let rec = (await load(db, f.id, ref.normalized))!;
-  if (rec.state === 'pulled' && !(await presentImageId(f, ref))) {
+  // (An Engine that cannot be reached right now leaves a pulled record as it is.)
+  if (rec.state === 'pulled' && (await presentImageId(f, ref).catch(() => 'unknown')) === null) {
     // Approved and pulled once, gone from the Engine since: pull it again.
     await withBusyRetry(() =>
       db.execute({

@@ -4,12 +4,25 @@
  * layers and pushed through the Engine API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, setConfig } from '../core/config.ts';
 import { engineTimestamp } from '../core/engine.ts';
+import { resetFacilities } from '../core/facility.ts';
 import { imagesDb, settlePulls } from '../core/images.ts';
 import { engine, removeUserApps, uniqueUser } from './helpers.ts';
 import { api, assertNoCredentials, buildImage, hasImage, push, record, REG, removeImages, RUN, seenBodies, useRegistries, waitForState } from './image-helpers.ts';
 
 useRegistries();
+
+// One more facility, on an Engine that does not exist, auto-approving everything.
+const cfg = loadConfig();
+setConfig({
+  ...cfg,
+  facilities: {
+    ...cfg.facilities,
+    nowhere: { ...cfg.facilities.demo, id: 'nowhere', engine: { host: 'unix:///tmp/src-no-such-engine.sock', timeoutMs: 2000 }, images: { approved: [], autoApprove: ['**'], registries: {}, pullStallSeconds: 120 } },
+  },
+});
+resetFacilities();
 
 const user = uniqueUser('ri');
 const APP = `${REG.open}/${RUN}/app:1`; // two random layers on src-test/busybox
@@ -198,6 +211,15 @@ describe('POST /{facility}/request-image', () => {
     const rec = await waitForState('demo', LEASE, ['pulled', 'failed']);
     pulled.push(LEASE);
     expect(rec).toMatchObject({ state: 'pulled', pull: { attempts: 2 } });
+  });
+
+  it('an Engine that cannot be reached: the request is still recorded (2xx), its pull fails saying why', async () => {
+    const r = await api('POST', `/nowhere/request-image?image=${enc(APP)}`, { token: null });
+    expect(r.status).toBe(202);
+    expect(r.body.approvedBy).toBe('auto');
+    const rec = await waitForState('nowhere', APP, ['pulled', 'failed']);
+    expect(rec.state).toBe('failed');
+    expect(rec.error).toContain('Engine unreachable');
   });
 
   it('400 for an invalid reference, naming the grammar rule; 405 for GET', async () => {

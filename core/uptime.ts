@@ -17,6 +17,9 @@
  *    also checks the lease and the checkpoint version (core/uptime-store.ts);
  * 5. prune rows older than the retention (at most hourly).
  *
+ * Swarm mode (a manager's Engine): services and their tasks are compared between runs and a
+ * change is dated by the swarm's own task timestamps (core/uptime-model.ts `computeSwarmRun`).
+ *
  * If the Engine cannot be reached, the run writes an `unknown` sample per app and remembers
  * when that started; the stretch is recorded as `unknown` once the Engine answers again (unless
  * its events prove what happened meanwhile).
@@ -205,6 +208,10 @@ interface Observation {
 async function observe(f: Facility, cp: Checkpoint | null): Promise<Observation> {
   const info = await f.engine.info();
   const T = isoToNs(info.SystemTime) ?? msToNs(Date.now());
+  if (cp?.checkpointAt != null && T <= cp.checkpointAt) {
+    // The Engine's clock went back: nothing to read yet (the next run after it passes catches up).
+    throw new Error(`the Engine's clock (${nsToIso(T)}) is not past the last checkpoint (${nsToIso(cp.checkpointAt)}); nothing recorded`);
+  }
   const mode = f.config.mode === 'solo' || f.config.mode === 'swarm' ? f.config.mode : modeFromInfo(info);
   if (mode === 'swarm') return { T, events: [], covered: true, anchor: null, containers: [], services: await observeServices(f) };
   const since = cp?.checkpointAt == null ? '0' : engineTimestamp(cp.anchor ? BigInt(cp.anchor.timeNano) : cp.checkpointAt);

@@ -8,14 +8,17 @@ import { listApps } from './apps.ts';
 import type { Facility } from './facility.ts';
 import { formatImageSummary, type EngineImageSummary, type ImageJson } from './format/images.ts';
 import { approvalOf, engineReference, requestsByReference, type Approval, type ImageRequest } from './images.ts';
+import { facilityMode } from './mode.ts';
 import { LABELS } from './naming.ts';
 import { familiarName, type ImageReference } from './reference.ts';
+import { listServiceApps } from './services.ts';
 
 /** One `get-images` row. */
 export interface ImageRow extends ImageJson {
   /**
    * Apps of this facility created from this image (by the image ID our `image.id` label
-   * records), counted like the CLI's per-image `Containers`, which the Engine reports as -1.
+   * records: containers in solo mode, services in swarm mode), counted per image like the CLI's
+   * `Containers`, which the Engine reports as -1.
    */
   CreatedContainerCount: number;
   /** Whether create-app may use this row's reference: `approved`, `pending`, `denied`, or `none`. */
@@ -31,12 +34,13 @@ const RANK: Record<Approval['state'], number> = { approved: 3, pending: 2, denie
  * `now` for `CreatedSince`), each with `CreatedContainerCount`, `ApprovalState`, `RequestState`.
  */
 export async function imageRows(f: Facility, opts: { now?: Date } = {}): Promise<ImageRow[]> {
-  const [images, apps, records] = await Promise.all([f.engine.listImages() as Promise<EngineImageSummary[]>, listApps(f), requestsByReference(f)]);
+  const appImageIds = async (): Promise<(string | undefined)[]> =>
+    (await facilityMode(f)) === 'swarm'
+      ? (await listServiceApps(f)).map((s) => s.Spec.Labels?.[LABELS.imageId])
+      : (await listApps(f)).map((c) => c.Labels?.[LABELS.imageId]);
+  const [images, ids, records] = await Promise.all([f.engine.listImages() as Promise<EngineImageSummary[]>, appImageIds(), requestsByReference(f)]);
   const counts = new Map<string, number>();
-  for (const c of apps) {
-    const id = c.Labels?.[LABELS.imageId];
-    if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
-  }
+  for (const id of ids) if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
   const now = opts.now ?? new Date();
   const approval = (ref: ImageReference | null): Approval =>
     ref ? approvalOf(f, ref, records.get(ref.normalized) ?? null) : { state: 'none', by: null, requestState: null, reason: null };

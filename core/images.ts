@@ -376,7 +376,11 @@ async function presentImageId(f: Facility, ref: ImageReference): Promise<string 
   }
 }
 
-/** The `X-Registry-Auth` value for `ref`'s registry from the facility's config, if it has credentials. */
+/**
+ * The `X-Registry-Auth` value for a registry (`host[:port]`, `docker.io`) from the facility's
+ * config, or `undefined` when it has no credentials for it.
+ * @throws ApiError 500 when the password is to come from an environment variable that is not set
+ */
 export function registryAuthFor(f: Facility, domain: string): string | undefined {
   const regs = f.config.images?.registries ?? {};
   const keys = domain === 'docker.io' ? ['docker.io', 'index.docker.io', 'registry-1.docker.io'] : [domain];
@@ -387,7 +391,7 @@ export function registryAuthFor(f: Facility, domain: string): string | undefined
   if (c.identityToken !== undefined) return registryAuthHeader({ identitytoken: c.identityToken, serveraddress });
   const password = c.password ?? (c.passwordEnv ? env(c.passwordEnv) : undefined);
   if (password === undefined) {
-    throw new PullError(`the credentials configured for registry ${key} take their password from the environment variable ${c.passwordEnv}, which is not set`);
+    throw new ApiError(500, 'internal_error', `The credentials configured for registry ${key} take their password from the environment variable ${c.passwordEnv}, which is not set`);
   }
   return registryAuthHeader({ username: c.username, password, serveraddress });
 }

@@ -103,7 +103,7 @@ export interface Checkpoint {
 
 /** Reads a facility's checkpoint, or `null` before its first run. */
 export async function readCheckpoint(db: Client | Transaction, facility: string): Promise<Checkpoint | null> {
-  const r = await db.execute({ sql: 'SELECT * FROM uptime_checkpoints WHERE facility = ?', args: [facility] });
+  const r = await withBusyRetry(() => db.execute({ sql: 'SELECT * FROM uptime_checkpoints WHERE facility = ?', args: [facility] }));
   const row = r.rows[0];
   if (!row) return null;
   return {
@@ -289,7 +289,7 @@ export interface AppHistory {
 
 /** Reads one app's history in `[from, to]` (ISO text bounds). */
 export async function readAppHistory(db: Client, facility: string, app: string, from: string, to: string): Promise<AppHistory> {
-  const [before, transitions, samples, known] = await db.batch(
+  const [before, transitions, samples, known] = await withBusyRetry(() => db.batch(
     [
       { sql: 'SELECT at, state, source, action FROM uptime_transitions WHERE facility = ? AND app = ? AND at < ? ORDER BY at DESC LIMIT 1', args: [facility, app, from] },
       { sql: 'SELECT at, state, source, action FROM uptime_transitions WHERE facility = ? AND app = ? AND at >= ? AND at <= ? ORDER BY at', args: [facility, app, from, to] },
@@ -307,7 +307,7 @@ export async function readAppHistory(db: Client, facility: string, app: string, 
       },
     ],
     'read',
-  );
+  ));
   const tr = (r: Record<string, unknown>): StoredTransition => ({ at: r.at as string, state: r.state as AppState, source: r.source as TransitionSource, action: (r.action as string | null) ?? null });
   return {
     before: before.rows[0] ? tr(before.rows[0] as Record<string, unknown>) : null,

@@ -56,7 +56,7 @@ afterAll(async () => {
 });
 
 async function fileClient(name: string): Promise<Client> {
-  const c = createClient({ url: `file:${join(tmp, name)}`, timeout: 5000 } as Parameters<typeof createClient>[0]);
+  const c = createClient({ url: `file:${join(tmp, name)}`, timeout: 0 } as Parameters<typeof createClient>[0]);
   clients.push(c);
   await c.execute('PRAGMA journal_mode=WAL');
   return openUptimeDb(c);

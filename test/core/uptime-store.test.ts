@@ -15,7 +15,7 @@ afterAll(() => {
 });
 
 async function open(): Promise<Client> {
-  const db = createClient({ url, timeout: 5000 } as Parameters<typeof createClient>[0]);
+  const db = createClient({ url, timeout: 0 } as Parameters<typeof createClient>[0]);
   clients.push(db);
   await db.execute('PRAGMA journal_mode=WAL');
   return openUptimeDb(db);

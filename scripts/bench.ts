@@ -9,6 +9,7 @@
  * Removes what it created. Needs the test images (scripts/build-test-images.sh).
  */
 import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { buildApp } from '../wrangler-local/app.ts';
 import { Engine } from '../core/engine.ts';
 import { LABELS } from '../core/naming.ts';
@@ -19,6 +20,11 @@ const N = Number(values.apps);
 const R = Number(values.rounds);
 process.env.SRC_ADMIN_TOKEN ??= generateToken();
 process.env.SRC_DATA_DIR ??= `/tmp/src-bench-${process.pid}`;
+// the bench's own facility: the local Engine, the test images pre-approved
+const benchConfig = `${process.env.SRC_DATA_DIR}/bench-config.json`;
+mkdirSync(process.env.SRC_DATA_DIR, { recursive: true });
+writeFileSync(benchConfig, JSON.stringify({ facilities: { demo: { images: { approved: ['docker.io/src-test/*'] } } } }));
+process.env.SRC_CONFIG ??= benchConfig;
 const token = process.env.SRC_ADMIN_TOKEN;
 const app = buildApp({ log: false, rateLimit: 0 });
 const engine = new Engine({ host: process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock' });

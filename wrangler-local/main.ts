@@ -12,6 +12,7 @@ import { buildApp } from './app.ts';
 import { bootstrapAdmin } from '../core/auth.ts';
 import { Cron } from 'croner';
 import uptimeJob from '../functions/uptime-job.ts';
+import { settlePulls } from '../core/images.ts';
 
 const config = loadConfig();
 const admin = await bootstrapAdmin();
@@ -52,9 +53,11 @@ const uptimeCron = config.uptime.schedule === 'off' ? undefined : new Cron(confi
 });
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
+  process.on(sig, async () => {
     uptimeCron?.stop();
     server.close();
+    // let running pulls record their outcome (bounded: a stuck pull must not hold the exit)
+    await Promise.race([settlePulls(), new Promise((r) => setTimeout(r, 5000))]);
     process.exit(0);
   });
 }

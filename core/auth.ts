@@ -128,7 +128,7 @@ export async function verifyToken(token: string): Promise<TokenRecord | null> {
   if (!row || !timingSafeEqual(given, fromHex(String(row.hash))) || row.revoked_at) return null;
   const now = new Date().toISOString();
   if (!row.last_used_at || String(row.last_used_at).slice(0, 16) !== now.slice(0, 16)) {
-    db.execute({ sql: 'UPDATE tokens SET last_used_at = ? WHERE id = ?', args: [now, m[1]] }).catch(() => undefined);
+    withBusyRetry(() => db.execute({ sql: 'UPDATE tokens SET last_used_at = ? WHERE id = ?', args: [now, m[1]] })).catch(() => undefined);
   }
   return toRecord(row);
 }

@@ -7,6 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
  * Reads an environment variable.
@@ -48,4 +49,20 @@ import { timingSafeEqual as nodeTimingSafeEqual } from 'node:crypto';
 /** Constant-time comparison of two equal-length byte strings (false if lengths differ). */
 export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && nodeTimingSafeEqual(a, b);
+}
+
+/**
+ * Async mutual exclusion in one process: `run(fn)` waits for the calls before it, then runs
+ * `fn`; a `run` made from inside a running `fn` (its async context) runs at once.
+ */
+export class WriteGate {
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly inside = new AsyncLocalStorage<true>();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.inside.getStore()) return fn();
+    const turn = this.tail.then(() => this.inside.run(true, fn));
+    this.tail = turn.catch(() => undefined);
+    return turn;
+  }
 }

@@ -13,7 +13,7 @@
 import { createClient, LibsqlError, type Client } from '@libsql/client';
 import pRetry, { AbortError } from 'p-retry';
 import { loadConfig } from './config.ts';
-import { ensureDir } from './runtime.ts';
+import { ensureDir, WriteGate } from './runtime.ts';
 
 /** One schema step of a domain. Versions start at 1 and only ever grow. */
 export interface Migration {
@@ -24,16 +24,28 @@ export interface Migration {
 
 let client: Promise<Client> | undefined;
 
-/** Opens (once per process) the configured database. WAL and a busy timeout for `file:` URLs. */
+/** How long a `file:` connection waits for another process's write lock before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Opens (once per process) the configured database. WAL and a busy timeout for `file:` URLs,
+ * on every connection of the client's pool (`timeout`; a PRAGMA would reach only one).
+ *
+ * Why the busy timeout and {@link withBusyRetry}'s write gate matter: the embedded driver
+ * (libsql 0.5) leaves a statement that failed with SQLITE_BUSY in progress, so every later
+ * write on that connection stays uncommitted, holds the write lock and is lost
+ * (tursodatabase/libsql-client-ts#352). So a write must wait for a lock rather than fail:
+ * another process's lock is waited out by SQLite (the busy timeout), and this process's own
+ * writers never contend, because they take turns through the gate (the driver is synchronous:
+ * a connection waiting on a lock held by another connection of this process would block the
+ * event loop until the timeout, then fail).
+ */
 export function getDb(): Promise<Client> {
   client ??= (async () => {
     const { dbUrl, dataDir } = loadConfig();
     if (dbUrl.startsWith('file:')) ensureDir(dbUrl.slice(5).replace(/\/[^/]*$/, '') || dataDir);
-    const db = createClient({ url: dbUrl, authToken: globalThis.process?.env?.SRC_DB_AUTH_TOKEN });
-    if (dbUrl.startsWith('file:')) {
-      await db.execute('PRAGMA journal_mode=WAL');
-      await db.execute('PRAGMA busy_timeout=5000');
-    }
+    const db = createClient({ url: dbUrl, authToken: globalThis.process?.env?.SRC_DB_AUTH_TOKEN, timeout: BUSY_TIMEOUT_MS });
+    if (dbUrl.startsWith('file:')) await db.execute('PRAGMA journal_mode=WAL');
     await db.execute(
       'CREATE TABLE IF NOT EXISTS schema_migrations (domain TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (domain, version))',
     );
@@ -56,15 +68,20 @@ export function isBusy(e: unknown): boolean {
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || /database is (locked|busy)/i.test(msg);
 }
 
+/** This process's database writers take turns through here (see {@link getDb}). */
+const writeGate = new WriteGate();
+
 /**
- * Runs `fn`, retrying with exponential back-off (p-retry) while the database is busy;
- * any other error is thrown at once.
+ * Runs a database write `fn` (statements, a batch, or a whole interactive transaction) in its
+ * turn among this process's writers, retrying with exponential back-off (p-retry) while the
+ * database is busy; any other error is thrown at once. Every write goes through here; calls
+ * nested in `fn` run at once, in `fn`'s turn.
  */
 export function withBusyRetry<T>(fn: () => Promise<T>, retries = 6): Promise<T> {
   return pRetry(
     async () => {
       try {
-        return await fn();
+        return await writeGate.run(fn);
       } catch (e) {
         if (isBusy(e)) throw e;
         throw new AbortError(e as Error);

@@ -142,11 +142,16 @@ export class Engine {
     if (this.versioned) return this.versioned;
     this.negotiating ??= (async () => {
       try {
-        const v = (await this.dial(this.raw, { method: 'GET', path: '/version', statusCodes: S_READ, timeoutMs: 5000 })) as {
-          ApiVersion: string;
-          MinAPIVersion?: string;
-        };
-        this.apiVersion = negotiateApiVersion(v.ApiVersion, v.MinAPIVersion);
+        // at most 5 s, and never longer than the endpoint's own timeout
+        const timeoutMs = Math.min(5000, this.endpoint.timeoutMs ?? 5000);
+        const v = (await this.dial(this.raw, { method: 'GET', path: '/version', statusCodes: S_READ, timeoutMs })) as {
+          ApiVersion?: unknown;
+          MinAPIVersion?: unknown;
+        } | null;
+        if (typeof v?.ApiVersion !== 'string' || !/^\d+\.\d+$/.test(v.ApiVersion)) {
+          throw new ApiError(502, 'engine_error', 'Engine answered GET /version without an API version (is it a Docker Engine?)');
+        }
+        this.apiVersion = negotiateApiVersion(v.ApiVersion, typeof v.MinAPIVersion === 'string' && /^\d+\.\d+$/.test(v.MinAPIVersion) ? v.MinAPIVersion : undefined);
         this.versioned = new Modem({ ...this.modemOpts, version: `v${this.apiVersion}` } as Modem.ConstructorOptions);
         return this.versioned;
       } finally {

@@ -271,7 +271,7 @@ export async function hardResetApp(f: Facility, name: string): Promise<AppResult
     imageForCreate = given;
   }
 
-  const tempName = `${name}.reset-${crypto.randomUUID().slice(0, 8)}`;
+  const tempName = `${name}.reset-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 4)}`;
   let replacement: { Id: string };
   try {
     replacement = await f.engine.createContainer(tempName, containerBody(f, name, imageForCreate, ref, imageId, params));
@@ -323,12 +323,28 @@ async function renameWithRetry(f: Facility, id: string, name: string): Promise<v
   }
 }
 
-/** Removes replacement containers a crashed hard reset of `name` left behind. */
+/** A replacement younger than this may be one that a concurrent hard reset is still working on. */
+const RESET_GRACE_MS = 10 * 60_000;
+
+/** When the hard reset that named a replacement `NAME.reset-<ms base36>-<4 hex>` started (older names: undefined). */
+function resetStartedAt(containerName: string | undefined): number | undefined {
+  const m = /\.reset-([0-9a-z]{1,11})-[0-9a-f]{4}$/.exec(containerName ?? '');
+  return m ? parseInt(m[1], 36) : undefined;
+}
+
+/**
+ * Removes replacement containers a crashed hard reset of `name` left behind, but not those of
+ * a reset of the same app still running in another request (they are younger than
+ * {@link RESET_GRACE_MS}): removing one would make that reset lose the app.
+ */
 async function removeStaleResets(f: Facility, name: string, keepId: string): Promise<void> {
   const list = await f.engine.listContainers({ all: true, filters: appFilter(f.id, [`${LABELS.app}=${name}`]) });
-  await Promise.all(
-    list.filter((c) => c.Id !== keepId && c.Names?.[0] !== `/${name}`).map((c) => f.engine.removeContainer(c.Id, { force: true, v: true }).catch(() => undefined)),
-  );
+  const stale = list.filter((c) => {
+    if (c.Id === keepId || c.Names?.[0] === `/${name}`) return false;
+    const started = resetStartedAt(c.Names?.[0]);
+    return started === undefined || Date.now() - started > RESET_GRACE_MS;
+  });
+  await Promise.all(stale.map((c) => f.engine.removeContainer(c.Id, { force: true, v: true }).catch(() => undefined)));
 }
 
 /**

@@ -196,8 +196,11 @@ describe('a private Engine that stops and starts again', () => {
     await sleep(1000); // the Engine is now waiting out the 120 s grace
     privateEngine('stop'); // dockerd shuts down (it kills the container after its own 10 s)
     const a = await inFlight;
-    expect([503, 504], show(a)).toContain(a.status);
+    // 503 when the Engine drops the connection as it exits (what dockerd 20.10 does); 200 would
+    // be an Engine that finished the stop first: either way never an unexplained 5xx
+    expect([200, 503, 504], show(a)).toContain(a.status);
     expectNoInternalError(a, 'stop-app in flight');
+    if (a.status === 200) expect(a.body.state).not.toBe('running');
     privateEngine('start');
     const info = await call('GET', `/pe/get-app-info?name=${stubborn}`);
     expect(info.status, show(info)).toBe(200);

@@ -198,7 +198,8 @@ describe('create-app (swarm)', () => {
     expect(s.Spec.TaskTemplate.ContainerSpec.Labels).toEqual(s.Spec.Labels);
     const st = await until('the job task to run', 20_000, async () => {
       const x = await call('GET', `/swarm/get-app-status?name=busybox--${u}`);
-      return x.body.State === 'running' && x.body;
+      // the service's ServiceStatus counts lag the task's state by a moment: wait for both
+      return x.body.State === 'running' && x.body.Replicas === '1/1 (0/1 completed)' && x.body;
     });
     expect(st).toMatchObject({ Mode: 'replicated job', Replicas: '1/1 (0/1 completed)', Tasks: [{ State: 'running', DesiredState: 'complete' }] });
   });

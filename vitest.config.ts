@@ -1,4 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { randomBytes } from 'node:crypto';
+
+/** A token in the API's format (`src_<12 [a-z0-9]>_<43 base64url>`), new for each test run. */
+function randomToken(): string {
+  const id = Array.from(randomBytes(12), (b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
+  return `src_${id}_${randomBytes(32).toString('base64url')}`;
+}
 
 export default defineConfig({
   test: {
@@ -10,8 +17,8 @@ export default defineConfig({
     env: {
       SRC_CONFIG: 'test/fixtures/config.json',
       SRC_DATA_DIR: '.tmp/test-data',
-      // the admin token of the test suite (test/helpers.ts sends it by default)
-      SRC_ADMIN_TOKEN: 'src_testadmin000_' + 'A'.repeat(43),
+      // the admin token of this test run, random each run (test/helpers.ts sends it by default)
+      SRC_ADMIN_TOKEN: randomToken(),
     },
   },
 });

@@ -35,7 +35,10 @@ const MIGRATIONS: Migration[] = [
 
 const auditDb = domainDb('audit', MIGRATIONS);
 
-/** One audit entry. Times are UTC ISO-8601; `result` is `ok` or the error code. */
+/**
+ * One audit entry. Times are UTC ISO-8601; `result` is `ok`, `partial` (207: some names
+ * failed) or the error code; `targetUser` lists every user the call touched, comma-separated.
+ */
 export interface AuditEntry {
   at: string;
   requestId: string;
@@ -82,7 +85,7 @@ export async function queryAudit(q: AuditQuery): Promise<AuditEntry[]> {
   const where = ['facility = ?'];
   const args: (string | number)[] = [q.facility];
   if (q.route) (where.push('route = ?'), args.push(q.route));
-  if (q.user) (where.push('(target_user = ? OR on_behalf_of = ?)'), args.push(q.user, q.user));
+  if (q.user) (where.push("(',' || target_user || ',' LIKE '%,' || ? || ',%' OR on_behalf_of = ?)"), args.push(q.user, q.user));
   if (q.subject) (where.push('subject = ?'), args.push(q.subject));
   if (q.since) (where.push('at >= ?'), args.push(q.since));
   if (q.until) (where.push('at < ?'), args.push(q.until));

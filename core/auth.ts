@@ -148,10 +148,11 @@ export async function revokeToken(id: string): Promise<boolean> {
 }
 
 let bootstrapped: Promise<{ created?: string; file?: string }> | undefined;
+const ENV_ADMIN_NAME = 'env-admin (SRC_ADMIN_TOKEN)';
 
 /**
  * Makes sure an admin token exists. `SRC_ADMIN_TOKEN` (if set) is stored as the `env-admin`
- * token; otherwise, when no live admin token exists, one is minted, written to
+ * token, and an earlier, different `SRC_ADMIN_TOKEN` is revoked (rotation); otherwise, when no live admin token exists, one is minted, written to
  * `<dataDir>/admin-token` (mode 0600) and returned once in `created` for the caller to print.
  */
 export function bootstrapAdmin(): Promise<{ created?: string; file?: string }> {
@@ -163,11 +164,15 @@ export function bootstrapAdmin(): Promise<{ created?: string; file?: string }> {
       if (!m) throw new Error('SRC_ADMIN_TOKEN must look like src_<12 lowercase letters/digits>_<43 base64url characters>; make one with `npm run token -- generate`');
       const existing = await db.execute({ sql: 'SELECT id FROM tokens WHERE id = ?', args: [m[1]] });
       if (existing.rows.length === 0) {
-        await mintToken({ role: 'admin', name: 'env-admin (SRC_ADMIN_TOKEN)', token: fromEnv }).catch(async (e) => {
+        await mintToken({ role: 'admin', name: ENV_ADMIN_NAME, token: fromEnv }).catch(async (e) => {
           const again = await db.execute({ sql: 'SELECT id FROM tokens WHERE id = ?', args: [m[1]] });
           if (again.rows.length === 0) throw e; // a concurrent process inserted it otherwise
         });
       }
+      // a rotated SRC_ADMIN_TOKEN replaces the previous one: the old one stops working
+      await withBusyRetry(() =>
+        db.execute({ sql: 'UPDATE tokens SET revoked_at = ? WHERE name = ? AND id <> ? AND revoked_at IS NULL', args: [new Date().toISOString(), ENV_ADMIN_NAME, m[1]] }),
+      );
       return {};
     }
     const live = await db.execute("SELECT count(*) AS n FROM tokens WHERE role = 'admin' AND revoked_at IS NULL");

@@ -1,6 +1,6 @@
 /**
- * The request identity hook: every route calls {@link identify} and {@link authorizeTargets}
- * through the core middleware (core/route.ts), and only there.
+ * The request identity hook: every route calls {@link authenticate}, {@link authorizeAccess}
+ * and {@link authorizeTargets} through the core middleware (core/route.ts), and only there.
  *
  * - `Authorization: Bearer <token>` identifies the caller (401 when missing or invalid,
  *   with `WWW-Authenticate: Bearer`); routes marked `public` also take anonymous calls.
@@ -30,8 +30,10 @@ export interface Identity {
   role: 'admin' | 'user' | 'anonymous';
   /** The user whose apps this caller is limited to (`undefined`: all apps, an admin). */
   scopeUser?: string;
-  /** The user an admin acts for (`X-On-Behalf-Of`). */
+  /** The user an admin acts for (`X-On-Behalf-Of`; refused for other roles). */
   onBehalfOf?: string;
+  /** Facilities an admin token is limited to (`null`/absent: all). */
+  facilities?: string[] | null;
 }
 
 function unauthorized(detail: string): ApiError {
@@ -39,10 +41,10 @@ function unauthorized(detail: string): ApiError {
 }
 
 /**
- * Identifies the caller of `req` for a route with `access` on `facility`.
- * @throws ApiError 401 (no or bad token), 403 (role or facility not allowed), 400 (bad X-On-Behalf-Of)
+ * Authenticates the caller of `req` (who is it?). Routes marked `public` take anonymous calls.
+ * @throws ApiError 401 (no, bad or revoked token), 400 (malformed X-On-Behalf-Of)
  */
-export async function identify(req: Request, route: string, access: Access, facility: Facility): Promise<Identity> {
+export async function authenticate(req: Request, route: string, access: Access): Promise<Identity> {
   await bootstrapAdmin();
   const header = req.headers.get('authorization');
   if (!header) {
@@ -52,23 +54,31 @@ export async function identify(req: Request, route: string, access: Access, faci
   const m = /^Bearer +(\S+)$/i.exec(header);
   const record = m ? await verifyToken(m[1]) : null;
   if (!record) throw unauthorized('The bearer token is unknown, malformed or revoked');
-
   const onBehalfOf = req.headers.get('x-on-behalf-of') ?? undefined;
-  if (record.role === 'admin') {
-    if (record.facilities && !record.facilities.includes(facility.id)) {
-      throw new ApiError(403, 'forbidden', `Token '${record.name}' is limited to facilities ${record.facilities.join(', ')}`);
-    }
-    if (onBehalfOf !== undefined) {
-      const r = v.safeParse(userSchema, onBehalfOf);
-      if (!r.success) throw invalidParameter('X-On-Behalf-Of', r.issues[0].message, onBehalfOf);
-      if (access === 'admin') throw new ApiError(403, 'forbidden', `${route} is for admins; it cannot be called on behalf of a user`);
-      return { subject: record.id, name: record.name, role: 'admin', scopeUser: onBehalfOf, onBehalfOf };
-    }
-    return { subject: record.id, name: record.name, role: 'admin' };
+  if (onBehalfOf !== undefined) {
+    const r = v.safeParse(userSchema, onBehalfOf);
+    if (!r.success) throw invalidParameter('X-On-Behalf-Of', r.issues[0].message, onBehalfOf);
   }
-  if (onBehalfOf !== undefined) throw new ApiError(403, 'forbidden', 'Only admin tokens may act on behalf of a user');
-  if (access === 'admin') throw new ApiError(403, 'forbidden', `${route} is for admins only`);
-  return { subject: record.id, name: record.name, role: 'user', scopeUser: record.user ?? undefined };
+  const base = { subject: record.id, name: record.name, facilities: record.facilities, onBehalfOf };
+  if (record.role === 'admin') return { ...base, role: 'admin', scopeUser: onBehalfOf };
+  return { ...base, role: 'user', scopeUser: record.user ?? undefined };
+}
+
+/**
+ * Authorizes an authenticated caller for a route with `access` on `facility` (may it call
+ * this route here at all?). Targets are checked after validation by {@link authorizeTargets}.
+ * @throws ApiError 403 naming what is not allowed
+ */
+export function authorizeAccess(identity: Identity, route: string, access: Access, facility: Facility): void {
+  if (identity.role === 'anonymous') return; // only public routes let anonymous callers through
+  if (identity.facilities && !identity.facilities.includes(facility.id)) {
+    throw new ApiError(403, 'forbidden', `Token '${identity.name}' is limited to facilities ${identity.facilities.join(', ')}`);
+  }
+  if (identity.onBehalfOf !== undefined) {
+    if (identity.role !== 'admin') throw new ApiError(403, 'forbidden', 'Only admin tokens may act on behalf of a user');
+    if (access === 'admin') throw new ApiError(403, 'forbidden', `${route} is for admins; it cannot be called on behalf of a user`);
+  }
+  if (identity.role === 'user' && access === 'admin') throw new ApiError(403, 'forbidden', `${route} is for admins only`);
 }
 
 /**

@@ -2,7 +2,7 @@
  * `defineRoute`: the one place where a route becomes a function. It builds a small Hono app
  * for `/{facility}/{route}` that runs the core middleware in order:
  *
- * request id -> method check (405) -> facility lookup (404) -> identity (401/403) -> query
+ * request id -> method check (405) -> authentication (401) -> facility lookup (404) -> access (403) -> query
  * validation (400, naming the parameter and rule) -> target authorization (403) -> mode check
  * (409 `wrong_mode` for a route limited to solo or swarm mode, core/mode.ts) -> handler
  * -> errors as problem+json.
@@ -20,7 +20,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { ApiError, invalidParameter, problemResponse } from './errors.ts';
 import { getFacility, type Facility } from './facility.ts';
-import { authorizeTargets, identify, type Access, type Identity } from './identity.ts';
+import { authenticate, authorizeAccess, authorizeTargets, type Access, type Identity } from './identity.ts';
 import { recordAudit } from './audit.ts';
 import { assertMode } from './mode.ts';
 
@@ -119,7 +119,7 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
   const app = new Hono();
   const path = `/:facility/${def.route}`;
   app.all(path, async (c) => {
-    const requestId = c.req.header('x-request-id')?.slice(0, 64) || crypto.randomUUID();
+    const requestId = crypto.randomUUID(); // ours, never the client's: audit entries stay unique
     const started = Date.now();
     let identity: Identity | undefined;
     let res: Response;
@@ -127,8 +127,9 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
       if (c.req.method !== def.method && !(def.method === 'GET' && c.req.method === 'HEAD')) {
         throw new ApiError(405, 'method_not_allowed', `${def.route} takes ${def.method}, not ${c.req.method}`, { allow: def.method });
       }
+      identity = await authenticate(c.req.raw, def.route, access);
       const facility = getFacility(c.req.param('facility') ?? '');
-      identity = await identify(c.req.raw, def.route, access, facility);
+      authorizeAccess(identity, def.route, access, facility);
       const query = parseQuery(new URL(c.req.url), def.query);
       authorizeTargets(identity, query);
       if (def.modes && def.modes.length < 2) await assertMode(facility, def.modes, def.route);
@@ -161,9 +162,12 @@ async function audit(req: Request, facility: string, route: string, requestId: s
   const url = new URL(req.url);
   const name = url.searchParams.get('name') ?? undefined;
   const target = (name ?? url.searchParams.get('image') ?? undefined)?.slice(0, 512);
-  const targetUser = url.searchParams.get('user') ?? (name?.includes('--') ? name.split(',')[0].slice(name.split(',')[0].lastIndexOf('--') + 2) : undefined);
+  // every user a call touched: the user parameter, or the USER part of each app name
+  const users = url.searchParams.get('user') ?? [...new Set((name ?? '').split(',').filter((n) => n.includes('--')).map((n) => n.slice(n.lastIndexOf('--') + 2)))].join(',');
+  const targetUser = users || undefined;
   let result = 'ok';
-  if (res.status >= 300) {
+  if (res.status === 207) result = 'partial';
+  else if (res.status >= 300) {
     const body = (await res.clone().json().catch(() => ({}))) as { code?: string };
     result = body.code ?? String(res.status);
   }
@@ -178,7 +182,7 @@ async function audit(req: Request, facility: string, route: string, requestId: s
       role: identity?.role ?? 'unidentified',
       onBehalfOf: identity?.onBehalfOf,
       target,
-      targetUser: targetUser?.slice(0, 64),
+      targetUser: targetUser?.slice(0, 2048),
       status: res.status,
       result,
       durationMs: Date.now() - started,

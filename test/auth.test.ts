@@ -137,6 +137,19 @@ describe('audit log', () => {
     const failed = await call('GET', `/demo/get-audit-log?user=${bob}&failed=true&since=${t0}`);
     expect(failed.body.map((e: any) => e.route)).toEqual(['kill-app']);
     expect((await call('GET', '/demo/get-audit-log', { token: tokens.bob })).status).toBe(403);
+    // refused calls keep who made them; a batch is filed under every user it touched
+    await call('POST', `/demo/approve-image?image=${IMAGES.busybox}`, { token: tokens.bob });
+    await call('POST', `/demo/stop-app?name=busybox--${alice},busybox--${bob}`, { token: tokens.alice, headers: { 'x-on-behalf-of': bob } });
+    await call('POST', `/demo/start-app?name=busybox--${bob},ghost--${bob}`, { headers: { 'x-request-id': 'same-id' } });
+    const later = (await call('GET', `/demo/get-audit-log?since=${t0}&limit=1000`)).body as any[];
+    expect(later.find((e) => e.route === 'approve-image' && e.subjectName === 'bob test')).toMatchObject({ status: 403, role: 'user' });
+    const behalf = later.find((e) => e.route === 'stop-app' && e.subjectName === 'alice test');
+    expect(behalf).toMatchObject({ status: 403, onBehalfOf: bob, targetUser: `${alice},${bob}` });
+    const forAlice = (await call('GET', `/demo/get-audit-log?user=${alice}&since=${t0}`)).body as any[];
+    expect(forAlice.map((e) => e.requestId)).toContain(behalf.requestId);
+    const partial = later.find((e) => e.route === 'start-app' && e.target === `busybox--${bob},ghost--${bob}`);
+    expect(partial.result).toBe('partial');
+    expect(partial.requestId).not.toBe('same-id');
     expect((await call('GET', '/demo/get-audit-log?since=yesterday')).body.parameter).toBe('since');
   });
 });

@@ -38,6 +38,11 @@ describe('runner limits (in-process)', () => {
     expect(statuses).toEqual([200, 200, 200, 429]);
     const other = await app.fetch(new Request('http://x/demo/get-node-names', { headers: { authorization: 'Bearer src_otherxxxxxxx_' + 'b'.repeat(43) } }));
     expect(other.status).toBe(401); // another token has its own budget
+    // knowing a token's ID (shown in listings and the audit log) does not spend its budget
+    const id = ADMIN_TOKEN.split('_')[1];
+    const fresh = buildApp({ log: false, rateLimit: 2 });
+    for (let i = 0; i < 3; i++) await fresh.fetch(new Request('http://x/demo/get-node-names', { headers: { authorization: `Bearer src_${id}_${'z'.repeat(43)}` } }));
+    expect((await fresh.fetch(new Request('http://x/demo/get-node-names', { headers: auth }))).status).toBe(200);
     const limited = await app.fetch(new Request('http://x/demo/get-node-names', { headers: auth }));
     expect(limited.headers.get('ratelimit-limit')).toBe('3');
     expect((await limited.json()).code).toBe('rate_limited');
@@ -50,7 +55,12 @@ describe('npm start (the runner process)', () => {
   beforeAll(async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    proc = spawn('npx', ['tsx', 'wrangler-local/main.ts'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // its own process group, so afterAll ends the runner itself, not only a wrapper
+    proc = spawn(process.execPath, ['--import', 'tsx', 'wrangler-local/main.ts'], {
+      env: { ...process.env, PORT: String(port), SRC_UPTIME_CRON: 'off' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let log = '';
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`runner did not start: ${log}`)), 30_000);
@@ -61,8 +71,12 @@ describe('npm start (the runner process)', () => {
       proc.stderr!.on('data', (d) => (log += d));
     });
   });
-  afterAll(() => {
-    proc?.kill('SIGTERM');
+  afterAll(async () => {
+    if (!proc?.pid) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    process.kill(-proc.pid, 'SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    if (proc.exitCode === null && proc.signalCode === null) process.kill(-proc.pid, 'SIGKILL');
   });
 
   it('serves the outline and routes, with a request log', async () => {

@@ -29,11 +29,17 @@ export interface RunnerOptions {
   clientAddress?: (req: Request, env: unknown) => string | undefined;
 }
 
-/** The rate-limit key: the token's ID part (never the secret), else the client address. */
-function rateKey(req: Request, env: unknown, opts: RunnerOptions): string {
-  const auth = req.headers.get('authorization') ?? '';
-  const m = /^Bearer +src_([a-z0-9]{12})_/i.exec(auth);
-  if (m) return `token:${m[1]}`;
+/**
+ * The rate-limit key: a hash of the whole bearer token (never the secret itself), else the
+ * client address. Keyed on the full token, a caller who only knows a token's ID (it is shown in
+ * listings and the audit log) cannot spend that token's budget.
+ */
+async function rateKey(req: Request, env: unknown, opts: RunnerOptions): Promise<string> {
+  const m = /^Bearer +(\S+)$/i.exec(req.headers.get('authorization') ?? '');
+  if (m) {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(m[1])));
+    return `token:${Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+  }
   return `addr:${opts.clientAddress?.(req, env) ?? 'unknown'}`;
 }
 
@@ -63,7 +69,7 @@ export function buildApp(opts: RunnerOptions = {}): Hono {
         keyGenerator: (c) => rateKey(c.req.raw, c.env, opts),
         // c.body keeps the RateLimit-* headers the limiter set on the context
         handler: (c) =>
-          c.body(JSON.stringify(new ApiError(429, 'rate_limited', `More than ${limit} requests in a minute with this token; slow down`).toJSON()), 429, {
+          c.body(JSON.stringify(new ApiError(429, 'rate_limited', `More than ${limit} requests in a minute from this token (or, without one, this address); slow down`).toJSON()), 429, {
             'content-type': 'application/problem+json',
           }),
       }),

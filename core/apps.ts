@@ -81,9 +81,30 @@ async function act(f: Facility, name: string, fn: (c: ContainerInspect) => Promi
   } catch (e) {
     if (e instanceof EngineError && e.statusCode === 304) {
       // "already started" / "already stopped": the CLI treats this as success, so do we.
-    } else mapActionError(e, name);
+    } else {
+      try {
+        mapActionError(e, name);
+      } catch (mapped) {
+        throw await concurrentChange(f, c, name, mapped);
+      }
+    }
   }
   return { name, id: c.Id, state: await currentState(f, c.Id) };
+}
+
+/**
+ * An Engine refusal (5xx or undocumented answer) often means another call changed the app
+ * meanwhile (a delete marked it for removal; a stop ended it before a pause). If the container
+ * is gone or in another state now, answer that (404, or 409 naming the state) instead of 502.
+ */
+async function concurrentChange(f: Facility, before: ContainerInspect, name: string, err: unknown): Promise<unknown> {
+  if (!(err instanceof ApiError && err.status === 502)) return err;
+  const now = await currentState(f, before.Id).catch(() => undefined);
+  if (now === 'deleted') return notFound(name);
+  if (now !== undefined && (now !== before.State.Status || now === 'removing')) {
+    return new ApiError(409, 'state_conflict', `${name} changed while acting on it (now ${now}); check its state and retry`, { name, state: now });
+  }
+  return err;
 }
 
 /** Starts an app (`docker start`). 409 if paused (unpause it instead). */
@@ -137,7 +158,8 @@ export async function deleteApp(f: Facility, name: string): Promise<AppResult> {
   try {
     await f.engine.removeContainer(c.Id, { force: true, v: true });
   } catch (e) {
-    if (!(e instanceof EngineError && e.statusCode === 404)) mapActionError(e, name);
+    // 404: a concurrent delete won; 409: one is in progress. Either way, not this call's delete.
+    mapActionError(e, name);
   }
   return { name, id: c.Id, state: 'deleted' };
 }
@@ -202,18 +224,23 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
       throw new ApiError(409, 'app_exists', `App '${name}' already exists`, { name });
     }
     if (e instanceof EngineError && e.statusCode === 404) throw new ApiError(404, 'image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
-    if (e instanceof EngineError) throw new ApiError(400, 'invalid_parameter', `Engine refused the container: ${e.engineMessage}`, { parameter: refusedParameter(e.engineMessage), rule: e.engineMessage });
+    if (e instanceof EngineError) {
+      const parameter = refusedParameter(e.engineMessage);
+      if (parameter) throw new ApiError(400, 'invalid_parameter', `Engine refused the container: ${e.engineMessage}`, { parameter, rule: e.engineMessage });
+      // not the caller's input: the facility's create policy does not fit this host
+      throw new ApiError(502, 'engine_error', `The Engine refused to create ${name} (${e.engineMessage}); an admin should check facility '${f.id}''s create policy (mount sources must exist on the host)`, { name });
+    }
     throw e;
   }
   return { name, id: created.Id, state: 'created', image: ref.given, imageId: image.Id, ports: params.ports };
 }
 
-/** The create-app parameter an Engine refusal is about (e.g. "Range of CPUs is from 0.01 to 2.00"). */
-function refusedParameter(engineMessage: string): string {
+/** The create-app parameter an Engine refusal is about (e.g. "Range of CPUs is from 0.01 to 2.00"), if any. */
+function refusedParameter(engineMessage: string): string | undefined {
   if (/\bcpus?\b|nanocpus/i.test(engineMessage)) return 'cpus';
   if (/\bmemory\b/i.test(engineMessage)) return 'memory';
   if (/\bpids/i.test(engineMessage)) return 'pids';
-  return 'image';
+  return undefined;
 }
 
 async function assertNameFree(f: Facility, name: string): Promise<void> {
@@ -241,13 +268,15 @@ async function assertNameFree(f: Facility, name: string): Promise<void> {
  * anonymous volumes), rename the replacement; a failure before the removal leaves the app as it
  * was and no temporary container behind. A running or paused app is started again.
  * @returns `{ name, id, state, previousId, image: { source: 'original-image'|'reference', id, reference } }`
+ * `opts.assertImage` vets the app's image reference first (the route passes the approval check).
  * @throws ApiError 404 when neither the original image nor the reference is on the Engine (app unchanged)
  */
-export async function hardResetApp(f: Facility, name: string): Promise<AppResult> {
+export async function hardResetApp(f: Facility, name: string, opts: { assertImage?: (ref: ImageReference) => Promise<void> } = {}): Promise<AppResult> {
   const old = await inspectApp(f, name);
   const labels = old.Config.Labels ?? {};
   const given = labels[LABELS.imageReference] ?? old.Config.Image;
   const ref = parseImageReference(given);
+  await opts.assertImage?.(ref); // e.g. 403 when the image was denied since the app was created
   const params: CreateParams = safeParams(labels[LABELS.createParams], f);
   await removeStaleResets(f, name, old.Id);
 

@@ -44,3 +44,15 @@ describe('POST /{facility}/delete-app', () => {
     expect(r.body.code).toBe('app_not_found');
   });
 });
+
+describe('delete-app under concurrency', () => {
+  it('10 deletes of one app at once: exactly one 200, the others 404 or 409, never 5xx', async () => {
+    const app = await createApp(IMAGES.busybox, user);
+    await call('POST', `/demo/start-app?name=${app.name}`);
+    const rs = await Promise.all(Array.from({ length: 10 }, () => call('POST', `/demo/delete-app?name=${app.name}`)));
+    const statuses = rs.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.every((s) => [200, 404, 409].includes(s))).toBe(true);
+    await expect(engine.inspectContainer(app.id)).rejects.toMatchObject({ statusCode: 404 });
+  });
+});

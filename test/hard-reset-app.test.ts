@@ -72,3 +72,20 @@ describe('POST /{facility}/hard-reset-app', () => {
     await expect(engine.inspectContainer(stale.Id)).rejects.toMatchObject({ statusCode: 404 });
   });
 });
+
+describe('hard-reset-app and approvals', () => {
+  it('403 and the app unchanged when its image was denied since it was created', async () => {
+    const denied = `127.0.0.1:5999/${user}/denied`;
+    await engine.call({ method: 'POST', path: `/images/${IMAGES.busybox}/tag`, query: { repo: denied, tag: '1' }, statusCodes: { 201: true } });
+    try {
+      const app = await createApp(`${denied}:1`, user);
+      expect((await call('POST', `/demo/deny-image?image=${encodeURIComponent(`${denied}:1`)}&reason=retired`)).status).toBe(200);
+      const r = await call('POST', `/demo/hard-reset-app?name=${app.name}`);
+      expect(r.status).toBe(403);
+      expect(r.body).toMatchObject({ code: 'image_not_approved', requestState: 'denied' });
+      expect((await engine.inspectContainer(app.name)).Id).toBe(app.id);
+    } finally {
+      await engine.call({ method: 'DELETE', path: `/images/${denied}:1`, query: { force: true }, statusCodes: { 200: true, 404: 'gone' } }).catch(() => undefined);
+    }
+  });
+});

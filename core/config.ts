@@ -205,6 +205,26 @@ export interface Config {
 
 let cached: Config | undefined;
 
+/**
+ * The configuration when there is no file: one facility, `demo`, on the local Engine, with a
+ * create policy that keeps one app from taking the host (2 GiB / 2 CPUs / 1024 processes by
+ * default, at most 8 GiB / 4 CPUs / 4096) and brings apps back after a host restart unless a
+ * user stopped them. Nothing is approved: images are requested and approved first.
+ */
+export const BUILT_IN_DEFAULT = {
+  facilities: {
+    demo: {
+      description: 'Local Docker Engine',
+      policy: {
+        memory: { default: '2g', max: '8g' },
+        cpus: { default: 2, max: 4 },
+        pids: { default: 1024, max: 4096 },
+        restart: 'unless-stopped',
+      },
+    },
+  },
+};
+
 /** Default Engine host: `DOCKER_HOST`, else the local Unix socket. */
 export function defaultEngineHost(): string {
   return env('DOCKER_HOST') ?? 'unix:///var/run/docker.sock';
@@ -255,7 +275,7 @@ export function loadConfig(): Config {
   const text = readTextFile(path);
   if (text === undefined) {
     if (env('SRC_CONFIG')) throw new Error(`SRC_CONFIG=${path}: file not found`);
-    cached = parseConfig({ facilities: { demo: { description: 'Local Docker Engine' } } }, 'built-in default');
+    cached = parseConfig(BUILT_IN_DEFAULT, 'built-in default');
     return cached;
   }
   let raw: unknown;

@@ -14,6 +14,7 @@
  */
 import type { CreatePolicy } from './config.ts';
 import { ApiError } from './errors.ts';
+import { bytesSize } from './format/units.ts';
 
 /** Limits a caller may ask for at create time (bytes, CPUs, processes). */
 export interface Requested {
@@ -36,7 +37,8 @@ export interface Resolved {
 function pick(name: 'memory' | 'cpus' | 'pids', asked: number | undefined, lim: { default?: number; max?: number } | undefined): number | undefined {
   const max = lim?.max;
   if (asked !== undefined && max !== undefined && asked > max) {
-    throw new ApiError(400, 'invalid_parameter', `${name}: must be at most ${max} (the facility's maximum)`, { parameter: name, rule: `at most ${max}`, value: asked });
+    const shown = name === 'memory' ? `${bytesSize(max)} (${max} bytes)` : String(max);
+    throw new ApiError(400, 'invalid_parameter', `${name}: must be at most ${shown} (the facility's maximum)`, { parameter: name, rule: `at most ${shown}`, value: asked });
   }
   const v = asked ?? lim?.default;
   return v === undefined ? max : v;

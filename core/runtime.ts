@@ -34,9 +34,11 @@ export function writeTextFile(path: string, text: string, mode?: number): void {
   if (mode !== undefined) chmodSync(path, mode);
 }
 
-/** Creates a directory and its parents; no error if it exists. */
-export function ensureDir(path: string): void {
+/** Creates a directory and its parents; no error if it exists. `mode` (e.g. `0o700`) applies to a new directory. */
+export function ensureDir(path: string, mode?: number): void {
+  if (existsSync(path)) return;
   mkdirSync(path, { recursive: true });
+  if (mode !== undefined) chmodSync(path, mode);
 }
 
 /** The server's local time zone offset in minutes east of UTC at `date` (e.g. +60 for CET). */

@@ -68,7 +68,8 @@ export const appNamesSchema = v.pipe(
 /** `timeout`: seconds to wait before SIGKILL on stop/restart, 0..300. */
 export const timeoutSchema = v.pipe(
   v.string(),
-  v.regex(/^\d{1,3}$/, 'must be a whole number of seconds'),
+  v.regex(/^\d+$/, 'must be a whole number of seconds'),
+  v.maxLength(3, 'must be at most 300 seconds'),
   v.transform(Number),
   v.maxValue(300, 'must be at most 300 seconds'),
 );
@@ -112,7 +113,8 @@ export const memorySchema = v.pipe(
 /** `cpus`: CPUs per app, e.g. `0.5`, `2`. */
 export const cpusSchema = v.pipe(
   v.string(),
-  v.regex(/^\d{1,3}(\.\d{1,3})?$/, 'must be a number of CPUs like 0.5 or 2'),
+  v.regex(/^\d+(\.\d+)?$/, 'must be a number of CPUs like 0.5 or 2'),
+  v.regex(/^\d{1,3}(\.\d{1,3})?$/, 'must be at most 999.999 CPUs with at most 3 decimals'),
   v.transform(Number),
   v.minValue(0.01, 'must be at least 0.01'),
 );
@@ -120,7 +122,8 @@ export const cpusSchema = v.pipe(
 /** `pids`: maximum processes per app. */
 export const pidsSchema = v.pipe(
   v.string(),
-  v.regex(/^\d{1,7}$/, 'must be a whole number'),
+  v.regex(/^\d+$/, 'must be a whole number'),
+  v.maxLength(7, 'must be at most 9999999'),
   v.transform(Number),
   v.minValue(1, 'must be at least 1'),
 );

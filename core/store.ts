@@ -43,7 +43,8 @@ const BUSY_TIMEOUT_MS = 5000;
 export function getDb(): Promise<Client> {
   client ??= (async () => {
     const { dbUrl, dataDir } = loadConfig();
-    if (dbUrl.startsWith('file:')) ensureDir(dbUrl.slice(5).replace(/\/[^/]*$/, '') || dataDir);
+    // the data directory holds the database and the admin token file: owner only
+    if (dbUrl.startsWith('file:')) ensureDir(dbUrl.slice(5).replace(/\/[^/]*$/, '') || dataDir, 0o700);
     const db = createClient({ url: dbUrl, authToken: globalThis.process?.env?.SRC_DB_AUTH_TOKEN, timeout: BUSY_TIMEOUT_MS });
     if (dbUrl.startsWith('file:')) await db.execute('PRAGMA journal_mode=WAL');
     await db.execute(

@@ -7,6 +7,10 @@ function randomToken(): string {
   return `src_${id}_${randomBytes(32).toString('base64url')}`;
 }
 
+/** This run's own data directory (database, admin token file): runs never share state. */
+const dataDir = `.tmp/test-data/run-${Date.now()}-${randomBytes(3).toString('hex')}`;
+process.env.SRC_TEST_RUN_DIR = dataDir; // for test/setup/data-dir.ts (runs in this process)
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
@@ -14,9 +18,11 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // removes this run's data directory when the run ends
+    globalSetup: ['test/setup/data-dir.ts'],
     env: {
       SRC_CONFIG: 'test/fixtures/config.json',
-      SRC_DATA_DIR: '.tmp/test-data',
+      SRC_DATA_DIR: dataDir,
       // the admin token of this test run, random each run (test/helpers.ts sends it by default)
       SRC_ADMIN_TOKEN: randomToken(),
     },

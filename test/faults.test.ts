@@ -492,6 +492,13 @@ describe('a busy database', () => {
     r2.close();
   }
 
+  /** The server's ID of a call (its audit entry's request_id). */
+  const requestId = (a: Answer): string => {
+    const id = a.headers.get('x-request-id');
+    expect(id, show(a)).toBeTruthy();
+    return id!;
+  };
+
   /** What another connection sees: the audit entry of `requestId` (committed), and whether the lock is free. */
   async function fromOutside(requestId: string): Promise<{ result?: string; lockFree: boolean }> {
     const other = createClient({ url: dbUrl });
@@ -518,26 +525,24 @@ describe('a busy database', () => {
     await twoPooledConnections();
     const u = user(`b${ms}`);
     const holder = await holdWriteLock(ms);
-    const rid = `faults-busy-${RUN}-${ms}`;
     const [created, stopped] = await Promise.all([
-      call('POST', `/main/create-app?image=${encodeURIComponent(IMAGES.busybox)}&user=${u}`, { headers: { 'x-request-id': `${rid}-c` } }),
-      call('POST', `/main/stop-app?name=ghost--${u}`, { headers: { 'x-request-id': `${rid}-s` } }),
+      call('POST', `/main/create-app?image=${encodeURIComponent(IMAGES.busybox)}&user=${u}`),
+      call('POST', `/main/stop-app?name=ghost--${u}`),
     ]);
     await holder.released;
     expect(created.status, show(created)).toBe(201);
     expect(stopped.status, show(stopped)).toBe(404);
-    expect(await fromOutside(`${rid}-c`)).toEqual({ result: 'ok', lockFree: true });
-    expect(await fromOutside(`${rid}-s`)).toEqual({ result: 'app_not_found', lockFree: true });
+    expect(await fromOutside(requestId(created))).toEqual({ result: 'ok', lockFree: true });
+    expect(await fromOutside(requestId(stopped))).toEqual({ result: 'app_not_found', lockFree: true });
     // and the next write of this process commits too
-    const after = await call('POST', `/main/delete-app?name=busybox--${u}`, { headers: { 'x-request-id': `${rid}-d` } });
+    const after = await call('POST', `/main/delete-app?name=busybox--${u}`);
     expect(after.status).toBe(200);
-    expect(await fromOutside(`${rid}-d`)).toEqual({ result: 'ok', lockFree: true });
+    expect(await fromOutside(requestId(after))).toEqual({ result: 'ok', lockFree: true });
   }, 60_000);
 
   it('a write transaction of this process open across awaits (as the uptime job commits): routes wait their turn, all committed', async () => {
     const db = await getDb();
     await db.execute('CREATE TABLE IF NOT EXISTS faults_inproc (v INTEGER)');
-    const rid = `faults-inproc-${RUN}`;
     await twoPooledConnections();
     let inTx!: () => void;
     const txOpen = new Promise<void>((r) => (inTx = r));
@@ -554,11 +559,11 @@ describe('a busy database', () => {
       }
     });
     await txOpen;
-    const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => call('POST', `/main/stop-app?name=ghost${i}--${user('ip')}`, { headers: { 'x-request-id': `${rid}-${i}` } })));
+    const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => call('POST', `/main/stop-app?name=ghost${i}--${user('ip')}`)));
     await long;
-    for (const [i, a] of answers.entries()) {
+    for (const a of answers) {
       expect(a.status, show(a)).toBe(404);
-      expect(await fromOutside(`${rid}-${i}`)).toEqual({ result: 'app_not_found', lockFree: true });
+      expect(await fromOutside(requestId(a))).toEqual({ result: 'app_not_found', lockFree: true });
     }
     const other = createClient({ url: dbUrl });
     expect((await other.execute('SELECT count(*) AS n FROM faults_inproc')).rows[0].n).toBe(2);

@@ -102,6 +102,18 @@ const imagesSchema = v.object({
   ),
   /** A pull that reports no progress for this many seconds is aborted and recorded as failed (default 120). */
   pullStallSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(3600)), 120),
+  /**
+   * Whether a request without a token may start a pull (default false): `true` lets an anonymous
+   * request approve by the `autoApprove` patterns (and pull an `approved` image) as a token's
+   * does. Either way only a token's request (or an admin) retries a failed pull.
+   */
+  anonymousAutoApprove: v.optional(v.boolean(), false),
+  /**
+   * Most unresolved records (pending, approved or pulling) that only anonymous
+   * requests asked for; beyond it an anonymous request for a new reference answers 429
+   * `rate_limited` (default 100; 0: anonymous requests only add to existing records).
+   */
+  maxPendingAnonymous: v.optional(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(0, 'must be at least 0'), v.maxValue(100_000, 'must be at most 100000')), 100),
 });
 export type ImageSettings = v.InferOutput<typeof imagesSchema>;
 

@@ -10,7 +10,7 @@
  * | `approved` | approved (by an admin, the facility's `images.autoApprove` patterns, or its `images.approved` list); the pull has not started | pulling, pulled |
  * | `pulling`  | the Engine is pulling it; `pull.progress` shows layers and bytes | pulled, failed, denied |
  * | `pulled`   | on the Engine: pulled, or already there when approved (`pull.alreadyPresent`, nothing pulled) | denied; pulled again if it disappeared and is requested or approved again |
- * | `failed`   | approved, but the pull failed; `error` holds the registry's message | requesting or approving it again retries the pull |
+ * | `failed`   | approved, but the pull failed; `error` holds the registry's message | requesting it again with a token, or approving it again, retries the pull |
  * | `denied`   | an admin refused it (`reason`) | approved (an admin may change their mind) |
  *
  * `create-app` may use a reference whose request is approved, pulling, pulled or failed
@@ -24,12 +24,25 @@
  * {@link PULL_STALE_MS} is reported failed and may be retried). Registry credentials come from the
  * facility's `images.registries` and go only into the Engine's `X-Registry-Auth` header.
  *
+ * Requests without a token (the old web client's) never make the server pull on their own:
+ * they are recorded (and counted), but start no pull and retry none, and the `autoApprove`
+ * patterns do not approve them, unless the facility sets `images.anonymousAutoApprove` (then
+ * they may approve and start a first pull, never a retry). At most `images.maxPendingAnonymous`
+ * unresolved records (pending, approved or pulling) may come from anonymous requests
+ * alone; beyond that an anonymous request for a new reference answers 429 `rate_limited`.
+ *
+ * Who asked is kept per requester (`history`: first and last time, count, the reference as last
+ * written), so repeating a request grows a count, not a list; the audit log has every call.
+ * Callers limited to one user (user tokens, admins acting on behalf) see only the requests they
+ * made themselves, and no other requester's name.
+ *
  * @module
  */
 import type { Client, Row } from '@libsql/client';
 import { ApiError } from './errors.ts';
 import { EngineError, registryAuthHeader } from './engine.ts';
 import type { Facility } from './facility.ts';
+import type { Identity } from './identity.ts';
 import { PullError, PullTracker, runPull, type PullProgress } from './image-pull.ts';
 import { imagePatternMatches, parseImageReference, type ImageReference } from './reference.ts';
 import { env } from './runtime.ts';
@@ -48,7 +61,8 @@ export const PULL_STALE_MS = 60_000;
 const PROGRESS_WRITE_MS = 500;
 const HEARTBEAT_MS = 10_000;
 
-const MIGRATIONS: Migration[] = [
+/** The images domain's schema steps (exported for the migration test). */
+export const MIGRATIONS: Migration[] = [
   {
     version: 1,
     name: 'image requests',
@@ -91,6 +105,36 @@ const MIGRATIONS: Migration[] = [
       'CREATE INDEX image_request_log_ref ON image_request_log (facility, reference, at)',
     ],
   },
+  {
+    version: 2,
+    name: 'requesters with counts instead of one log row per request; anonymous-only flag; paging index',
+    sql: [
+      // One row per requester of a reference: `requester` is the user or token name, '' for
+      // anonymous callers; `given` the reference as they last wrote it.
+      `CREATE TABLE image_request_requesters (
+        facility TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        requester TEXT NOT NULL,
+        given TEXT NOT NULL,
+        first_at TEXT NOT NULL,
+        last_at TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (facility, reference, requester)
+      )`,
+      `INSERT INTO image_request_requesters (facility, reference, requester, given, first_at, last_at, count)
+        SELECT l.facility, l.reference, CASE WHEN l.requested_by = 'anonymous' THEN '' ELSE l.requested_by END,
+          (SELECT g.given FROM image_request_log g WHERE g.facility = l.facility AND g.reference = l.reference AND g.requested_by = l.requested_by ORDER BY g.id DESC LIMIT 1),
+          MIN(l.at), MAX(l.at), COUNT(*)
+        FROM image_request_log l GROUP BY l.facility, l.reference, l.requested_by`,
+      // 1 while every request of the record came without a token.
+      'ALTER TABLE image_requests ADD COLUMN anonymous_only INTEGER NOT NULL DEFAULT 0',
+      `UPDATE image_requests SET anonymous_only = 1
+        WHERE EXISTS (SELECT 1 FROM image_request_log l WHERE l.facility = image_requests.facility AND l.reference = image_requests.reference)
+          AND NOT EXISTS (SELECT 1 FROM image_request_log l WHERE l.facility = image_requests.facility AND l.reference = image_requests.reference AND l.requested_by <> 'anonymous')`,
+      'CREATE INDEX image_requests_created ON image_requests (facility, created_at)',
+      'DROP TABLE image_request_log',
+    ],
+  },
 ];
 
 /** The images domain's database, migrated on first use. */
@@ -104,7 +148,10 @@ export interface ImageRequest {
   /** Its short form (`busybox:latest`). */
   familiar: string;
   state: RequestState;
-  /** Who asked first, and when; `requests` counts every request-image call. */
+  /**
+   * Who asked first, and when; `requests` counts every request-image call. `requestedBy` is
+   * null for a caller limited to a user (or anonymous) when someone else asked first.
+   */
   requestedBy: string | null;
   requestedAt: string | null;
   requests: number;
@@ -220,7 +267,7 @@ export async function assertApproved(f: Facility, ref: ImageReference): Promise<
   if (a.state === 'approved') return;
   const why =
     a.state === 'pending'
-      ? `its request is pending (requested by ${record?.requestedBy ?? 'someone'} at ${record?.requestedAt ?? '?'}); an admin approves it with approve-image`
+      ? `its request is pending (requested at ${record?.requestedAt ?? '?'}); an admin approves it with approve-image`
       : a.state === 'denied'
         ? `its request was denied${record?.decidedBy ? ` by ${record.decidedBy}` : ''}${a.reason ? `: ${a.reason}` : ''}`
         : 'it has not been requested; request it with request-image and an admin approves it';
@@ -240,26 +287,64 @@ interface ActOptions {
   awaitClaim?: boolean;
 }
 
+/** Who asks for an image: a user's or token's name, or an anonymous caller (no token). */
+export interface Requester {
+  name: string;
+  anonymous: boolean;
+}
+
+/** The caller of a route as a requester: the user it acts for, else its token's name; or anonymous. */
+export function requesterOf(identity: Identity): Requester {
+  if (identity.role === 'anonymous') return { name: 'anonymous', anonymous: true };
+  return { name: identity.onBehalfOf ?? identity.scopeUser ?? identity.name, anonymous: false };
+}
+
+/** The caller's view of request records: everything for an admin not acting on behalf, else their own (see {@link Viewer}). */
+export function viewerOf(identity: Identity): Viewer {
+  return identity.role === 'admin' && identity.scopeUser === undefined ? undefined : requesterOf(identity);
+}
+
+/** The requester key of the requesters table: the name, or '' for anonymous callers (no user is named ''). */
+const requesterKey = (who: Requester) => (who.anonymous ? '' : who.name);
+
+/** Which pulls a request or approval may start: any (tokens, admins), a first one only, or none. */
+type PullRight = 'any' | 'first' | 'none';
+
 /**
- * Records a request for `ref` by `by` (`pending`), or approves it at once when the facility's
+ * Records a request for `ref` by `who` (`pending`), or approves it at once when the facility's
  * config pre-approves or auto-approves it; an approved image is then pulled (unless the Engine
  * has it). Requesting again counts the request, and retries a failed pull or re-pulls a pulled
  * image that has gone from the Engine; a pending or denied request stays as it is.
+ *
+ * An anonymous request starts no pull and is not auto-approved, unless the facility's
+ * `images.anonymousAutoApprove` allows it (then it may start a first pull, never a retry); it
+ * may not add a new record once `images.maxPendingAnonymous` unresolved records come from
+ * anonymous requests alone.
  * @returns the record after the request (state `pulling` while a pull runs)
+ * @throws ApiError 429 `rate_limited` for an anonymous request of a new reference beyond the cap
  */
-export async function requestImage(f: Facility, ref: ImageReference, by: string, opts: ActOptions = {}): Promise<ImageRequest> {
+export async function requestImage(f: Facility, ref: ImageReference, who: Requester, opts: ActOptions = {}): Promise<ImageRequest> {
   const db = await imagesDb();
   await reapStalePulls(db, f.id);
-  const policy = configApproval(f, ref);
+  const anonymousMayPull = f.config.images?.anonymousAutoApprove === true;
+  const configPolicy = configApproval(f, ref);
+  const policy = configPolicy === 'auto' && who.anonymous && !anonymousMayPull ? null : configPolicy;
+  // Anonymous requests: at most `cap` unresolved records may come from them alone (a re-request
+  // of an existing record is always counted).
+  const cap = who.anonymous ? (f.config.images?.maxPendingAnonymous ?? 100) : null;
   const now = nowIso();
   // One batch (not an interactive transaction): it runs without yielding, so concurrent
-  // requests in this process never wait on each other's open transaction.
-  await withBusyRetry(() =>
+  // requests in this process never wait on each other's open transaction, and the cap's count
+  // and the insert are one atomic step.
+  const [upsert] = await withBusyRetry(() =>
     db.batch(
       [
         {
-          sql: `INSERT INTO image_requests (facility, reference, familiar, state, requested_by, requested_at, last_requested_at, request_count, approved_by, decided_at, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
+          sql: `INSERT INTO image_requests (facility, reference, familiar, state, requested_by, requested_at, last_requested_at, request_count, approved_by, decided_at, anonymous_only, created_at, updated_at)
+                SELECT ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?
+                WHERE ? IS NULL
+                  OR EXISTS (SELECT 1 FROM image_requests WHERE facility = ? AND reference = ?)
+                  OR (SELECT COUNT(*) FROM image_requests WHERE facility = ? AND anonymous_only = 1 AND state IN ('pending', 'approved', 'pulling')) < ?
                 ON CONFLICT (facility, reference) DO UPDATE SET
                   request_count = request_count + 1,
                   last_requested_at = excluded.last_requested_at,
@@ -268,18 +353,33 @@ export async function requestImage(f: Facility, ref: ImageReference, by: string,
                   approved_by = CASE WHEN state = 'pending' AND excluded.state = 'approved' THEN excluded.approved_by ELSE approved_by END,
                   decided_at = CASE WHEN state = 'pending' AND excluded.state = 'approved' THEN excluded.decided_at ELSE decided_at END,
                   state = CASE WHEN state = 'pending' AND excluded.state = 'approved' THEN 'approved' ELSE state END,
+                  anonymous_only = MIN(anonymous_only, excluded.anonymous_only),
                   updated_at = excluded.updated_at`,
-          args: [f.id, ref.normalized, ref.familiar, policy ? 'approved' : 'pending', by, now, now, policy, policy ? now : null, now, now],
+          args: [
+            f.id, ref.normalized, ref.familiar, policy ? 'approved' : 'pending', who.name, now, now, policy, policy ? now : null, who.anonymous ? 1 : 0, now, now,
+            cap, f.id, ref.normalized, f.id, cap,
+          ],
         },
         {
-          sql: 'INSERT INTO image_request_log (facility, reference, given, requested_by, at) VALUES (?, ?, ?, ?, ?)',
-          args: [f.id, ref.normalized, ref.given, by, now],
+          sql: `INSERT INTO image_request_requesters (facility, reference, requester, given, first_at, last_at, count)
+                SELECT ?, ?, ?, ?, ?, ?, 1 WHERE EXISTS (SELECT 1 FROM image_requests WHERE facility = ? AND reference = ?)
+                ON CONFLICT (facility, reference, requester) DO UPDATE SET count = count + 1, last_at = excluded.last_at, given = excluded.given`,
+          args: [f.id, ref.normalized, requesterKey(who), ref.given, now, now, f.id, ref.normalized],
         },
       ],
       'write',
     ),
   );
-  return afterDecision(f, db, ref, opts);
+  if (upsert.rowsAffected === 0) {
+    throw new ApiError(
+      429,
+      'rate_limited',
+      `Facility '${f.id}' already has ${cap} unresolved image requests made without a token (images.maxPendingAnonymous); request '${ref.given}' with a token, or wait until an admin has decided them`,
+      { limit: cap },
+    );
+  }
+  const right: PullRight = !who.anonymous ? 'any' : anonymousMayPull ? 'first' : 'none';
+  return afterDecision(f, db, ref, opts, right);
 }
 
 /**
@@ -329,9 +429,20 @@ export async function denyImage(f: Facility, ref: ImageReference, by: string, re
   return (await load(db, f.id, ref.normalized))!;
 }
 
-/** After a request or approval: start (or re-start) the pull when the record calls for one. */
-async function afterDecision(f: Facility, db: Client, ref: ImageReference, opts: ActOptions): Promise<ImageRequest> {
+/**
+ * After a request or approval: start (or re-start) the pull when the record calls for one and
+ * `right` allows it (`first`: only a record that was never pulled, `approved`; `none`: nothing,
+ * not even a look at the Engine).
+ */
+async function afterDecision(f: Facility, db: Client, ref: ImageReference, opts: ActOptions, right: PullRight = 'any'): Promise<ImageRequest> {
   let rec = (await load(db, f.id, ref.normalized))!;
+  if (right === 'none') return rec;
+  if (right === 'first') {
+    if (rec.state !== 'approved') return rec;
+    const started = startPull(f, ref, false);
+    if (opts.awaitClaim !== false) await started.claimed;
+    return (await load(db, f.id, ref.normalized))!;
+  }
   // (An Engine that cannot be reached right now leaves a pulled record as it is.)
   if (rec.state === 'pulled' && (await presentImageId(f, ref).catch(() => 'unknown')) === null) {
     // Approved and pulled once, gone from the Engine since: pull it again.
@@ -344,7 +455,7 @@ async function afterDecision(f: Facility, db: Client, ref: ImageReference, opts:
     rec = (await load(db, f.id, ref.normalized))!;
   }
   if (rec.state === 'approved' || rec.state === 'failed') {
-    const started = startPull(f, ref);
+    const started = startPull(f, ref, true);
     if (opts.awaitClaim !== false) await started.claimed;
     rec = (await load(db, f.id, ref.normalized))!;
   }
@@ -397,19 +508,20 @@ export function registryAuthFor(f: Facility, domain: string): string | undefined
 }
 
 /**
- * Starts the pull of an approved (or failed) reference unless one runs: in this process (the
- * same promise is shared) or in another (the record is `pulling` with a live heartbeat).
- * `claimed` resolves once the record says `pulling` or `pulled` (or another pull owns it);
- * `done` once the pull has ended, its outcome in the record.
+ * Starts the pull of an approved (or, with `retry`, a failed) reference unless one runs: in
+ * this process (the same promise is shared) or in another (the record is `pulling` with a live
+ * heartbeat). `claimed` resolves once the record says `pulling` or `pulled` (or another pull
+ * owns it, or the record is no longer in a state this call may pull); `done` once the pull has
+ * ended, its outcome in the record.
  */
-function startPull(f: Facility, ref: ImageReference): Inflight {
+function startPull(f: Facility, ref: ImageReference, retry: boolean): Inflight {
   const key = pullKey(f, ref);
   const running = inflight.get(key);
   if (running) return running;
   const abort = new AbortController();
   let markClaimed!: () => void;
   const claimed = new Promise<void>((r) => (markClaimed = r));
-  const done = pull(f, ref, abort.signal, () => markClaimed())
+  const done = pull(f, ref, retry, abort.signal, () => markClaimed())
     .catch((e) => console.error(`image pull ${ref.normalized} (${f.id}):`, e instanceof Error ? e.message : e))
     .finally(() => {
       markClaimed();
@@ -420,10 +532,13 @@ function startPull(f: Facility, ref: ImageReference): Inflight {
   return entry;
 }
 
-async function pull(f: Facility, ref: ImageReference, signal: AbortSignal, claimed: () => void): Promise<void> {
+async function pull(f: Facility, ref: ImageReference, retry: boolean, signal: AbortSignal, claimed: () => void): Promise<void> {
   const db = await imagesDb();
   const where = 'facility = ? AND reference = ?';
   const keyArgs = [f.id, ref.normalized];
+  // The states this pull may start from: a retry also takes a failed pull, or a dead one's lease.
+  const from = retry ? "state IN ('approved', 'failed')" : "state = 'approved'";
+  const deadLease = retry ? " OR (state = 'pulling' AND (pull_heartbeat_at IS NULL OR pull_heartbeat_at < ?))" : '';
 
   // Already on the Engine (built or loaded locally, pulled before): approved without a pull.
   let presentId: string | null = null;
@@ -437,7 +552,7 @@ async function pull(f: Facility, ref: ImageReference, signal: AbortSignal, claim
     await withBusyRetry(() =>
       db.execute({
         sql: `UPDATE image_requests SET state = 'pulled', image_id = ?, already_present = 1, error = NULL, progress = NULL, pull_finished_at = ?, updated_at = ?
-              WHERE ${where} AND state IN ('approved', 'failed')`,
+              WHERE ${where} AND ${from}`,
         args: [presentId, now, now, ...keyArgs],
       }),
     );
@@ -452,8 +567,8 @@ async function pull(f: Facility, ref: ImageReference, signal: AbortSignal, claim
     db.execute({
       sql: `UPDATE image_requests SET state = 'pulling', pull_id = ?, pull_started_at = ?, pull_heartbeat_at = ?, pull_finished_at = NULL,
               attempts = attempts + 1, error = NULL, image_id = NULL, already_present = 0, progress = ?, updated_at = ?
-            WHERE ${where} AND (state IN ('approved', 'failed') OR (state = 'pulling' AND (pull_heartbeat_at IS NULL OR pull_heartbeat_at < ?)))`,
-      args: [pullId, now, now, JSON.stringify(tracker.snapshot()), now, ...keyArgs, stale],
+            WHERE ${where} AND (${from}${deadLease})`,
+      args: [pullId, now, now, JSON.stringify(tracker.snapshot()), now, ...keyArgs, ...(retry ? [stale] : [])],
     }),
   );
   claimed();
@@ -504,40 +619,95 @@ async function pull(f: Facility, ref: ImageReference, signal: AbortSignal, claim
 
 // --- Reads -----------------------------------------------------------------------------------
 
-/** One request with its history of request-image calls (who, when, as written). */
+/** One requester of a reference: who, how often, first and last time, the reference as last written. */
+export interface RequesterEntry {
+  /** The user's or token's name; `anonymous` for calls without a token (then `anonymous` is true). */
+  by: string;
+  anonymous: boolean;
+  firstAt: string;
+  lastAt: string;
+  count: number;
+  given: string;
+}
+
+/** One request with its requesters (`history`), oldest first: one entry per requester, however often they asked. */
 export interface ImageRequestDetail extends ImageRequest {
-  history: Array<{ by: string; at: string; given: string }>;
+  history: RequesterEntry[];
 }
 
 /**
- * The facility's requests, newest first, optionally of some states or one reference (then with
- * its request history).
+ * Whose view of the records: `undefined` for an admin (everything); otherwise the caller,
+ * who sees only the records they requested themselves (an anonymous caller: those asked for
+ * without a token) and no other requester's name.
  */
-export async function listImageRequests(f: Facility, q: { states?: RequestState[]; image?: ImageReference } = {}): Promise<ImageRequest[] | ImageRequestDetail[]> {
+export type Viewer = Requester | undefined;
+
+/** `rec` as `viewer` may see it: `requestedBy` only when it names the viewer (else null). */
+export function viewOf<T extends ImageRequest>(rec: T, viewer: Viewer): T {
+  if (!viewer || rec.requestedBy === viewer.name) return rec;
+  return { ...rec, requestedBy: null };
+}
+
+/** A page of {@link listImageRequests}: the records, and how many match in all. */
+export interface ImageRequestPage<T extends ImageRequest = ImageRequest> {
+  items: T[];
+  total: number;
+}
+
+/** Default and largest page of {@link listImageRequests}. */
+export const REQUESTS_PAGE = { default: 100, max: 1000 } as const;
+
+/**
+ * The facility's requests, newest first (by creation), optionally of some states or one
+ * reference (then with its requesters, `history`), one page at a time (`limit`, default 100, at
+ * most 1000; `offset`). A `viewer` limited to a user sees only the records they requested,
+ * and in histories only their own entry.
+ */
+export async function listImageRequests(
+  f: Facility,
+  q: { states?: RequestState[]; image?: ImageReference; limit?: number; offset?: number; viewer?: Viewer } = {},
+): Promise<ImageRequestPage<ImageRequest> | ImageRequestPage<ImageRequestDetail>> {
   const db = await imagesDb();
   await reapStalePulls(db, f.id);
-  const where = ['facility = ?'];
+  const where = ['r.facility = ?'];
   const args: (string | number)[] = [f.id];
   if (q.states?.length) {
-    where.push(`state IN (${q.states.map(() => '?').join(', ')})`);
+    where.push(`r.state IN (${q.states.map(() => '?').join(', ')})`);
     args.push(...q.states);
   }
   if (q.image) {
-    where.push('reference = ?');
+    where.push('r.reference = ?');
     args.push(q.image.normalized);
   }
-  const r = await db.execute({ sql: `SELECT * FROM image_requests WHERE ${where.join(' AND ')} ORDER BY created_at DESC, reference`, args });
-  const records = r.rows.map(toRecord);
-  if (!q.image) return records;
-  const out: ImageRequestDetail[] = [];
+  const viewer = q.viewer;
+  if (viewer) {
+    where.push('EXISTS (SELECT 1 FROM image_request_requesters q WHERE q.facility = r.facility AND q.reference = r.reference AND q.requester = ?)');
+    args.push(requesterKey(viewer));
+  }
+  const limit = Math.min(Math.max(1, q.limit ?? REQUESTS_PAGE.default), REQUESTS_PAGE.max);
+  const offset = Math.max(0, q.offset ?? 0);
+  const cond = where.join(' AND ');
+  const [page, count] = await Promise.all([
+    db.execute({ sql: `SELECT r.* FROM image_requests r WHERE ${cond} ORDER BY r.created_at DESC, r.reference LIMIT ? OFFSET ?`, args: [...args, limit, offset] }),
+    db.execute({ sql: `SELECT COUNT(*) AS n FROM image_requests r WHERE ${cond}`, args }),
+  ]);
+  const total = Number(count.rows[0]?.n ?? 0);
+  const records = page.rows.map((row) => viewOf(toRecord(row), viewer));
+  if (!q.image) return { items: records, total };
+  const items: ImageRequestDetail[] = [];
   for (const rec of records) {
     const h = await db.execute({
-      sql: 'SELECT requested_by, at, given FROM image_request_log WHERE facility = ? AND reference = ? ORDER BY id',
-      args: [f.id, rec.image],
+      sql: `SELECT requester, given, first_at, last_at, count FROM image_request_requesters
+            WHERE facility = ? AND reference = ?${viewer ? ' AND requester = ?' : ''} ORDER BY first_at, requester`,
+      args: viewer ? [f.id, rec.image, requesterKey(viewer)] : [f.id, rec.image],
     });
-    out.push({ ...rec, history: h.rows.map((x) => ({ by: String(x.requested_by), at: String(x.at), given: String(x.given) })) });
+    const history = h.rows.map((x) => {
+      const anonymous = String(x.requester) === '';
+      return { by: anonymous ? 'anonymous' : String(x.requester), anonymous, firstAt: String(x.first_at), lastAt: String(x.last_at), count: Number(x.count), given: String(x.given) };
+    });
+    items.push({ ...rec, history });
   }
-  return out;
+  return { items, total };
 }
 
 /** All request records of a facility by normalised reference (for get-images). */

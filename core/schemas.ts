@@ -154,3 +154,22 @@ export const reasonSchema = v.pipe(
   v.maxLength(500, 'must be at most 500 characters'),
   v.check((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters'),
 );
+
+/** `limit`: at most this many items in one page, 1..1000 (routes that page default to 100). */
+export const pageLimitSchema = v.pipe(
+  v.string(),
+  v.regex(/^\d+$/, 'must be a whole number'),
+  v.maxLength(4, 'must be at most 1000'),
+  v.transform(Number),
+  v.minValue(1, 'must be at least 1'),
+  v.maxValue(1000, 'must be at most 1000'),
+);
+
+/** `offset`: how many items to skip before the page, 0..1000000. */
+export const pageOffsetSchema = v.pipe(
+  v.string(),
+  v.regex(/^\d+$/, 'must be a whole number'),
+  v.maxLength(7, 'must be at most 1000000'),
+  v.transform(Number),
+  v.maxValue(1_000_000, 'must be at most 1000000'),
+);

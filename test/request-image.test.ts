@@ -4,6 +4,7 @@
  * layers and pushed through the Engine API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../core/auth.ts';
 import { loadConfig, setConfig } from '../core/config.ts';
 import { engineTimestamp } from '../core/engine.ts';
 import { resetFacilities } from '../core/facility.ts';
@@ -13,18 +14,25 @@ import { api, assertNoCredentials, buildImage, hasImage, push, record, REG, remo
 
 useRegistries();
 
-// One more facility, on an Engine that does not exist, auto-approving everything.
+// Two more facilities: one on an Engine that does not exist, auto-approving everything, also
+// for anonymous requests; and one of this run alone (a clean slate) that lets at most 5
+// unresolved records come from anonymous requests.
 const cfg = loadConfig();
+const FLOOD = `flood-${RUN}`;
+const nowhereImages = { approved: [], autoApprove: ['**'], registries: {}, pullStallSeconds: 120, anonymousAutoApprove: true, maxPendingAnonymous: 100 };
 setConfig({
   ...cfg,
   facilities: {
     ...cfg.facilities,
-    nowhere: { ...cfg.facilities.demo, id: 'nowhere', engine: { host: 'unix:///tmp/src-no-such-engine.sock', timeoutMs: 2000 }, images: { approved: [], autoApprove: ['**'], registries: {}, pullStallSeconds: 120 } },
+    nowhere: { ...cfg.facilities.demo, id: 'nowhere', engine: { host: 'unix:///tmp/src-no-such-engine.sock', timeoutMs: 2000 }, images: nowhereImages },
+    [FLOOD]: { ...cfg.facilities.demo, id: FLOOD, images: { ...cfg.facilities.demo.images!, maxPendingAnonymous: 5 } },
   },
 });
 resetFacilities();
 
 const user = uniqueUser('ri');
+let userToken = ''; // a user token of `user`
+
 const APP = `${REG.open}/${RUN}/app:1`; // two random layers on src-test/busybox
 const MISSING_TAG = `${REG.open}/${RUN}/app:no-such-tag`;
 const BROKEN = `${REG.open}/${RUN}/broken:1`; // its manifest is there, a layer blob is not
@@ -58,12 +66,18 @@ beforeAll(async () => {
   const del = await fetch(`http://${REG.open}/v2/${name}/blobs/${blob}`, { method: 'DELETE' });
   expect(del.status).toBe(202);
   buildImage(LOCAL, 10);
+  userToken = (await mintToken({ role: 'user', user, name: 'request-image test' })).token;
 }, 180_000);
 
 afterAll(async () => {
   await settlePulls();
   await removeUserApps(user, `${user}x`);
   await removeImages(APP, BROKEN, LATE, AUTO, RACE, LEASE, LOCAL, ...pulled);
+  // The records of this run's references and facility: the test database outlives the run.
+  const db = await imagesDb();
+  for (const table of ['image_requests', 'image_request_requesters']) {
+    await db.execute({ sql: `DELETE FROM ${table} WHERE facility = ? OR reference LIKE ?`, args: [FLOOD, `%/${RUN}/%`] });
+  }
 }, 120_000);
 
 describe('POST /{facility}/request-image', () => {
@@ -112,27 +126,63 @@ describe('POST /{facility}/request-image', () => {
     expect(c.body).toMatchObject({ name: `app--${user}`, imageId: img.Id });
   });
 
-  it('requesting again counts the request and keeps its history (who, when, as written)', async () => {
+  it('requesting again counts the request and keeps its history: one entry per requester (first, last, count, as written)', async () => {
     const bob = uniqueUser('rb');
     const r = await api('POST', `/demo/request-image?image=${enc(APP)}`, { headers: { 'x-on-behalf-of': bob } });
     expect(r.status).toBe(202);
-    expect(r.body).toMatchObject({ state: 'pulled', requests: 2, requestedBy: 'anonymous' });
+    // Acting for bob, the admin sees what bob would: not who asked first.
+    expect(r.body).toMatchObject({ state: 'pulled', requests: 2, requestedBy: null });
     const rec = await record('demo', APP);
-    expect(rec.history.map((h: any) => h.by)).toEqual(['anonymous', bob]);
-    expect(rec.history.every((h: any) => h.given === APP)).toBe(true);
+    expect(rec.requestedBy).toBe('anonymous');
+    expect(rec.history.map((h: any) => [h.by, h.anonymous, h.count])).toEqual([
+      ['anonymous', true, 1],
+      [bob, false, 1],
+    ]);
+    expect(rec.history.every((h: any) => h.given === APP && h.firstAt <= h.lastAt)).toBe(true);
   });
 
-  it("the facility's autoApprove patterns approve (and pull) at once, without an admin", async () => {
-    const r = await api('POST', `/demo/request-image?image=${enc(AUTO)}`, { token: null });
+  it('300 repeats of one request grow a count, not the history', async () => {
+    for (let i = 0; i < 300; i += 50) {
+      const batch = await Promise.all(
+        Array.from({ length: 50 }, (_, j) => api('POST', `/demo/request-image?image=${enc(APP)}`, (i + j) % 3 === 0 ? { token: userToken } : { token: null })),
+      );
+      expect(batch.every((a) => a.status === 202)).toBe(true);
+    }
+    const rec = await record('demo', APP);
+    expect(rec.requests).toBe(302);
+    expect(rec.history).toHaveLength(3); // anonymous, bob, user
+    const byName = Object.fromEntries(rec.history.map((h: any) => [h.by, h]));
+    expect(byName.anonymous.count).toBe(1 + 200);
+    expect(byName[user].count).toBe(100);
+    expect(Date.parse(byName[user].lastAt)).toBeGreaterThanOrEqual(Date.parse(byName[user].firstAt));
+  });
+
+  it("the facility's autoApprove patterns approve (and pull) a token's request at once, without an admin; an anonymous one stays pending", async () => {
+    const anon = await api('POST', `/demo/request-image?image=${enc(AUTO)}`, { token: null });
+    expect(anon.status).toBe(202);
+    expect(anon.body).toMatchObject({ state: 'pending', approvedBy: null, pull: null });
+    const r = await api('POST', `/demo/request-image?image=${enc(AUTO)}`, { token: userToken });
     expect(r.status).toBe(202);
     expect(r.body.approvedBy).toBe('auto');
     expect(['pulling', 'pulled']).toContain(r.body.state);
     const rec = await waitForState('demo', AUTO, ['pulled', 'failed']);
     pulled.push(AUTO);
-    expect(rec.state).toBe('pulled');
+    expect(rec).toMatchObject({ state: 'pulled', requests: 2, pull: { attempts: 1 } });
     // The same pattern means nothing in a facility that does not list it.
-    const other = await api('POST', `/other/request-image?image=${enc(AUTO)}`, { token: null });
+    const other = await api('POST', `/other/request-image?image=${enc(AUTO)}`, { token: userToken });
     expect(other.body.state).toBe('pending');
+  });
+
+  it("an anonymous request of an image the facility's approved list covers is recorded approved, and pulled only once a token asks", async () => {
+    const site = `127.0.0.1:5999/${RUN}/site:1`; // demo approves 127.0.0.1:5999/**; no registry listens there
+    const anon = await api('POST', `/demo/request-image?image=${enc(site)}`, { token: null });
+    expect(anon.status).toBe(202);
+    expect(anon.body).toMatchObject({ state: 'approved', approvedBy: 'config', pull: null });
+    const again = await api('POST', `/demo/request-image?image=${enc(site)}`, { token: null });
+    expect(again.body).toMatchObject({ state: 'approved', requests: 2, pull: null });
+    await api('POST', `/demo/request-image?image=${enc(site)}`, { token: userToken });
+    const rec = await waitForState('demo', site, ['pulled', 'failed']);
+    expect(rec).toMatchObject({ state: 'failed', pull: { attempts: 1 } });
   });
 
   it('an approved image the Engine already has (built here) is not pulled', async () => {
@@ -165,21 +215,27 @@ describe('POST /{facility}/request-image', () => {
     expect(await hasImage(BROKEN)).toBe(false);
   });
 
-  it('a failed pull is retried by requesting again', async () => {
+  it('a failed pull is retried by requesting again with a token; an anonymous request is only recorded (2xx)', async () => {
     await api('POST', `/demo/approve-image?image=${enc(LATE)}`);
     const first = await waitForState('demo', LATE, ['pulled', 'failed']);
     expect(first.state).toBe('failed');
     await pushAndForget(LATE, 64);
-    const again = await api('POST', `/demo/request-image?image=${enc(LATE)}`, { token: null });
+    const anon = await api('POST', `/demo/request-image?image=${enc(LATE)}`, { token: null });
+    expect(anon.status).toBe(202);
+    expect(anon.body).toMatchObject({ state: 'failed', requests: 1, pull: { attempts: 1 } });
+    await settlePulls();
+    expect(await record('demo', LATE)).toMatchObject({ state: 'failed', pull: { attempts: 1 } });
+    expect(await hasImage(LATE)).toBe(false);
+    const again = await api('POST', `/demo/request-image?image=${enc(LATE)}`, { token: userToken });
     expect(again.status).toBe(202);
     const rec = await waitForState('demo', LATE, ['pulled', 'failed']);
     pulled.push(LATE);
-    expect(rec).toMatchObject({ state: 'pulled', error: null, pull: { attempts: 2 } });
+    expect(rec).toMatchObject({ state: 'pulled', error: null, requests: 2, pull: { attempts: 2 } });
   });
 
   it('simultaneous requests for one reference pull it once', async () => {
     const since = engineTimestamp(BigInt(Date.now() - 1000) * 1_000_000n);
-    const answers = await Promise.all(Array.from({ length: 8 }, () => api('POST', `/demo/request-image?image=${enc(RACE)}`, { token: null })));
+    const answers = await Promise.all(Array.from({ length: 8 }, () => api('POST', `/demo/request-image?image=${enc(RACE)}`, { token: userToken })));
     expect(answers.every((a) => a.status === 202)).toBe(true);
     const rec = await waitForState('demo', RACE, ['pulled', 'failed']);
     pulled.push(RACE);
@@ -207,7 +263,7 @@ describe('POST /{facility}/request-image', () => {
     const listed = await record('demo', LEASE);
     expect(listed.state).toBe('failed');
     expect(listed.error).toContain('interrupted');
-    await api('POST', `/demo/request-image?image=${enc(LEASE)}`, { token: null });
+    await api('POST', `/demo/request-image?image=${enc(LEASE)}`, { token: userToken });
     const rec = await waitForState('demo', LEASE, ['pulled', 'failed']);
     pulled.push(LEASE);
     expect(rec).toMatchObject({ state: 'pulled', pull: { attempts: 2 } });
@@ -222,6 +278,23 @@ describe('POST /{facility}/request-image', () => {
     expect(rec.error).toContain('Engine unreachable');
   });
 
+  it('images.anonymousAutoApprove: an anonymous request is auto-approved and starts the first pull, but never retries one', async () => {
+    const ref = `${REG.open}/${RUN}/anon-auto:1`;
+    const r = await api('POST', `/nowhere/request-image?image=${enc(ref)}`, { token: null });
+    expect(r.status).toBe(202);
+    expect(r.body).toMatchObject({ approvedBy: 'auto' });
+    const failed = await waitForState('nowhere', ref, ['pulled', 'failed']);
+    expect(failed).toMatchObject({ state: 'failed', pull: { attempts: 1 } });
+    const anon = await api('POST', `/nowhere/request-image?image=${enc(ref)}`, { token: null });
+    expect(anon.status).toBe(202);
+    expect(anon.body).toMatchObject({ state: 'failed', requests: 2, pull: { attempts: 1 } });
+    await settlePulls();
+    expect((await record('nowhere', ref)).pull.attempts).toBe(1);
+    await api('POST', `/nowhere/request-image?image=${enc(ref)}`, { token: userToken });
+    const retried = await waitForState('nowhere', ref, ['failed']);
+    expect(retried.pull.attempts).toBe(2);
+  });
+
   it('400 for an invalid reference, naming the grammar rule; 405 for GET', async () => {
     const r = await api('POST', `/demo/request-image?image=${enc('Upper/Case:x')}`, { token: null });
     expect(r.status).toBe(400);
@@ -233,5 +306,157 @@ describe('POST /{facility}/request-image', () => {
 
   it('no answer carried a credential', () => {
     assertNoCredentials(seenBodies);
+  });
+});
+
+describe('anonymous floods: images.maxPendingAnonymous', () => {
+  const ref = (n: string) => `${REG.open}/${RUN}/flood-${n}:1`;
+
+  it('beyond the cap, an anonymous request for a new reference answers 429 rate_limited; re-requests, tokens and decided records are not held back', async () => {
+    const answers = [];
+    for (let i = 0; i < 8; i++) answers.push(await api('POST', `/${FLOOD}/request-image?image=${enc(ref(String(i)))}`, { token: null }));
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202, 202, 429, 429, 429]);
+    expect(answers[5].body).toMatchObject({ status: 429, code: 'rate_limited', limit: 5 });
+    expect(answers[5].body.detail).toContain('images.maxPendingAnonymous');
+    const listed = await api('GET', `/${FLOOD}/get-image-requests`);
+    expect(listed.body.map((x: any) => x.image).sort()).toEqual([0, 1, 2, 3, 4].map((i) => ref(String(i))));
+    // A re-request of an existing record is still counted.
+    const again = await api('POST', `/${FLOOD}/request-image?image=${enc(ref('0'))}`, { token: null });
+    expect(again).toMatchObject({ status: 202, body: { requests: 2 } });
+    // A token's request is never held back, and takes its record out of the anonymous count.
+    const tok = await api('POST', `/${FLOOD}/request-image?image=${enc(ref('tok'))}`, { token: userToken });
+    expect(tok).toMatchObject({ status: 202, body: { state: 'pending' } });
+    await api('POST', `/${FLOOD}/request-image?image=${enc(ref('1'))}`, { token: userToken });
+    expect((await api('POST', `/${FLOOD}/request-image?image=${enc(ref('5'))}`, { token: null })).status).toBe(202);
+    expect((await api('POST', `/${FLOOD}/request-image?image=${enc(ref('6'))}`, { token: null })).status).toBe(429);
+    // An admin's decision frees a place.
+    await api('POST', `/${FLOOD}/deny-image?image=${enc(ref('2'))}&reason=flood`);
+    expect((await api('POST', `/${FLOOD}/request-image?image=${enc(ref('6'))}`, { token: null })).status).toBe(202);
+    expect((await api('POST', `/${FLOOD}/request-image?image=${enc(ref('7'))}`, { token: null })).status).toBe(429);
+  });
+
+  it('a concurrent flood of distinct references fills exactly the places left', async () => {
+    for (const n of ['0', '3', '4']) await api('POST', `/${FLOOD}/deny-image?image=${enc(ref(n))}&reason=flood`);
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => api('POST', `/${FLOOD}/request-image?image=${enc(ref(`c${i}`))}`, { token: null })));
+    expect(answers.filter((a) => a.status === 202)).toHaveLength(3);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(37);
+    const listed = await api('GET', `/${FLOOD}/get-image-requests?state=pending`);
+    expect(listed.body.filter((x: any) => x.image.includes('/flood-c'))).toHaveLength(3);
+  });
+});
+
+describe('GET /{facility}/get-image-requests: pages, and what a user token sees', () => {
+  const ref = (n: string) => `${REG.open}/${RUN}/page-${n}:1`;
+  const alice = uniqueUser('pa');
+  const bob = uniqueUser('pb');
+  let aliceToken = '';
+  let bobToken = '';
+
+  beforeAll(async () => {
+    aliceToken = (await mintToken({ role: 'user', user: alice, name: 'alice' })).token;
+    bobToken = (await mintToken({ role: 'user', user: bob, name: 'bob' })).token;
+    // alice asks for shared first, then bob; bob alone asks for mine-b.
+    for (const [token, image] of [
+      [aliceToken, ref('shared')],
+      [bobToken, ref('shared')],
+      [bobToken, ref('mine-b')],
+      [bobToken, ref('shared')],
+    ]) {
+      expect((await api('POST', `/${FLOOD}/request-image?image=${enc(image)}`, { token })).status).toBe(202);
+    }
+  });
+
+  it('limit and offset page through the records, newest first; X-Total-Count says how many match', async () => {
+    const all = await api('GET', `/${FLOOD}/get-image-requests?limit=1000`);
+    expect(all.status).toBe(200);
+    const total = Number(all.headers.get('x-total-count'));
+    expect(total).toBe(all.body.length);
+    expect(total).toBe(13); // flood-0…6, flood-tok, three flood-c…, page-shared, page-mine-b
+    const created = all.body.map((x: any) => x.image);
+    const pages: string[] = [];
+    for (let offset = 0; offset < total; offset += 3) {
+      const p = await api('GET', `/${FLOOD}/get-image-requests?limit=3&offset=${offset}`);
+      expect(p.body.length).toBe(Math.min(3, total - offset));
+      expect(p.headers.get('x-total-count')).toBe(String(total));
+      pages.push(...p.body.map((x: any) => x.image));
+    }
+    expect(pages).toEqual(created);
+    expect(all.body[0].image).toBe(ref('mine-b')); // the newest record
+    const past = await api('GET', `/${FLOOD}/get-image-requests?offset=${total}`);
+    expect(past.body).toEqual([]);
+    const denied = await api('GET', `/${FLOOD}/get-image-requests?state=denied&limit=2`);
+    expect(denied.body).toHaveLength(2);
+    expect(denied.headers.get('x-total-count')).toBe('4');
+  });
+
+  it('the default page is 100 records', async () => {
+    const db = await imagesDb();
+    const now = Date.now();
+    await db.batch(
+      Array.from({ length: 120 }, (_, i) => ({
+        sql: "INSERT INTO image_requests (facility, reference, familiar, state, created_at, updated_at) VALUES (?, ?, ?, 'denied', ?, ?)",
+        args: [FLOOD, ref(`bulk${i}`), ref(`bulk${i}`), new Date(now - 86_400_000 - i).toISOString(), new Date(now).toISOString()],
+      })),
+      'write',
+    );
+    const r = await api('GET', `/${FLOOD}/get-image-requests`);
+    expect(r.body).toHaveLength(100);
+    expect(r.headers.get('x-total-count')).toBe('133');
+    expect(r.body.some((x: any) => x.image.includes('/page-bulk'))).toBe(true); // 100 = the 13 newest + 87 bulk
+  });
+
+  it('400 for a limit or offset that is not a whole number in range', async () => {
+    for (const [q, rule] of [
+      ['limit=0', 'at least 1'],
+      ['limit=1001', 'at most 1000'],
+      ['limit=99999999', 'at most 1000'],
+      ['limit=ten', 'whole number'],
+      ['offset=-1', 'whole number'],
+      ['offset=1.5', 'whole number'],
+      ['offset=10000000', 'at most 1000000'],
+    ]) {
+      const r = await api('GET', `/${FLOOD}/get-image-requests?${q}`);
+      expect(r.status, q).toBe(400);
+      expect(r.body).toMatchObject({ code: 'invalid_parameter', parameter: q.split('=')[0] });
+      expect(r.body.rule).toContain(rule);
+    }
+  });
+
+  it("a user token sees only its own requests, and no other requester's name", async () => {
+    const a = await api('GET', `/${FLOOD}/get-image-requests?limit=1000`, { token: aliceToken });
+    expect(a.status).toBe(200);
+    expect(a.body.map((x: any) => x.image)).toEqual([ref('shared')]);
+    expect(a.headers.get('x-total-count')).toBe('1');
+    expect(a.body[0]).toMatchObject({ requestedBy: alice, requests: 3 });
+    const b = await api('GET', `/${FLOOD}/get-image-requests?limit=1000`, { token: bobToken });
+    expect(b.body.map((x: any) => x.image)).toEqual([ref('mine-b'), ref('shared')]);
+    expect(b.body.find((x: any) => x.image === ref('shared')).requestedBy).toBeNull(); // alice asked first
+    // Histories: one's own entry only.
+    const ah = await api('GET', `/${FLOOD}/get-image-requests?image=${enc(ref('shared'))}`, { token: aliceToken });
+    expect(ah.body[0].history.map((h: any) => [h.by, h.count])).toEqual([[alice, 1]]);
+    const bh = await api('GET', `/${FLOOD}/get-image-requests?image=${enc(ref('shared'))}`, { token: bobToken });
+    expect(bh.body[0].history.map((h: any) => [h.by, h.count])).toEqual([[bob, 2]]);
+    expect(JSON.stringify(bh.body)).not.toContain(alice);
+    // A record they never asked for: not there for them.
+    const none = await api('GET', `/${FLOOD}/get-image-requests?image=${enc(ref('mine-b'))}`, { token: aliceToken });
+    expect(none).toMatchObject({ status: 200, body: [] });
+    expect(none.headers.get('x-total-count')).toBe('0');
+    // An admin acting on behalf of alice sees what alice sees.
+    const onBehalf = await api('GET', `/${FLOOD}/get-image-requests?limit=1000`, { headers: { 'x-on-behalf-of': alice } });
+    expect(onBehalf.body.map((x: any) => x.image)).toEqual([ref('shared')]);
+    // The admin sees every requester.
+    const admin = await record(FLOOD, ref('shared'));
+    expect(admin.requestedBy).toBe(alice);
+    expect(admin.history.map((h: any) => [h.by, h.count])).toEqual([
+      [alice, 1],
+      [bob, 2],
+    ]);
+    // request-image's answer does not name another requester either.
+    const r = await api('POST', `/${FLOOD}/request-image?image=${enc(ref('shared'))}`, { token: bobToken });
+    expect(r.body.requestedBy).toBeNull();
+    expect(JSON.stringify(r.body)).not.toContain(alice);
+    const anon = await api('POST', `/${FLOOD}/request-image?image=${enc(ref('shared'))}`, { token: null });
+    expect(anon.status).toBe(202);
+    expect(JSON.stringify(anon.body)).not.toContain(alice);
   });
 });

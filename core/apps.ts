@@ -9,7 +9,7 @@
 import { ApiError } from './errors.ts';
 import { EngineError } from './engine.ts';
 import type { Facility } from './facility.ts';
-import { appFilter, appNameFor, isAppOf, LABELS, LABEL_SCHEMA_VERSION, type CreateParams } from './naming.ts';
+import { appFilter, appLabels, appNameFor, isAppOf, LABELS, type CreateParams } from './naming.ts';
 import type { ImageReference } from './reference.ts';
 import { parseImageReference } from './reference.ts';
 import { containerHostConfig, resolvePolicy, type Requested } from './policy.ts';
@@ -175,16 +175,7 @@ function containerBody(f: Facility, name: string, image: string, ref: ImageRefer
   return {
     Image: image,
     ...(resolved.user ? { User: resolved.user } : {}),
-    Labels: {
-      [LABELS.schema]: LABEL_SCHEMA_VERSION,
-      [LABELS.facility]: f.id,
-      [LABELS.app]: name,
-      [LABELS.user]: user,
-      [LABELS.imageReference]: ref.given,
-      [LABELS.imageNormalized]: ref.normalized,
-      [LABELS.imageId]: imageId,
-      [LABELS.createParams]: JSON.stringify(params),
-    },
+    Labels: appLabels(f.id, name, user, ref, imageId, params),
     ExposedPorts: Object.fromEntries(params.ports.map((p) => [p, {}])),
     HostConfig: containerHostConfig(resolved, params.ports, params.publishHost),
   };

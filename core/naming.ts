@@ -45,6 +45,24 @@ export interface CreateParams {
 }
 
 /**
+ * The labels of an app, the same for a solo-mode container and a swarm service (and its tasks'
+ * containers): the label schema version, facility, app name, user, the image reference as given
+ * and normalised, the image ID, and the create parameters.
+ */
+export function appLabels(facility: string, name: string, user: string, ref: ImageReference, imageId: string, params: CreateParams): Record<string, string> {
+  return {
+    [LABELS.schema]: LABEL_SCHEMA_VERSION,
+    [LABELS.facility]: facility,
+    [LABELS.app]: name,
+    [LABELS.user]: user,
+    [LABELS.imageReference]: ref.given,
+    [LABELS.imageNormalized]: ref.normalized,
+    [LABELS.imageId]: imageId,
+    [LABELS.createParams]: JSON.stringify(params),
+  };
+}
+
+/**
  * The app name for an image reference and user.
  * @throws ApiError 400 when the name would be longer than 63 characters
  */

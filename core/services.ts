@@ -29,7 +29,7 @@
 import { ApiError } from './errors.ts';
 import { Engine, EngineError, type EngineEndpoint } from './engine.ts';
 import type { Facility } from './facility.ts';
-import { appFilter, appNameFor, isAppOf, LABELS, LABEL_SCHEMA_VERSION, type CreateParams } from './naming.ts';
+import { appFilter, appLabels, appNameFor, isAppOf, LABELS, type CreateParams } from './naming.ts';
 import type { ImageReference } from './reference.ts';
 import { resolvePolicy, type Requested, type Resolved } from './policy.ts';
 import type { AppResult } from './apps.ts';
@@ -84,20 +84,6 @@ function restartCondition(f: Facility, job: boolean): 'none' | 'on-failure' | 'a
   return job ? 'on-failure' : 'any';
 }
 
-/** The labels of an app (the same keys and values as a solo-mode container's). */
-function appLabels(f: Facility, name: string, user: string, ref: ImageReference, imageId: string, params: CreateParams): Record<string, string> {
-  return {
-    [LABELS.schema]: LABEL_SCHEMA_VERSION,
-    [LABELS.facility]: f.id,
-    [LABELS.app]: name,
-    [LABELS.user]: user,
-    [LABELS.imageReference]: ref.given,
-    [LABELS.imageNormalized]: ref.normalized,
-    [LABELS.imageId]: imageId,
-    [LABELS.createParams]: JSON.stringify(params),
-  };
-}
-
 /** What {@link serviceSpec} builds a service from. */
 export interface ServiceSpecInput {
   name: string;
@@ -120,7 +106,7 @@ export interface ServiceSpecInput {
  * serviceSpec(f, { name: 'busybox--alice', user: 'alice', ref, imageId, params, resolved: resolvePolicy(f.config.policy, 'alice') })
  */
 export function serviceSpec(f: Facility, a: ServiceSpecInput): Record<string, unknown> {
-  const labels = appLabels(f, a.name, a.user, a.ref, a.imageId, a.params);
+  const labels = appLabels(f.id, a.name, a.user, a.ref, a.imageId, a.params);
   const { serviceMode, replicas } = f.config.swarm;
   const job = serviceMode === 'replicated-job';
   const limits: Record<string, number> = {};

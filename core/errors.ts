@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'engine_unavailable'
   | 'engine_timeout'
   | 'engine_error'
+  | 'store_unavailable'
   | 'partial_failure'
   | 'internal_error';
 

@@ -23,6 +23,15 @@ import { getFacility, type Facility } from './facility.ts';
 import { authenticate, authorizeAccess, authorizeTargets, type Access, type Identity } from './identity.ts';
 import { recordAudit } from './audit.ts';
 import { assertMode } from './mode.ts';
+import { isBusy } from './store.ts';
+
+/** A database that stays busy past the retries, or a libSQL server that cannot be reached. */
+function isStoreUnavailable(e: unknown): boolean {
+  if (isBusy(e)) return true;
+  const code = (e as { code?: string })?.code ?? '';
+  const msg = String((e as Error)?.message ?? '') + String((e as { cause?: Error })?.cause?.message ?? '');
+  return /^(HRANA_WEBSOCKET_ERROR|SERVER_ERROR|HRANA_CLOSED_ERR)$/.test(code) || /ECONNREFUSED|fetch failed|ECONNRESET/.test(msg);
+}
 
 /** One query parameter of a route. */
 export interface ParamSpec<S extends v.GenericSchema = v.GenericSchema> {
@@ -96,6 +105,11 @@ export function errorResponse(err: unknown, requestId?: string): Response {
     if (typeof err.extra.wwwAuthenticate === 'string') headers['www-authenticate'] = err.extra.wwwAuthenticate;
     if (err.status === 503 && typeof err.extra.retryAfter === 'number') headers['retry-after'] = String(err.extra.retryAfter);
     return problemResponse(err, headers);
+  }
+  if (isStoreUnavailable(err)) {
+    console.error(`[${requestId ?? '-'}] database unavailable:`, (err as Error).message);
+    headers['retry-after'] = '2';
+    return problemResponse(new ApiError(503, 'store_unavailable', 'The database is busy or unreachable; retry shortly', { retryAfter: 2 }), headers);
   }
   console.error(`[${requestId ?? '-'}] unexpected error:`, err);
   return problemResponse(new ApiError(500, 'internal_error', 'Internal error; see the server log', requestId ? { requestId } : {}), headers);

@@ -272,9 +272,10 @@ describe('two runners on one database', () => {
       const ts = await transitions(a, FAC, app);
       checkOnce(ts);
       expect(ts).toHaveLength(4);
-      // and the summary reads back through the server too
+      // and the summary reads back through the server too (its keys are whole seconds, so
+      // transitions within one second collapse there: at least one stretch reads not running)
       const sum = (await uptimeSummary(getFacility(FAC), app, 'hour', { db: b })) as Record<string, boolean>;
-      expect(Object.values(sum).filter((x) => !x).length).toBeGreaterThanOrEqual(2);
+      expect(Object.values(sum).filter((x) => !x).length).toBeGreaterThanOrEqual(1);
       const detail = (await uptimeSummary(getFacility(FAC), app, 'hour', { db: b, detail: true })) as UptimeDetail;
       expect(detail.transitions).toHaveLength(4);
     });

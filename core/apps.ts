@@ -348,7 +348,7 @@ const RESET_GRACE_MS = 10 * 60_000;
 
 /** When the hard reset that named a replacement `NAME.reset-<ms base36>-<4 hex>` started (older names: undefined). */
 function resetStartedAt(containerName: string | undefined): number | undefined {
-  const m = /\.reset-([0-9a-z]{1,11})-[0-9a-f]{4}$/.exec(containerName ?? '');
+  const m = (containerName ?? '').match(/\.reset-([0-9a-z]{1,11})-[0-9a-f]{4}$/);
   return m ? parseInt(m[1], 36) : undefined;
 }
 

@@ -94,7 +94,7 @@ export async function mintToken(opts: { role: 'admin' | 'user'; name: string; us
   let id = randomId();
   let token = `src_${id}_${randomString(32)}`;
   if (opts.token) {
-    const m = TOKEN_RE.exec(opts.token);
+    const m = opts.token.match(TOKEN_RE);
     if (!m) throw new Error('a given token must look like src_<12 lowercase letters/digits>_<43 base64url characters>; make one with `npm run token -- generate`');
     [token, id] = [opts.token, m[1]];
   }
@@ -119,7 +119,7 @@ export function generateToken(): string {
  * @returns the token's record, or `null` when unknown, malformed or revoked
  */
 export async function verifyToken(token: string): Promise<TokenRecord | null> {
-  const m = TOKEN_RE.exec(token);
+  const m = token.match(TOKEN_RE);
   const given = await sha256(token); // hash even for malformed tokens: no timing shortcut
   if (!m) return null;
   const db = await authDb();
@@ -160,7 +160,7 @@ export function bootstrapAdmin(): Promise<{ created?: string; file?: string }> {
     const db = await authDb();
     const fromEnv = env('SRC_ADMIN_TOKEN');
     if (fromEnv) {
-      const m = TOKEN_RE.exec(fromEnv);
+      const m = fromEnv.match(TOKEN_RE);
       if (!m) throw new Error('SRC_ADMIN_TOKEN must look like src_<12 lowercase letters/digits>_<43 base64url characters>; make one with `npm run token -- generate`');
       const existing = await db.execute({ sql: 'SELECT id FROM tokens WHERE id = ?', args: [m[1]] });
       if (existing.rows.length === 0) {

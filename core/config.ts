@@ -28,7 +28,7 @@ const bytesSchema = v.union([
     v.string(),
     v.regex(/^\d+(\.\d+)?\s*[kmgt]?i?b?$/i, 'must be bytes or a size like 512m, 2g'),
     v.transform((x) => {
-      const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)/i.exec(x)!;
+      const m = x.match(/^(\d+(?:\.\d+)?)\s*([kmgt]?)/i)!;
       return Math.round(Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase()));
     }),
   ),

@@ -51,7 +51,7 @@ export async function authenticate(req: Request, route: string, access: Access):
     if (access === 'public') return { subject: 'anonymous', name: 'anonymous', role: 'anonymous' };
     throw unauthorized(`${route} needs a token: send Authorization: Bearer <token>`);
   }
-  const m = /^Bearer +(\S+)$/i.exec(header);
+  const m = header.match(/^Bearer +(\S+)$/i);
   const record = m ? await verifyToken(m[1]) : null;
   if (!record) throw unauthorized('The bearer token is unknown, malformed or revoked');
   const onBehalfOf = req.headers.get('x-on-behalf-of') ?? undefined;

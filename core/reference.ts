@@ -109,7 +109,7 @@ function isDigest(s: string): boolean {
  */
 export function parseReference(s: string): ReferenceParts {
   if (s === '') throw new ReferenceSyntaxError(REFERENCE_ERRORS.nameEmpty);
-  const m = REFERENCE.exec(s);
+  const m = s.match(REFERENCE);
   if (!m) {
     const lower = s.toLowerCase();
     if (lower !== s && REFERENCE.test(lower)) throw new ReferenceSyntaxError(REFERENCE_ERRORS.nameContainsUppercase);
@@ -118,7 +118,7 @@ export function parseReference(s: string): ReferenceParts {
   // The whole name, domain included, as the Engine's and the CLI's versions of the package check
   // (and its test vectors expect); the newest version checks only the path.
   if (m[1].length > NAME_TOTAL_LENGTH_MAX) throw new ReferenceSyntaxError(REFERENCE_ERRORS.nameTooLong);
-  const nm = ANCHORED_NAME.exec(m[1]);
+  const nm = m[1].match(ANCHORED_NAME);
   const parts: ReferenceParts = nm ? { domain: nm[1] ?? '', path: nm[2] } : { domain: '', path: m[1] };
   if (m[2] !== undefined) parts.tag = m[2];
   if (m[3] !== undefined) {

@@ -102,7 +102,7 @@ export const memorySchema = v.pipe(
   v.string(),
   v.regex(/^\d{1,13}(\.\d{1,3})?[kmgt]?$/i, 'must be bytes or a size like 512m, 2g'),
   v.transform((x) => {
-    const m = /^([\d.]+)([kmgt]?)$/i.exec(x)!;
+    const m = x.match(/^([\d.]+)([kmgt]?)$/i)!;
     return Math.round(Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase()));
   }),
   v.minValue(6 * 1024 * 1024, 'must be at least 6m (the Engine minimum)'),

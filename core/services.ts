@@ -261,7 +261,7 @@ type EngineTask = Record<string, any> & { ID: string; ServiceID: string; NodeID?
 
 /** An RFC 3339 time with nanoseconds as a sortable key (the Engine trims trailing zeros). */
 function timeKey(iso: string | undefined): string {
-  const m = /^(.*?T\d\d:\d\d:\d\d)(?:\.(\d+))?(.*)$/.exec(iso ?? '');
+  const m = (iso ?? '').match(/^(.*?T\d\d:\d\d:\d\d)(?:\.(\d+))?(.*)$/);
   return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}${m[3]}` : '';
 }
 

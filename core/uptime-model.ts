@@ -42,7 +42,7 @@ const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[
  * @returns `null` for Go's zero time (`0001-01-01T00:00:00Z`, "never"), anything before 1970, or text that is not RFC 3339
  */
 export function isoToNs(s: string | null | undefined): bigint | null {
-  const m = s ? RFC3339.exec(s) : null;
+  const m = s ? s.match(RFC3339) : null;
   if (!m) return null;
   const [, y, mo, d, h, mi, se, frac = '', off] = m;
   if (Number(y) < 1970) return null;

@@ -35,7 +35,7 @@ export interface RunnerOptions {
  * listings and the audit log) cannot spend that token's budget.
  */
 async function rateKey(req: Request, env: unknown, opts: RunnerOptions): Promise<string> {
-  const m = /^Bearer +(\S+)$/i.exec(req.headers.get('authorization') ?? '');
+  const m = (req.headers.get('authorization') ?? '').match(/^Bearer +(\S+)$/i);
   if (m) {
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(m[1])));
     return `token:${Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('')}`;

@@ -127,7 +127,7 @@ export function computeCpuPercent(prev: EngineStats, cur: EngineStats): number {
 function nanosBetween(a: string | undefined, b: string | undefined): number {
   const parse = (s: string | undefined): [number, number] => {
     if (!s) return [NaN, 0];
-    const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(s);
+    const m = s.match(/^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/);
     if (!m) return [Date.parse(s), 0];
     const secMs = Date.parse(m[1] + m[3]);
     const frac = (m[2] ?? '').padEnd(9, '0').slice(0, 9);

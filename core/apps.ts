@@ -7,7 +7,7 @@
  * @module
  */
 import { ApiError } from './errors.ts';
-import { EngineError } from './engine.ts';
+import { EngineError, orNotFound } from './engine.ts';
 import type { Facility } from './facility.ts';
 import { appFilter, appLabels, appNameFor, isAppOf, LABELS, type CreateParams } from './naming.ts';
 import type { ImageReference } from './reference.ts';
@@ -181,15 +181,6 @@ function containerBody(f: Facility, name: string, image: string, ref: ImageRefer
   };
 }
 
-async function inspectImageOrNull(f: Facility, ref: string): Promise<any | null> {
-  try {
-    return await f.engine.inspectImage(ref);
-  } catch (e) {
-    if (e instanceof EngineError && e.statusCode === 404) return null;
-    throw e;
-  }
-}
-
 /**
  * Creates (does not start) the app `IMAGE--USER` from an image present on the Engine
  * (`POST /containers/create`), publishing the image's exposed ports to engine-chosen host ports
@@ -203,7 +194,7 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
   const name = appNameFor(ref, user);
   resolvePolicy(f.config.policy, user, requested); // 400 before any Engine call
   await assertNameFree(f, name);
-  const image = await inspectImageOrNull(f, ref.given);
+  const image = await orNotFound(f.engine.inspectImage(ref.given));
   if (!image) throw new ApiError(404, 'image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
   const params: CreateParams = { publishHost: f.config.publishHost, ports: Object.keys(image.Config?.ExposedPorts ?? {}).sort(), requested };
   let created: { Id: string };
@@ -272,17 +263,17 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
   await removeStaleResets(f, name, old.Id);
 
   const originalId = labels[LABELS.imageId];
-  const original = originalId ? await inspectImageOrNull(f, originalId) : null;
+  const original = originalId ? await orNotFound(f.engine.inspectImage(originalId)) : null;
   let source: 'original-image' | 'reference';
   let imageForCreate: string;
   let imageId: string;
   if (original) {
     source = 'original-image';
     imageId = original.Id;
-    const current = await inspectImageOrNull(f, given);
+    const current = await orNotFound(f.engine.inspectImage(given));
     imageForCreate = current?.Id === original.Id ? given : original.Id;
   } else {
-    const current = await inspectImageOrNull(f, given);
+    const current = await orNotFound(f.engine.inspectImage(given));
     if (!current) {
       throw new ApiError(404, 'image_not_found', `Cannot reset ${name}: neither its original image ${originalId ?? '(unknown)'} nor '${given}' is on the Engine; the app is unchanged`, { name, image: given });
     }

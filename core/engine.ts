@@ -35,6 +35,20 @@ export class EngineError extends Error {
   }
 }
 
+/**
+ * Resolves to `null` where the Engine answers 404 (no such container, image, service...);
+ * every other error passes through.
+ * @example const image = await orNotFound(engine.inspectImage('busybox'));
+ */
+export async function orNotFound<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof EngineError && e.statusCode === 404) return null;
+    throw e;
+  }
+}
+
 /** Oldest Engine API we speak (Engine 20.10). */
 export const MIN_API_VERSION = '1.41';
 /** Newest Engine API we know; a newer Engine is spoken to at this version. */

@@ -27,7 +27,7 @@
  * @module
  */
 import { ApiError } from './errors.ts';
-import { Engine, EngineError, type EngineEndpoint } from './engine.ts';
+import { Engine, EngineError, orNotFound, type EngineEndpoint } from './engine.ts';
 import type { Facility } from './facility.ts';
 import { appFilter, appLabels, appNameFor, isAppOf, LABELS, type CreateParams } from './naming.ts';
 import type { ImageReference } from './reference.ts';
@@ -138,15 +138,6 @@ export function serviceSpec(f: Facility, a: ServiceSpecInput): Record<string, un
   };
 }
 
-async function inspectImageOrNull(f: Facility, ref: string): Promise<any | null> {
-  try {
-    return await f.engine.inspectImage(ref);
-  } catch (e) {
-    if (e instanceof EngineError && e.statusCode === 404) return null;
-    throw e;
-  }
-}
-
 async function inspectServiceOrNull(f: Facility, name: string, insertDefaults = false): Promise<ServiceInspect | null> {
   try {
     return await swarm(f.engine.inspectService(name, { insertDefaults }));
@@ -192,7 +183,7 @@ export async function createServiceApp(f: Facility, ref: ImageReference, user: s
   assertServiceName(name, ref, user);
   const resolved = resolvePolicy(f.config.policy, user, requested); // 400 before any Engine call
   await assertServiceFree(f, name);
-  const image = await inspectImageOrNull(f, ref.given);
+  const image = await orNotFound(f.engine.inspectImage(ref.given));
   if (!image) throw new ApiError(404, 'image_not_found', `Image '${ref.given}' is not present on the swarm manager's Engine`, { image: ref.given });
   const params: CreateParams = { publishHost: '0.0.0.0', ports: Object.keys(image.Config?.ExposedPorts ?? {}).sort(), requested };
   let created: { ID: string };

@@ -22,11 +22,25 @@ export const ADMIN_TOKEN = process.env.SRC_ADMIN_TOKEN!;
  * Calls the API in-process: `call('POST', '/demo/start-app?name=x')`, as the suite's admin
  * unless `init.headers` carries an Authorization of its own (`{ token: null }` sends none).
  */
-export async function call(method: string, path: string, init: RequestInit & { token?: string | null } = {}): Promise<Answer> {
+export function call(method: string, path: string, init: RequestInit & { token?: string | null } = {}): Promise<Answer> {
+  return callWith((req) => app.fetch(req), 'http://api.test', method, path, init);
+}
+
+/**
+ * `call()` through any fetch (the in-process app, or real HTTP to a deployment): the request
+ * goes to `base + path`, as the suite's admin unless `init.token` says otherwise.
+ */
+export async function callWith(
+  fetcher: (req: Request) => Response | Promise<Response>,
+  base: string,
+  method: string,
+  path: string,
+  init: RequestInit & { token?: string | null } = {},
+): Promise<Answer> {
   const { token = ADMIN_TOKEN, ...rest } = init;
   const headers = new Headers(rest.headers);
   if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
-  const res = await app.fetch(new Request(`http://api.test${path}`, { method, ...rest, headers }));
+  const res = await fetcher(new Request(`${base}${path}`, { method, ...rest, headers }));
   const text = await res.text();
   let body: any = text;
   try {

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFunctions, type BuiltFunction } from '../../scripts/build.ts';
-import { ADMIN_TOKEN, type Answer } from '../helpers.ts';
+import { callWith, type Answer } from '../helpers.ts';
 
 /** Builds every function into a fresh temporary directory. */
 export async function buildForTest(): Promise<{ dist: string; functions: BuiltFunction[] }> {
@@ -21,19 +21,8 @@ export async function buildForTest(): Promise<{ dist: string; functions: BuiltFu
  * `call()` over HTTP against `base` (a proxy or one function process): as the suite's admin
  * unless `init.token` says otherwise (`null`: no Authorization header).
  */
-export async function httpCall(base: string, method: string, path: string, init: RequestInit & { token?: string | null } = {}): Promise<Answer> {
-  const { token = ADMIN_TOKEN, ...rest } = init;
-  const headers = new Headers(rest.headers);
-  if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
-  const res = await fetch(`${base}${path}`, { method, ...rest, headers });
-  const text = await res.text();
-  let body: any = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    /* plain text */
-  }
-  return { status: res.status, body, headers: res.headers };
+export function httpCall(base: string, method: string, path: string, init: RequestInit & { token?: string | null } = {}): Promise<Answer> {
+  return callWith((req) => fetch(req), base, method, path, init);
 }
 
 /** Runs the token CLI (scripts/token.ts) against a libSQL server; returns its stdout. */

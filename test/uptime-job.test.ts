@@ -337,9 +337,13 @@ describe('an Engine that stops (private engine)', () => {
     expect(sum.body.intervals.map((i: { state: string }) => i.state)).toEqual(['running', 'not-running', 'unknown', 'not-running', 'running']);
     expect(sum.body.intervals[2]).toMatchObject({ to: up.checkpoint });
     const plain = await call('GET', `/${PFAC}/get-uptime-summary?name=${a.name}&duration=hour`);
-    // samples taken while the engine was unreachable are left out of the default answer
-    for (const u of ss.filter((x) => x.state === 'unknown')) expect(plain.body).not.toHaveProperty([`${u.at.slice(0, 19)}Z`]);
-    expect(plain.body[`${r2.checkpoint!.slice(0, 19)}Z`]).toBe(true);
+    // samples taken while the engine was unreachable are left out of the default answer: its keys
+    // are exactly the seconds of the known points (an unknown sample's second shows only when a
+    // known transition falls in the same second, e.g. a fast engine restart)
+    const second = (at: string) => `${at.slice(0, 19)}Z`;
+    const known = [...(await samples(db, PFAC, a.name)), ...(await transitions(db, PFAC, a.name))].filter((p) => p.state !== 'unknown');
+    expect(Object.keys(plain.body).sort()).toEqual([...new Set(known.map((p) => second(p.at)))].sort());
+    expect(plain.body[second(r2.checkpoint!)]).toBe(true);
     await post(`/${PFAC}/delete-app?name=${a.name}`);
   }, 120_000);
 });

@@ -30,6 +30,9 @@ export async function appStatuses(f: Facility, names?: string[], user?: string):
  * `docker stats --no-stream --format json` objects for the named apps (or all apps, stopped
  * ones too, like `docker stats -a`), sampled concurrently (Engine
  * `GET /containers/{id}/stats?stream=false`, ~1-2 s per sample, in parallel).
+ * Without names, an app removed between the listing and its sample is left out, as
+ * `docker stats -a` drops a removed container.
+ * @throws ApiError 404 for a named app that does not exist or disappears while sampled
  */
 export async function appStats(f: Facility, names?: string[], user?: string): Promise<unknown> {
   const apps = await listApps(f, { names, user });
@@ -40,13 +43,16 @@ export async function appStats(f: Facility, names?: string[], user?: string): Pr
       try {
         s = await f.engine.containerStats(c.Id);
       } catch (e) {
-        if (e instanceof EngineError && e.statusCode === 404) throw new ApiError(404, 'app_not_found', `App '${name}' disappeared while reading its stats`, { name });
+        if (e instanceof EngineError && e.statusCode === 404) {
+          if (!names) return null;
+          throw new ApiError(404, 'app_not_found', `App '${name}' disappeared while reading its stats`, { name });
+        }
         throw e;
       }
       return formatStats(computeStats(s), { container: names ? name : c.Id.slice(0, 12), id: c.Id, name });
     }),
   );
-  return oneOrMany(names, out);
+  return oneOrMany(names, out.filter((x) => x !== null));
 }
 
 /** The Engine's inspect JSON of one app, unchanged (`docker inspect`). */

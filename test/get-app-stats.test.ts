@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createApp, engine, IMAGES, removeUserApps, uniqueUser } from './helpers.ts';
 import { cliJsonLines } from './cli.ts';
+import { appStats } from '../core/app-reads.ts';
+import { getFacility } from '../core/facility.ts';
+import type { Engine } from '../core/engine.ts';
 
 const user = uniqueUser('sx');
 const running = `httpd--${user}`;
@@ -65,6 +68,32 @@ describe('GET /{facility}/get-app-stats', () => {
     // the Engine needs ~1-2 s per running sample; more than one sample at a time proves concurrency
     expect(r.body.length).toBeGreaterThan(0);
     expect(Date.now() - t0).toBeLessThan(r.body.length * 2500 + 5000);
+  });
+
+  it('an app removed between the listing and its sample: left out of "every app", 404 when named', async () => {
+    const goneUser = uniqueUser('sg');
+    const gone = `busybox--${goneUser}`;
+    try {
+      const f = getFacility('demo');
+      // the real Engine, but the app is removed (for real) just before its sample is asked for
+      const racing = (): Engine =>
+        Object.assign(Object.create(f.engine), {
+          containerStats: async (id: string) => {
+            if (id === goneId) await engine.removeContainer(id, { force: true });
+            return f.engine.containerStats(id);
+          },
+        });
+      let goneId = (await createApp(IMAGES.busybox, goneUser)).id as string;
+      const all = (await appStats({ ...f, engine: racing() }, undefined, goneUser)) as unknown[];
+      expect(all).toEqual([]);
+      goneId = (await createApp(IMAGES.busybox, goneUser)).id;
+      await expect(appStats({ ...f, engine: racing() }, [gone])).rejects.toMatchObject({ status: 404, code: 'app_not_found' });
+      // without the race the same calls see the app
+      goneId = (await createApp(IMAGES.busybox, goneUser)).id;
+      expect(((await appStats(f, undefined, goneUser)) as { Name: string }[]).map((x) => x.Name)).toEqual([gone]);
+    } finally {
+      await removeUserApps(goneUser);
+    }
   });
 
   it('one name answers one object; 404 for an unknown app', async () => {

@@ -498,6 +498,8 @@ export interface ServiceView {
   app: string;
   /** The service's `CreatedAt`. */
   createdAt: bigint | null;
+  /** The service's `UpdatedAt` (its last spec change, e.g. a scale to 0). */
+  updatedAt?: bigint | null;
   /** Its tasks: current state (`running`, `shutdown`, `failed`, …) and when swarm recorded it (`Status.Timestamp`). */
   tasks: { state: string; at: bigint | null }[];
 }
@@ -506,7 +508,11 @@ export interface ServiceView {
  * One run for a swarm-mode facility. Swarm keeps no event history of task states, so an app is
  * compared between runs: running when any of its tasks runs. A change is dated by the swarm's
  * own task timestamps: the first running task's `Status.Timestamp` for "running", the last
- * task's for "not running", the service's `CreatedAt` for a new app (source `reconcile`). A
+ * task's for "not running", the service's `CreatedAt` for a new app (source `reconcile`). Swarm
+ * deletes a scaled-down task (desired state `remove`) as soon as it has shut down, so when no
+ * task dates a stop, the service's `UpdatedAt` inside the window does (action `service-updated`:
+ * the update that stopped it; the task stopped at most its stop grace period later); when
+ * nothing dates it, the app is `unknown` from the checkpoint and not running at `T`. A
  * service removed while running is `unknown` from the checkpoint to `T`; while the job could not
  * reach the manager, `unknown` from then until `T`. Several changes between two runs show as one.
  */
@@ -555,7 +561,18 @@ export function computeSwarmRun(input: { t0: bigint | null; snapshot: Snapshot; 
       if (n.state === 'running') out.push({ app, at: clamp(firstRunning), state: 'running', source: 'reconcile', action: 'task-running' });
     } else if (p !== n.state) {
       if (n.state === 'running') out.push({ app, at: clamp(firstRunning), state: 'running', source: 'reconcile', action: 'task-running' });
-      else out.push({ app, at: lastChange === null ? T : clamp(lastChange), state: 'not-running', source: 'reconcile', action: 'task-stopped' });
+      else {
+        const inWindow = (t: bigint | null | undefined): t is bigint => t != null && t > t0 && t <= T;
+        const updatedAt = n.view.updatedAt;
+        if (inWindow(lastChange)) out.push({ app, at: lastChange, state: 'not-running', source: 'reconcile', action: 'task-stopped' });
+        else if (inWindow(updatedAt)) out.push({ app, at: updatedAt, state: 'not-running', source: 'reconcile', action: 'service-updated' });
+        else if (lastChange !== null && lastChange > T) out.push({ app, at: T, state: 'not-running', source: 'reconcile', action: 'task-stopped' });
+        else {
+          // nothing dates the stop: unknown from the checkpoint, not running at T
+          out.push({ app, at: t0 + 1n, state: 'unknown', source: 'reconcile', action: 'stop-undated' });
+          out.push({ app, at: T, state: 'not-running', source: 'reconcile', action: 'stop-undated' });
+        }
+      }
     }
   }
   return { transitions: collapse(out, before), samples, snapshot };

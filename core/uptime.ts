@@ -240,7 +240,7 @@ async function observeServices(f: Facility): Promise<ServiceView[]> {
   const tasks = await f.engine.listTasks(list.length > 50 ? {} : { filters: { service: list.map((s) => s.ID as string) } });
   const byService = new Map<string, ServiceView['tasks']>();
   for (const t of tasks) byService.set(t.ServiceID, [...(byService.get(t.ServiceID) ?? []), { state: String(t.Status?.State ?? ''), at: isoToNs(t.Status?.Timestamp) }]);
-  return list.map((s) => ({ id: s.ID, app: s.Spec.Name, createdAt: isoToNs(s.CreatedAt), tasks: byService.get(s.ID) ?? [] }));
+  return list.map((s) => ({ id: s.ID, app: s.Spec.Name, createdAt: isoToNs(s.CreatedAt), updatedAt: isoToNs(s.UpdatedAt), tasks: byService.get(s.ID) ?? [] }));
 }
 
 /** Inspects containers (8 at a time) for their exact Created/StartedAt/FinishedAt; vanished ones are dropped. */

@@ -310,6 +310,28 @@ describe('computeSwarmRun', () => {
     ]);
     expect(out.samples.map((s) => s.app)).toEqual(['a--u', 'b--u', 'd--u']);
   });
+  it('a stop whose task swarm already deleted (scale to 0): dated by the service update, else unknown until T', () => {
+    const was = (...ids: string[]) => Object.fromEntries(ids.map((id) => [`service:${id}`, { app: `${id}--u`, state: 'running' as const }]));
+    const out = computeSwarmRun({
+      t0: at(0),
+      T: at(60),
+      unreachableSince: null,
+      snapshot: was('a', 'b', 'c', 'd'),
+      services: [
+        { ...svc('a', 'a--u', []), updatedAt: at(25) }, // task reaped: the update dates the stop
+        { ...svc('b', 'b--u', [['shutdown', at(-50)]]), updatedAt: at(-10) }, // nothing in the window dates it
+        { ...svc('c', 'c--u', [['shutdown', at(27)]]), updatedAt: at(25) }, // the task's own time wins
+        { ...svc('d', 'd--u', [['shutdown', at(61)]]), updatedAt: at(-10) }, // stopped as the job looked
+      ],
+    });
+    expect(out.transitions.map((t) => [t.app, t.at, t.state, t.action])).toEqual([
+      ['b--u', at(0) + 1n, 'unknown', 'stop-undated'],
+      ['a--u', at(25), 'not-running', 'service-updated'],
+      ['c--u', at(27), 'not-running', 'task-stopped'],
+      ['b--u', at(60), 'not-running', 'stop-undated'],
+      ['d--u', at(60), 'not-running', 'task-stopped'],
+    ]);
+  });
   it('unknown while the manager could not be reached', () => {
     const out = computeSwarmRun({ t0: at(0), T: at(60), unreachableSince: at(20), snapshot: { 'service:s1': { app: 'a--u', state: 'running' } }, services: [svc('s1', 'a--u', [['running', at(50)]])] });
     expect(out.transitions.map((t) => [t.at, t.state, t.source])).toEqual([

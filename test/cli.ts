@@ -16,3 +16,20 @@ export async function cliJsonLines(args: string[], env: NodeJS.ProcessEnv = {}):
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l));
 }
+
+/**
+ * Whether a relative time the CLI printed ("Up 5 seconds", "Exited (3) 2 minutes ago",
+ * "7 seconds ago") lies between ours taken just before and just after the CLI ran: equal to
+ * one of them, or of the same shape with every number between theirs (only the clock moved).
+ * @example betweenInTime('Up 6 seconds', 'Up 5 seconds', 'Up 7 seconds') // true
+ */
+export function betweenInTime(want: string, before: string, after: string): boolean {
+  if (want === before || want === after) return true;
+  const shape = (s: string) => s.replace(/\d+/g, '#');
+  const nums = (s: string) => (s.match(/\d+/g) ?? []).map(Number);
+  const [w, b, a] = [nums(want), nums(before), nums(after)];
+  const sameAsBefore = shape(want) === shape(before);
+  const sameAsAfter = shape(want) === shape(after);
+  if (!sameAsBefore && !sameAsAfter) return false;
+  return w.every((x, i) => (!sameAsBefore || x >= b[i]) && (!sameAsAfter || x <= a[i]));
+}

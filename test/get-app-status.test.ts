@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createApp, engine, IMAGES, removeUserApps, uniqueUser } from './helpers.ts';
-import { cliJsonLines } from './cli.ts';
+import { betweenInTime, cliJsonLines } from './cli.ts';
 import { LABELS } from '../core/naming.ts';
 
 const user = uniqueUser('st');
@@ -42,7 +42,7 @@ describe('GET /{facility}/get-app-status', () => {
         expect(a, `app ${expected.Names} listed`).toBeDefined();
         expect(Object.keys(a).sort()).toEqual(Object.keys(expected).sort());
         for (const k of Object.keys(expected)) {
-          if (TIME_FIELDS.includes(k)) expect([a[k], b[k]], `${expected.Names}.${k}`).toContain(expected[k]);
+          if (TIME_FIELDS.includes(k)) expect(betweenInTime(expected[k], a[k], b[k]), `${expected.Names}.${k}: ${expected[k]} vs ${a[k]} .. ${b[k]}`).toBe(true);
           else expect(a[k], `${expected.Names}.${k}`).toEqual(expected[k]);
         }
       }

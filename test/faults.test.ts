@@ -54,10 +54,11 @@ setConfig(
         kill: { engine: mainEngine, images }, // also the facility of the runner killed in (d)
         hang: { engine: { host: `unix://${sock('hang')}`, timeoutMs: 300 }, images },
         late: { engine: { host: `unix://${sock('late')}`, timeoutMs: 300 }, images },
-        closing: { engine: { host: `unix://${sock('closing')}`, timeoutMs: 300 }, images },
-        garbage: { engine: { host: `unix://${sock('garbage')}`, timeoutMs: 300 }, images },
-        badversion: { engine: { host: `unix://${sock('badversion')}`, timeoutMs: 300 }, images },
-        gone: { engine: { host: `unix://${sock('nobody-listens')}`, timeoutMs: 300 }, images },
+        // the fast failures get a generous timeout, so a stalled test process cannot turn them into 504s
+        closing: { engine: { host: `unix://${sock('closing')}`, timeoutMs: 10_000 }, images },
+        garbage: { engine: { host: `unix://${sock('garbage')}`, timeoutMs: 10_000 }, images },
+        badversion: { engine: { host: `unix://${sock('badversion')}`, timeoutMs: 10_000 }, images },
+        gone: { engine: { host: `unix://${sock('nobody-listens')}`, timeoutMs: 10_000 }, images },
       },
     },
     'test/faults.test.ts',
@@ -418,7 +419,14 @@ describe('the runner killed with SIGKILL while it writes', () => {
             await fetch(`${base}/kill/stop-app?name=ghost${k}-${i}--${u}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).catch(() => undefined);
           }
         });
-        await sleep(300 + Math.floor(Math.random() * 1500));
+        // kill it at a random moment once its audit writes are flowing
+        // (the runner creates the audit table with its first entry)
+        const audited = async () => Number((await db.execute('SELECT count(*) AS n FROM audit').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n);
+        for (let i = 0; (await audited()) <= before.audit; i++) {
+          if (i > 300) throw new Error(`no audit entry committed in round ${round}`);
+          await sleep(100);
+        }
+        await sleep(Math.floor(Math.random() * 1500));
         proc.kill('SIGKILL');
         stop = true;
         await Promise.all(hammer);

@@ -127,7 +127,8 @@ beforeAll(async () => {
   });
   await createContainer('paused', 'src-test/busybox:latest', undefined);
   await createContainer('exited', 'src-test/busybox:latest', ['sh', '-c', 'echo bye; exit 3']);
-  await createContainer('busy', 'src-test/busybox:latest', ['sh', '-c', 'while :; do :; done']);
+  // capped at half a core, so that it does not slow the rest of the suite on a 2-core machine
+  await createContainer('busy', 'src-test/busybox:latest', ['sh', '-c', 'while :; do :; done'], { HostConfig: { NanoCpus: 500_000_000 } });
   for (const role of ['web', 'paused', 'exited', 'busy']) await ok('POST', `/containers/${ids[role]}/start`);
   await ok('POST', `/containers/${ids.exited}/wait`);
   await ok('POST', `/containers/${ids.paused}/pause`);
@@ -239,8 +240,10 @@ describe.each(ZONES)('TZ=%s', (tz) => {
       const ours = parseFloat(b.CPUPerc);
       expect(want.CPUPerc).toMatch(/^\d+\.\d\d%$/);
       if (role === 'busy') {
-        expect(cpu).toBeGreaterThan(30);
-        expect(ours).toBeGreaterThan(30);
+        // at most 50 % (its cap); two samples taken at different moments on a loaded machine
+        expect(cpu).toBeGreaterThan(10);
+        expect(ours).toBeGreaterThan(10);
+        expect(Math.max(cpu, ours)).toBeLessThan(60);
         expect(Math.abs(cpu - ours)).toBeLessThan(30);
       } else {
         expect(Math.abs(cpu - ours)).toBeLessThan(5);

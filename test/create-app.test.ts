@@ -76,7 +76,7 @@ describe('POST /{facility}/create-app', () => {
     const binding = started.NetworkSettings.Ports['80/tcp'][0];
     expect(binding.HostIp).toBe('127.0.0.1');
     let page = '';
-    for (let i = 0; i < 20 && !page; i++) {
+    for (let i = 0; i < 150 && !page; i++) {
       page = await fetch(`http://127.0.0.1:${binding.HostPort}/`).then((r) => r.text()).catch(() => '');
       if (!page) await new Promise((r) => setTimeout(r, 100));
     }

@@ -7,7 +7,8 @@ const user = 'policyuser';
 const other = `tpol${Math.random().toString(36).slice(2, 8)}`;
 const base = '/tmp/src-policy-test';
 
-beforeAll(() => {
+beforeAll(async () => {
+  await removeUserApps(user); // the user name is fixed (the config's UID:GID map names it): clear what a killed run left
   for (const u of [user, other]) mkdirSync(`${base}/home/${u}`, { recursive: true });
   mkdirSync(`${base}/scratch`, { recursive: true });
   writeFileSync(`${base}/home/${user}/notes.txt`, 'mine\n');

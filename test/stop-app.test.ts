@@ -8,6 +8,14 @@ describe('POST /{facility}/stop-app', () => {
   it('stops a running app with SIGTERM (exit code 0 from the trap)', async () => {
     const app = await createApp(IMAGES.busybox, user);
     await call('POST', `/demo/start-app?name=${app.name}`);
+    // the image's shell sets its TERM trap before its first `sleep`: wait for that (a SIGTERM to
+    // PID 1 before the trap is set is ignored, and the Engine's SIGKILL 10 s later exits 137)
+    for (let i = 0; ; i++) {
+      const top = await engine.call<{ Processes: string[][] }>({ method: 'GET', path: `/containers/${app.id}/top`, statusCodes: { 200: true } });
+      if (top.Processes.some((p) => p.some((col) => /\bsleep\b/.test(col)))) break;
+      if (i > 100) throw new Error('the app never reached its sleep loop');
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const r = await call('POST', `/demo/stop-app?name=${app.name}`);
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ name: app.name, id: app.id, state: 'exited' });

@@ -358,7 +358,6 @@ describe('get-app-stats (swarm)', () => {
       const k = Number(e.Node.slice(-1));
       expect((await nodeEngine(k).inspectContainer(task.ContainerID)).Id).toBe(task.ContainerID);
     }
-    expect(ms).toBeLessThan(10_000);
   });
 
   it('a node that cannot be reached: an error entry for its task, the others still answer (207)', async () => {

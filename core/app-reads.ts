@@ -7,13 +7,10 @@ import type { Facility } from './facility.ts';
 import { inspectApp, listApps } from './apps.ts';
 import { formatContainerSummary } from './format/containers.ts';
 import { computeStats, formatStats } from './format/stats.ts';
-import { EngineError } from './engine.ts';
+import { orNotFound } from './engine.ts';
 import { ApiError } from './errors.ts';
-
-/** One answer or many: a single requested name answers the object itself. */
-function oneOrMany<T>(names: string[] | undefined, items: T[]): T | T[] {
-  return names?.length === 1 ? items[0] : items;
-}
+import { truncateID } from './format/go.ts';
+import { oneOrMany } from './naming.ts';
 
 /**
  * `docker ps -a --format json` objects for the named apps (or all apps of the facility, or of
@@ -39,17 +36,12 @@ export async function appStats(f: Facility, names?: string[], user?: string): Pr
   const out = await Promise.all(
     apps.map(async (c) => {
       const name = (c.Names?.[0] ?? '').replace(/^\//, '');
-      let s: any;
-      try {
-        s = await f.engine.containerStats(c.Id);
-      } catch (e) {
-        if (e instanceof EngineError && e.statusCode === 404) {
-          if (!names) return null;
-          throw new ApiError(404, 'app_not_found', `App '${name}' disappeared while reading its stats`, { name });
-        }
-        throw e;
+      const s = await orNotFound(f.engine.containerStats(c.Id));
+      if (!s) {
+        if (!names) return null;
+        throw new ApiError(404, 'app_not_found', `App '${name}' disappeared while reading its stats`, { name });
       }
-      return formatStats(computeStats(s), { container: names ? name : c.Id.slice(0, 12), id: c.Id, name });
+      return formatStats(computeStats(s), { container: names ? name : truncateID(c.Id), id: c.Id, name });
     }),
   );
   return oneOrMany(names, out.filter((x) => x !== null));

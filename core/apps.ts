@@ -6,13 +6,13 @@
  *
  * @module
  */
-import { ApiError } from './errors.ts';
+import { ApiError, batchStatus } from './errors.ts';
 import { EngineError, orNotFound } from './engine.ts';
 import type { Facility } from './facility.ts';
-import { appFilter, appLabels, appNameFor, isAppOf, LABELS, type CreateParams } from './naming.ts';
+import { appFilter, appLabels, appNameFor, appNotFound, appUsers, assertAppNameFree, isAppOf, LABELS, pickApps, splitAppName, type CreateParams } from './naming.ts';
 import type { ImageReference } from './reference.ts';
 import { parseImageReference } from './reference.ts';
-import { containerHostConfig, resolvePolicy, type Requested } from './policy.ts';
+import { containerHostConfig, exposedPorts, resolvePolicy, type Requested, type Resolved } from './policy.ts';
 
 /** The answer of a successful action: `{ name, id, state }` (+ action-specific fields). */
 export interface AppResult {
@@ -30,48 +30,32 @@ export type ContainerInspect = Record<string, any> & {
   Config: { Labels?: Record<string, string> | null; Image: string };
 };
 
-function notFound(name: string): ApiError {
-  return new ApiError(404, 'app_not_found', `No app named '${name}' in this facility`, { name });
-}
-
 /**
  * Loads one app's inspect JSON (`GET /containers/{name}/json`).
  * @throws ApiError 404 `app_not_found` if no container of that name carries our labels for this facility
  */
 export async function inspectApp(f: Facility, name: string): Promise<ContainerInspect> {
-  let c: ContainerInspect;
-  try {
-    c = await f.engine.inspectContainer(name);
-  } catch (e) {
-    if (e instanceof EngineError && e.statusCode === 404) throw notFound(name);
-    throw e;
-  }
-  if (c.Name !== `/${name}` || !isAppOf(c.Config?.Labels, f.id)) throw notFound(name);
+  const c: ContainerInspect | null = await orNotFound(f.engine.inspectContainer(name));
+  if (!c || c.Name !== `/${name}` || !isAppOf(c.Config?.Labels, f.id)) throw appNotFound(name);
   return c;
 }
 
 async function currentState(f: Facility, id: string): Promise<string> {
-  try {
-    const c = await f.engine.inspectContainer(id);
-    return c.State.Status;
-  } catch (e) {
-    if (e instanceof EngineError && e.statusCode === 404) return 'deleted';
-    throw e;
-  }
+  return (await orNotFound(f.engine.inspectContainer(id)))?.State.Status ?? 'deleted';
 }
 
 function conflict(name: string, state: string, what: string): ApiError {
   return new ApiError(409, 'state_conflict', `${name} is ${state}: ${what}`, { name, state });
 }
 
-/** Engine 404 during an action: the app vanished meanwhile. Engine 409: a concurrent change. */
-function mapActionError(e: unknown, name: string): never {
+/** The error to answer for an Engine error during an action: 404 the app vanished meanwhile, 409 a concurrent change, else 502. */
+function actionError(e: unknown, name: string): unknown {
   if (e instanceof EngineError) {
-    if (e.statusCode === 404) throw notFound(name);
-    if (e.statusCode === 409) throw new ApiError(409, 'state_conflict', `${name}: ${e.engineMessage}`, { name });
-    throw new ApiError(502, 'engine_error', `${name}: ${e.reason}: ${e.engineMessage}`, { name });
+    if (e.statusCode === 404) return appNotFound(name);
+    if (e.statusCode === 409) return new ApiError(409, 'state_conflict', `${name}: ${e.engineMessage}`, { name });
+    return new ApiError(502, 'engine_error', `${name}: ${e.reason}: ${e.engineMessage}`, { name });
   }
-  throw e;
+  return e;
 }
 
 async function act(f: Facility, name: string, fn: (c: ContainerInspect) => Promise<void>): Promise<AppResult> {
@@ -82,11 +66,7 @@ async function act(f: Facility, name: string, fn: (c: ContainerInspect) => Promi
     if (e instanceof EngineError && e.statusCode === 304) {
       // "already started" / "already stopped": the CLI treats this as success, so do we.
     } else {
-      try {
-        mapActionError(e, name);
-      } catch (mapped) {
-        throw await concurrentChange(f, c, name, mapped);
-      }
+      throw await concurrentChange(f, c, name, actionError(e, name));
     }
   }
   return { name, id: c.Id, state: await currentState(f, c.Id) };
@@ -100,7 +80,7 @@ async function act(f: Facility, name: string, fn: (c: ContainerInspect) => Promi
 async function concurrentChange(f: Facility, before: ContainerInspect, name: string, err: unknown): Promise<unknown> {
   if (!(err instanceof ApiError && err.status === 502)) return err;
   const now = await currentState(f, before.Id).catch(() => undefined);
-  if (now === 'deleted') return notFound(name);
+  if (now === 'deleted') return appNotFound(name);
   if (now !== undefined && (now !== before.State.Status || now === 'removing')) {
     return new ApiError(409, 'state_conflict', `${name} changed while acting on it (now ${now}); check its state and retry`, { name, state: now });
   }
@@ -159,7 +139,7 @@ export async function deleteApp(f: Facility, name: string): Promise<AppResult> {
     await f.engine.removeContainer(c.Id, { force: true, v: true });
   } catch (e) {
     // 404: a concurrent delete won; 409: one is in progress. Either way, not this call's delete.
-    mapActionError(e, name);
+    throw actionError(e, name);
   }
   return { name, id: c.Id, state: 'deleted' };
 }
@@ -169,9 +149,8 @@ export async function deleteApp(f: Facility, name: string): Promise<AppResult> {
  * policy (core/policy.ts).
  * @throws ApiError 400 when the requested limits exceed the policy's maximum
  */
-function containerBody(f: Facility, name: string, image: string, ref: ImageReference, imageId: string, params: CreateParams): Record<string, unknown> {
-  const user = name.slice(name.lastIndexOf('--') + 2);
-  const resolved = resolvePolicy(f.config.policy, user, params.requested);
+function containerBody(f: Facility, name: string, resolved: Resolved, image: string, ref: ImageReference, imageId: string, params: CreateParams): Record<string, unknown> {
+  const { user } = splitAppName(name);
   return {
     Image: image,
     ...(resolved.user ? { User: resolved.user } : {}),
@@ -192,14 +171,14 @@ function containerBody(f: Facility, name: string, image: string, ref: ImageRefer
  */
 export async function createApp(f: Facility, ref: ImageReference, user: string, requested: Requested = {}): Promise<AppResult> {
   const name = appNameFor(ref, user);
-  resolvePolicy(f.config.policy, user, requested); // 400 before any Engine call
+  const resolved = resolvePolicy(f.config.policy, user, requested); // 400 before any Engine call
   await assertNameFree(f, name);
   const image = await orNotFound(f.engine.inspectImage(ref.given));
   if (!image) throw new ApiError(404, 'image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
-  const params: CreateParams = { publishHost: f.config.publishHost, ports: Object.keys(image.Config?.ExposedPorts ?? {}).sort(), requested };
+  const params: CreateParams = { publishHost: f.config.publishHost, ports: exposedPorts(image), requested };
   let created: { Id: string };
   try {
-    created = await f.engine.createContainer(name, containerBody(f, name, ref.given, ref, image.Id, params));
+    created = await f.engine.createContainer(name, containerBody(f, name, resolved, ref.given, ref, image.Id, params));
   } catch (e) {
     if (e instanceof EngineError && e.statusCode === 409) {
       await assertNameFree(f, name);
@@ -226,22 +205,8 @@ function refusedParameter(engineMessage: string): string | undefined {
 }
 
 async function assertNameFree(f: Facility, name: string): Promise<void> {
-  let c: ContainerInspect;
-  try {
-    c = await f.engine.inspectContainer(name);
-  } catch (e) {
-    if (e instanceof EngineError && e.statusCode === 404) return;
-    throw e;
-  }
-  if (c.Name !== `/${name}`) return;
-  const labels = c.Config?.Labels ?? {};
-  if (isAppOf(labels, f.id)) {
-    throw new ApiError(409, 'app_exists', `App '${name}' already exists (created from '${labels[LABELS.imageReference]}'); one app per image name and user`, {
-      name,
-      existingImage: labels[LABELS.imageReference],
-    });
-  }
-  throw new ApiError(409, 'app_exists', `A container named '${name}' exists on the Engine but is not an app of facility '${f.id}'`, { name });
+  const c: ContainerInspect | null = await orNotFound(f.engine.inspectContainer(name));
+  assertAppNameFree(f.id, name, c && c.Name === `/${name}` ? (c.Config?.Labels ?? {}) : null, { kind: 'container', where: 'on the Engine' });
 }
 
 /**
@@ -267,13 +232,12 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
   let source: 'original-image' | 'reference';
   let imageForCreate: string;
   let imageId: string;
+  const current = await orNotFound(f.engine.inspectImage(given));
   if (original) {
     source = 'original-image';
     imageId = original.Id;
-    const current = await orNotFound(f.engine.inspectImage(given));
     imageForCreate = current?.Id === original.Id ? given : original.Id;
   } else {
-    const current = await orNotFound(f.engine.inspectImage(given));
     if (!current) {
       throw new ApiError(404, 'image_not_found', `Cannot reset ${name}: neither its original image ${originalId ?? '(unknown)'} nor '${given}' is on the Engine; the app is unchanged`, { name, image: given });
     }
@@ -283,25 +247,26 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
   }
 
   const tempName = `${name}.reset-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 4)}`;
+  const resolved = resolvePolicy(f.config.policy, splitAppName(name).user, params.requested);
   let replacement: { Id: string };
   try {
-    replacement = await f.engine.createContainer(tempName, containerBody(f, name, imageForCreate, ref, imageId, params));
+    replacement = await f.engine.createContainer(tempName, containerBody(f, name, resolved, imageForCreate, ref, imageId, params));
   } catch (e) {
-    mapActionError(e, name);
+    throw actionError(e, name);
   }
   try {
     await f.engine.removeContainer(old.Id, { force: true, v: true });
   } catch (e) {
     await f.engine.removeContainer(replacement.Id, { force: true, v: true }).catch(() => undefined);
-    if (!(e instanceof EngineError && e.statusCode === 404)) mapActionError(e, name);
-    throw notFound(name); // removed concurrently by someone else
+    if (!(e instanceof EngineError && e.statusCode === 404)) throw actionError(e, name);
+    throw appNotFound(name); // removed concurrently by someone else
   }
   await renameWithRetry(f, replacement.Id, name);
   if (old.State.Running || old.State.Paused) {
     try {
       await f.engine.startContainer(replacement.Id);
     } catch (e) {
-      if (!(e instanceof EngineError && e.statusCode === 304)) mapActionError(e, name);
+      if (!(e instanceof EngineError && e.statusCode === 304)) throw actionError(e, name);
     }
   }
   return {
@@ -328,7 +293,7 @@ async function renameWithRetry(f: Facility, id: string, name: string): Promise<v
     try {
       return await f.engine.renameContainer(id, name);
     } catch (e) {
-      if (i >= 4) mapActionError(e, name);
+      if (i >= 4) throw actionError(e, name);
       await new Promise((r) => setTimeout(r, 100 * (i + 1)));
     }
   }
@@ -367,19 +332,12 @@ export async function listApps(f: Facility, q: { user?: string; names?: string[]
   const extra = q.user ? [`${LABELS.user}=${q.user}`] : [];
   const list = await f.engine.listContainers({ all: true, size: q.size, filters: appFilter(f.id, extra) });
   const apps = list.filter((c) => c.Names?.[0] === `/${c.Labels?.[LABELS.app]}`);
-  if (!q.names) return apps;
-  const byName = new Map(apps.map((c) => [c.Labels[LABELS.app], c]));
-  return q.names.map((n) => {
-    const c = byName.get(n);
-    if (!c) throw notFound(n);
-    return c;
-  });
+  return q.names ? pickApps(apps, q.names, (c) => c.Labels[LABELS.app]) : apps;
 }
 
 /** Distinct users that have apps in the facility, sorted. */
 export async function listUsers(f: Facility): Promise<string[]> {
-  const apps = await listApps(f);
-  return [...new Set(apps.map((c) => c.Labels[LABELS.user] as string))].sort();
+  return appUsers((await listApps(f)).map((c) => c.Labels));
 }
 
 /**
@@ -399,8 +357,5 @@ export async function runBatch(names: string[], fn: (name: string) => Promise<Ap
   const body = settled.map((s, i) =>
     s.status === 'fulfilled' ? s.value : { name: names[i], error: (s.reason as ApiError).toJSON() },
   );
-  if (failures.length === 0) return { status: 200, body };
-  const statuses = new Set(failures.map((s) => (s.reason as ApiError).status));
-  if (failures.length === names.length && statuses.size === 1) return { status: [...statuses][0], body };
-  return { status: 207, body };
+  return { status: batchStatus(failures.map((s) => (s.reason as ApiError).status), names.length), body };
 }

@@ -90,3 +90,15 @@ export function invalidParameter(parameter: string, rule: string, value?: unknow
     ...(value === undefined ? {} : { value: typeof value === 'string' && value.length > 200 ? value.slice(0, 200) + '…' : value }),
   });
 }
+
+/**
+ * The status of an answer about several items, some of which may have failed: 200 when none
+ * failed, the failures' status when all failed with the same one, else 207 (Multi-Status).
+ * @param failed the statuses of the failed items
+ * @param total how many items the answer holds
+ */
+export function batchStatus(failed: number[], total: number): number {
+  if (failed.length === 0) return 200;
+  const statuses = new Set(failed);
+  return failed.length === total && statuses.size === 1 ? failed[0] : 207;
+}

@@ -3,7 +3,7 @@
  * @module
  */
 import { ApiError } from './errors.ts';
-import { Engine } from './engine.ts';
+import { Engine, type EngineEndpoint } from './engine.ts';
 import { loadConfig, type FacilityConfig } from './config.ts';
 
 /** A facility resolved for one request. */
@@ -33,7 +33,26 @@ export function getFacility(id: string): Facility {
   return { id, config, engine };
 }
 
-/** Forgets cached Engine clients (after a config change). */
+const nodeEngines = new Map<string, Engine>();
+
+/**
+ * The Engine client of one swarm node (facility config `nodes`), cached per facility, hostname
+ * and endpoint; `undefined` when the node has no entry.
+ */
+export function nodeEngine(f: Facility, hostname: string): Engine | undefined {
+  const ep: EngineEndpoint | undefined = Object.hasOwn(f.config.nodes, hostname) ? f.config.nodes[hostname] : undefined;
+  if (!ep) return undefined;
+  const key = `${f.id}\0${hostname}\0${JSON.stringify(ep)}`;
+  let e = nodeEngines.get(key);
+  if (!e) {
+    e = new Engine(ep);
+    nodeEngines.set(key, e);
+  }
+  return e;
+}
+
+/** Forgets cached Engine clients, the facilities' and their nodes' (after a config change). */
 export function resetFacilities(): void {
   engines.clear();
+  nodeEngines.clear();
 }

@@ -40,7 +40,7 @@
  */
 import type { Client, Row } from '@libsql/client';
 import { ApiError } from './errors.ts';
-import { EngineError, registryAuthHeader } from './engine.ts';
+import { EngineError, orNotFound, registryAuthHeader } from './engine.ts';
 import type { Facility } from './facility.ts';
 import type { Identity } from './identity.ts';
 import { PullError, PullTracker, runPull, type PullProgress } from './image-pull.ts';
@@ -49,8 +49,6 @@ import { env } from './runtime.ts';
 import { IMAGE_REQUEST_STATES } from './schemas.ts';
 import { domainDb, withBusyRetry, type Migration } from './store.ts';
 
-/** The states of an image request (see the module documentation). */
-export const REQUEST_STATES = IMAGE_REQUEST_STATES;
 export type RequestState = (typeof IMAGE_REQUEST_STATES)[number];
 /** Request states that count as approved for create-app. */
 const APPROVED_STATES: ReadonlySet<string> = new Set(['approved', 'pulling', 'pulled', 'failed']);
@@ -478,13 +476,8 @@ export async function settlePulls(): Promise<void> {
 }
 
 async function presentImageId(f: Facility, ref: ImageReference): Promise<string | null> {
-  try {
-    const img = await f.engine.inspectImage(ref.normalized);
-    return String(img.Id);
-  } catch (e) {
-    if (e instanceof EngineError && e.statusCode === 404) return null;
-    throw e;
-  }
+  const img = await orNotFound(f.engine.inspectImage(ref.normalized));
+  return img ? String(img.Id) : null;
 }
 
 /**

@@ -40,6 +40,11 @@ export function modeFromInfo(info: { Swarm?: { LocalNodeState?: string; ControlA
   return info.Swarm?.LocalNodeState === 'active' && info.Swarm?.ControlAvailable === true ? 'swarm' : 'solo';
 }
 
+/** The facility's mode given its Engine's `GET /info` answer: the config's `mode` unless `auto`, else what `info` means. */
+export function modeOf(f: Facility, info: Parameters<typeof modeFromInfo>[0]): Mode {
+  return f.config.mode === 'solo' || f.config.mode === 'swarm' ? f.config.mode : modeFromInfo(info);
+}
+
 /**
  * The facility's mode: the config's `mode` unless `auto`, else detected from the Engine
  * (cached {@link MODE_CACHE_MS}; concurrent callers share one `GET /info`).
@@ -55,7 +60,7 @@ export async function facilityMode(f: Facility): Promise<Mode> {
   if (!p) {
     p = (async () => {
       try {
-        const mode = modeFromInfo(await f.engine.info());
+        const mode = modeOf(f, await f.engine.info());
         cache.set(key, { mode, until: Date.now() + MODE_CACHE_MS });
         return mode;
       } finally {

@@ -92,3 +92,48 @@ export function appFilter(facility: string, extra: string[] = []): Record<string
 export function isAppOf(labels: Record<string, string> | null | undefined, facility: string): boolean {
   return !!labels && LABELS.schema in labels && labels[LABELS.facility] === facility;
 }
+
+/** The 404 for an app (container or service) that is not in the facility. */
+export function appNotFound(name: string): ApiError {
+  return new ApiError(404, 'app_not_found', `No app named '${name}' in this facility`, { name });
+}
+
+/**
+ * The apps named in `names`, in that order, from a facility's list of apps.
+ * @throws ApiError 404 `app_not_found` for the first name not in the list
+ */
+export function pickApps<T>(apps: T[], names: string[], nameOf: (app: T) => string): T[] {
+  const byName = new Map(apps.map((a) => [nameOf(a), a]));
+  return names.map((n) => {
+    const a = byName.get(n);
+    if (!a) throw appNotFound(n);
+    return a;
+  });
+}
+
+/** The distinct users of a list of apps' labels, sorted. */
+export function appUsers(labels: (Record<string, string> | null | undefined)[]): string[] {
+  return [...new Set(labels.map((l) => l?.[LABELS.user] as string))].sort();
+}
+
+/**
+ * Refuses a create when an Engine object of the app's name exists: 409 `app_exists` naming the
+ * existing app's image reference, or saying that a foreign object holds the name.
+ * @param existing the labels of the container or service of exactly that name, `null` if none
+ * @param what e.g. `container ... on the Engine`, for the foreign-object message
+ */
+export function assertAppNameFree(facility: string, name: string, existing: Record<string, string> | null, what: { kind: 'container' | 'service'; where: string }): void {
+  if (existing === null) return;
+  if (isAppOf(existing, facility)) {
+    throw new ApiError(409, 'app_exists', `App '${name}' already exists (created from '${existing[LABELS.imageReference]}'); one app per image name and user`, {
+      name,
+      existingImage: existing[LABELS.imageReference],
+    });
+  }
+  throw new ApiError(409, 'app_exists', `A ${what.kind} named '${name}' exists ${what.where} but is not an app of facility '${facility}'`, { name });
+}
+
+/** The answer shape of a read by names: the object itself for one name, else the array. */
+export function oneOrMany<T>(names: string[] | undefined, items: T[]): T | T[] {
+  return names?.length === 1 ? items[0] : items;
+}

@@ -7,13 +7,12 @@
 import { ApiError } from './errors.ts';
 import type { Facility } from './facility.ts';
 import { compareServiceNames, formatNode } from './format/nodes.ts';
-import { modeFromInfo, swarmEngineError } from './mode.ts';
+import { modeOf, swarmEngineError } from './mode.ts';
 
 /** The Engine's `/info` and whether the facility is in swarm mode (config `mode`, else detected from that `/info`). */
 async function swarmInfo(f: Facility): Promise<{ info: Record<string, any>; swarm: boolean }> {
   const info = await f.engine.info();
-  const mode = f.config.mode === 'auto' ? modeFromInfo(info) : f.config.mode;
-  return { info, swarm: mode === 'swarm' };
+  return { info, swarm: modeOf(f, info) === 'swarm' };
 }
 
 /** The swarm's nodes (`GET /nodes`) in `docker node ls` order: hostnames in natural order, then IDs. */

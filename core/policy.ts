@@ -79,6 +79,16 @@ export function containerHostConfig(resolved: Resolved, ports: string[], publish
     Memory: resolved.memory ?? 0,
     NanoCpus: resolved.nanoCpus ?? 0,
     PidsLimit: resolved.pidsLimit ?? 0,
-    Mounts: resolved.mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
+    Mounts: engineMounts(resolved),
   };
+}
+
+/** The policy's bind mounts as Engine `Mount` objects (containers' `HostConfig.Mounts`, services' `ContainerSpec.Mounts`). */
+export function engineMounts(resolved: Resolved): { Type: 'bind'; Source: string; Target: string; ReadOnly: boolean }[] {
+  return resolved.mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readOnly }));
+}
+
+/** An image's exposed ports (`Config.ExposedPorts` of `GET /images/{name}/json`), sorted: `['80/tcp', …]`. */
+export function exposedPorts(image: { Config?: { ExposedPorts?: Record<string, unknown> | null } | null }): string[] {
+  return Object.keys(image.Config?.ExposedPorts ?? {}).sort();
 }

@@ -26,12 +26,12 @@
  *
  * @module
  */
-import { ApiError } from './errors.ts';
-import { Engine, EngineError, orNotFound, type EngineEndpoint } from './engine.ts';
-import type { Facility } from './facility.ts';
-import { appFilter, appLabels, appNameFor, isAppOf, LABELS, type CreateParams } from './naming.ts';
+import { ApiError, batchStatus } from './errors.ts';
+import { EngineError, orNotFound } from './engine.ts';
+import { nodeEngine, type Facility } from './facility.ts';
+import { appFilter, appLabels, appNameFor, appNotFound, appUsers, assertAppNameFree, isAppOf, LABELS, oneOrMany, pickApps, type CreateParams } from './naming.ts';
 import type { ImageReference } from './reference.ts';
-import { resolvePolicy, type Requested, type Resolved } from './policy.ts';
+import { engineMounts, exposedPorts, resolvePolicy, type Requested, type Resolved } from './policy.ts';
 import type { AppResult } from './apps.ts';
 import { compareServiceNames, formatService, type ServiceJson } from './format/nodes.ts';
 import { computeStats, formatStats, type StatsJson } from './format/stats.ts';
@@ -48,10 +48,6 @@ export const SERVICE_NAME_RULE_TEXT =
 /** Engine service inspect JSON (fields we read; the rest passes through unchanged). */
 export type ServiceInspect = Record<string, any> & { ID: string; Spec: { Name: string; Labels?: Record<string, string> | null; [k: string]: any } };
 
-function notFound(name: string): ApiError {
-  return new ApiError(404, 'app_not_found', `No app named '${name}' in this facility`, { name });
-}
-
 /** Runs a swarm Engine call, turning "not a swarm manager" (503) into a clear ApiError. */
 async function swarm<T>(p: Promise<T>): Promise<T> {
   try {
@@ -67,7 +63,7 @@ async function swarm<T>(p: Promise<T>): Promise<T> {
  */
 export function assertServiceName(name: string, ref: ImageReference, user: string): void {
   if (SERVICE_NAME_RULE.test(name) && name.length <= 63) return;
-  const imageOk = /^[A-Za-z0-9](?:[-_]*[A-Za-z0-9]+)*$/.test(ref.name);
+  const imageOk = SERVICE_NAME_RULE.test(ref.name);
   const parameter = imageOk ? 'user' : 'image';
   const culprit = imageOk ? `user '${user}'` : `image name '${ref.name}'`;
   throw new ApiError(400, 'invalid_parameter', `${parameter}: app name '${name}' cannot be a swarm service name (${culprit}): ${SERVICE_NAME_RULE_TEXT}`, {
@@ -121,7 +117,7 @@ export function serviceSpec(f: Facility, a: ServiceSpecInput): Record<string, un
         Image: a.ref.given,
         Labels: labels,
         ...(a.resolved.user ? { User: a.resolved.user } : {}),
-        Mounts: a.resolved.mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
+        Mounts: engineMounts(a.resolved),
         Privileges: { NoNewPrivileges: true },
       },
       Resources: { Limits: limits },
@@ -138,13 +134,8 @@ export function serviceSpec(f: Facility, a: ServiceSpecInput): Record<string, un
   };
 }
 
-async function inspectServiceOrNull(f: Facility, name: string, insertDefaults = false): Promise<ServiceInspect | null> {
-  try {
-    return await swarm(f.engine.inspectService(name, { insertDefaults }));
-  } catch (e) {
-    if (e instanceof EngineError && e.statusCode === 404) return null;
-    throw e;
-  }
+function inspectServiceOrNull(f: Facility, name: string, insertDefaults = false): Promise<ServiceInspect | null> {
+  return orNotFound(swarm(f.engine.inspectService(name, { insertDefaults })));
 }
 
 /**
@@ -153,21 +144,13 @@ async function inspectServiceOrNull(f: Facility, name: string, insertDefaults = 
  */
 export async function inspectServiceApp(f: Facility, name: string, insertDefaults = false): Promise<ServiceInspect> {
   const s = await inspectServiceOrNull(f, name, insertDefaults);
-  if (!s || s.Spec?.Name !== name || !isAppOf(s.Spec?.Labels, f.id)) throw notFound(name);
+  if (!s || s.Spec?.Name !== name || !isAppOf(s.Spec?.Labels, f.id)) throw appNotFound(name);
   return s;
 }
 
 async function assertServiceFree(f: Facility, name: string): Promise<void> {
   const s = await inspectServiceOrNull(f, name);
-  if (!s || s.Spec?.Name !== name) return;
-  const labels = s.Spec.Labels ?? {};
-  if (isAppOf(labels, f.id)) {
-    throw new ApiError(409, 'app_exists', `App '${name}' already exists (created from '${labels[LABELS.imageReference]}'); one app per image name and user`, {
-      name,
-      existingImage: labels[LABELS.imageReference],
-    });
-  }
-  throw new ApiError(409, 'app_exists', `A service named '${name}' exists in the swarm but is not an app of facility '${f.id}'`, { name });
+  assertAppNameFree(f.id, name, s && s.Spec?.Name === name ? (s.Spec.Labels ?? {}) : null, { kind: 'service', where: 'in the swarm' });
 }
 
 /**
@@ -185,7 +168,7 @@ export async function createServiceApp(f: Facility, ref: ImageReference, user: s
   await assertServiceFree(f, name);
   const image = await orNotFound(f.engine.inspectImage(ref.given));
   if (!image) throw new ApiError(404, 'image_not_found', `Image '${ref.given}' is not present on the swarm manager's Engine`, { image: ref.given });
-  const params: CreateParams = { publishHost: '0.0.0.0', ports: Object.keys(image.Config?.ExposedPorts ?? {}).sort(), requested };
+  const params: CreateParams = { publishHost: '0.0.0.0', ports: exposedPorts(image), requested };
   let created: { ID: string };
   try {
     // Workers pull with the facility's credentials for the image's registry, if any (`--with-registry-auth`).
@@ -209,7 +192,7 @@ export async function killServiceApp(f: Facility, name: string): Promise<AppResu
   try {
     await swarm(f.engine.removeService(s.ID));
   } catch (e) {
-    if (e instanceof EngineError && e.statusCode === 404) throw notFound(name);
+    if (e instanceof EngineError && e.statusCode === 404) throw appNotFound(name);
     throw e;
   }
   return { name, id: s.ID, state: 'removed' };
@@ -225,13 +208,7 @@ export async function listServiceApps(f: Facility, q: { user?: string; names?: s
   const list: ServiceInspect[] = await swarm(f.engine.listServices({ status: true, filters: appFilter(f.id, extra) }));
   const apps = list.filter((s) => isAppOf(s.Spec?.Labels, f.id) && s.Spec.Name === s.Spec.Labels?.[LABELS.app]);
   apps.sort((a, b) => compareServiceNames(a.Spec.Name, b.Spec.Name));
-  if (!q.names) return apps;
-  const byName = new Map(apps.map((s) => [s.Spec.Name, s]));
-  return q.names.map((n) => {
-    const s = byName.get(n);
-    if (!s) throw notFound(n);
-    return s;
-  });
+  return q.names ? pickApps(apps, q.names, (s) => s.Spec.Name) : apps;
 }
 
 /** Names of the facility's app services (of `user` when given), sorted. */
@@ -241,8 +218,7 @@ export async function serviceAppNames(f: Facility, user?: string): Promise<strin
 
 /** Distinct users that have app services, sorted. */
 export async function listServiceUsers(f: Facility): Promise<string[]> {
-  const apps = await listServiceApps(f);
-  return [...new Set(apps.map((s) => s.Spec.Labels![LABELS.user] as string))].sort();
+  return appUsers((await listServiceApps(f)).map((s) => s.Spec.Labels));
 }
 
 // --- Tasks ------------------------------------------------------------------------------------
@@ -356,16 +332,21 @@ export function formatServiceStatus(s: ServiceInspect, tasks: EngineTask[], host
   };
 }
 
+/** The named apps' services (or all, or `user`'s), their tasks, and node ID -> hostname. */
+async function servicesWithTasks(f: Facility, names?: string[], user?: string) {
+  const services = await listServiceApps(f, { names, user });
+  const [tasks, hostnames] = await Promise.all([tasksOf(f, services), services.length ? nodeHostnames(f) : new Map<string, string>()]);
+  return { services, tasks, hostnames };
+}
+
 /**
  * `get-app-status` in swarm mode for the named apps (or all apps, or those of `user`): one
  * object for one name, else an array.
  * @throws ApiError 404 for a named app that does not exist
  */
 export async function serviceStatuses(f: Facility, names?: string[], user?: string): Promise<ServiceStatusJson | ServiceStatusJson[]> {
-  const services = await listServiceApps(f, { names, user });
-  const [tasks, hostnames] = await Promise.all([tasksOf(f, services), services.length ? nodeHostnames(f) : new Map<string, string>()]);
-  const out = services.map((s) => formatServiceStatus(s, tasks, hostnames));
-  return names?.length === 1 ? out[0] : out;
+  const { services, tasks, hostnames } = await servicesWithTasks(f, names, user);
+  return oneOrMany(names, services.map((s) => formatServiceStatus(s, tasks, hostnames)));
 }
 
 /**
@@ -377,21 +358,6 @@ export function serviceInfo(f: Facility, name: string): Promise<ServiceInspect> 
 }
 
 // --- Stats from the nodes ---------------------------------------------------------------------
-
-const nodeEngines = new Map<string, Engine>();
-
-/** The Engine client of a node (facility config `nodes`), cached per facility, hostname and endpoint. */
-function nodeEngine(f: Facility, hostname: string): Engine | undefined {
-  const ep: EngineEndpoint | undefined = Object.hasOwn(f.config.nodes, hostname) ? f.config.nodes[hostname] : undefined;
-  if (!ep) return undefined;
-  const key = `${f.id}\0${hostname}\0${JSON.stringify(ep)}`;
-  let e = nodeEngines.get(key);
-  if (!e) {
-    e = new Engine(ep);
-    nodeEngines.set(key, e);
-  }
-  return e;
-}
 
 /** One task's stats: `docker stats --format json` of its container, on its node. */
 export type TaskStatsJson = StatsJson & { Service: string; Task: string; Node: string };
@@ -415,8 +381,7 @@ export interface TaskStatsError {
  * @throws ApiError 404 for a named app that does not exist
  */
 export async function serviceStats(f: Facility, names?: string[], user?: string): Promise<{ status: number; body: (TaskStatsJson | TaskStatsError)[] }> {
-  const services = await listServiceApps(f, { names, user });
-  const [tasks, hostnames] = await Promise.all([tasksOf(f, services), services.length ? nodeHostnames(f) : new Map<string, string>()]);
+  const { services, tasks, hostnames } = await servicesWithTasks(f, names, user);
   const running = services.flatMap((s) =>
     currentTasks(s, tasks)
       .filter((t) => t.Status?.State === 'running' && t.Status?.ContainerStatus?.ContainerID)
@@ -453,11 +418,6 @@ export async function serviceStats(f: Facility, names?: string[], user?: string)
       }
     }),
   );
-  const failures = body.filter((x): x is TaskStatsError => 'error' in x);
-  let status = 200;
-  if (failures.length > 0) {
-    const statuses = new Set(failures.map((x) => x.error.status as number));
-    status = failures.length === body.length && statuses.size === 1 ? [...statuses][0] : 207;
-  }
-  return { status, body };
+  const failed = body.filter((x): x is TaskStatsError => 'error' in x).map((x) => x.error.status as number);
+  return { status: batchStatus(failed, body.length), body };
 }

@@ -32,7 +32,7 @@
  */
 import type { Client } from '@libsql/client';
 import { ApiError } from './errors.ts';
-import { EngineError, engineTimestamp, type EngineEvent } from './engine.ts';
+import { EngineError, engineTimestamp, orNotFound, type EngineEvent } from './engine.ts';
 import { getFacility, type Facility } from './facility.ts';
 import { loadConfig, type UptimeSettings } from './config.ts';
 import { appFilter, LABELS } from './naming.ts';
@@ -51,8 +51,8 @@ import {
   type ServiceView,
   type TransitionSource,
 } from './uptime-model.ts';
-import { modeFromInfo } from './mode.ts';
-import { acquireLease, commitRun, openUptimeDb, pruneFacility, readAppHistory, readCheckpoint, releaseLease, type Anchor, type AppHistory, type Checkpoint } from './uptime-store.ts';
+import { modeOf } from './mode.ts';
+import { acquireLease, commitRun, openUptimeDb, pruneFacility, readAppHistory, readCheckpoint, releaseLease, type Anchor, type AppHistory, type Checkpoint, type RunWrite } from './uptime-store.ts';
 
 /** Options of one job pass (all optional; tests and benchmarks use them). */
 export interface UptimeJobOptions {
@@ -136,40 +136,25 @@ async function runFacility(
   }
   try {
     const cp = await readCheckpoint(db, f.id);
+    const ctx: RunCtx = { f, db, cp, holder, nowMs, t0ms, beforeCommit };
     let seen: Observation;
     try {
       seen = await observe(f, cp);
     } catch (e) {
       if (!(e instanceof ApiError && e.status >= 502 && e.status <= 504) && !(e instanceof EngineError)) throw e;
-      return await recordUnreachable(f, db, cp, holder, nowMs, e as Error, t0ms, beforeCommit);
+      return await recordUnreachable(ctx, e as Error);
     }
+    const since = { t0: cp?.checkpointAt ?? null, snapshot: cp?.snapshot ?? {}, T: seen.T, unreachableSince: cp?.unreachableSince ?? null };
     const out = seen.services
-      ? computeSwarmRun({ t0: cp?.checkpointAt ?? null, snapshot: cp?.snapshot ?? {}, T: seen.T, unreachableSince: cp?.unreachableSince ?? null, services: seen.services })
-      : computeRun({
-          facility: f.id,
-          t0: cp?.checkpointAt ?? null,
-          snapshot: cp?.snapshot ?? {},
-          events: seen.events,
-          covered: seen.covered,
-          T: seen.T,
-          unreachableSince: cp?.unreachableSince ?? null,
-          containers: seen.containers,
-        });
-    await beforeCommit?.(f.id);
-    const refused = await commitRun(
-      db,
-      f.id,
-      holder,
-      cp?.runs ?? 0,
-      {
-        transitions: out.transitions,
-        samples: out.samples,
-        sampledAt: seen.T,
-        checkpoint: { checkpointAt: seen.T, anchor: seen.anchor, snapshot: out.snapshot, unreachableSince: null, lastError: null },
-      },
-      new Date(nowMs()).toISOString(),
-    );
-    if (refused) return { ...base, outcome: 'refused', detail: refused, ms: nowMs() - t0ms };
+      ? computeSwarmRun({ ...since, services: seen.services })
+      : computeRun({ ...since, facility: f.id, events: seen.events, covered: seen.covered, containers: seen.containers });
+    const refused = await commit(ctx, {
+      transitions: out.transitions,
+      samples: out.samples,
+      sampledAt: seen.T,
+      checkpoint: { checkpointAt: seen.T, anchor: seen.anchor, snapshot: out.snapshot, unreachableSince: null, lastError: null },
+    });
+    if (refused) return refused;
     const report: FacilityRunReport = {
       ...base,
       outcome: cp?.checkpointAt == null ? 'first-run' : 'recorded',
@@ -212,13 +197,12 @@ async function observe(f: Facility, cp: Checkpoint | null): Promise<Observation>
     // The Engine's clock went back: nothing to read yet (the next run after it passes catches up).
     throw new Error(`the Engine's clock (${nsToIso(T)}) is not past the last checkpoint (${nsToIso(cp.checkpointAt)}); nothing recorded`);
   }
-  const mode = f.config.mode === 'solo' || f.config.mode === 'swarm' ? f.config.mode : modeFromInfo(info);
-  if (mode === 'swarm') return { T, events: [], covered: true, anchor: null, containers: [], services: await observeServices(f) };
+  if (modeOf(f, info) === 'swarm') return { T, events: [], covered: true, anchor: null, containers: [], services: await observeServices(f) };
   const since = cp?.checkpointAt == null ? '0' : engineTimestamp(cp.anchor ? BigInt(cp.anchor.timeNano) : cp.checkpointAt);
   const events = await f.engine.events({
     since,
     until: engineTimestamp(T),
-    filters: { type: ['container'], label: [LABELS.schema, `${LABELS.facility}=${f.id}`] },
+    filters: { type: ['container'], ...appFilter(f.id) },
   });
   const a = cp?.anchor;
   const covered = !!a && events.some((e) => e.timeNano === a.timeNano && e.Actor?.ID === a.id && e.Action === a.action);
@@ -250,8 +234,8 @@ async function inspectAll(f: Facility, list: ContainerView[]): Promise<Container
   const worker = async () => {
     while (next < list.length) {
       const i = next++;
-      try {
-        const c = await f.engine.inspectContainer(list[i].id);
+      const c = await orNotFound(f.engine.inspectContainer(list[i].id));
+      if (c) {
         out[i] = {
           id: list[i].id,
           app: list[i].app,
@@ -260,8 +244,6 @@ async function inspectAll(f: Facility, list: ContainerView[]): Promise<Container
           startedAt: isoToNs(c.State?.StartedAt),
           finishedAt: isoToNs(c.State?.FinishedAt),
         };
-      } catch (e) {
-        if (!(e instanceof EngineError && e.statusCode === 404)) throw e;
       }
     }
   };
@@ -269,41 +251,47 @@ async function inspectAll(f: Facility, list: ContainerView[]): Promise<Container
   return out.filter((c): c is ContainerView => c !== null);
 }
 
+/** What one facility's run carries from its start to its commit. */
+interface RunCtx {
+  f: Facility;
+  db: Client;
+  /** The checkpoint the run started from (null before the first run). */
+  cp: Checkpoint | null;
+  holder: string;
+  nowMs: () => number;
+  t0ms: number;
+  beforeCommit?: (facility: string) => Promise<void>;
+}
+
+/**
+ * Commits a run in one transaction, if this runner still holds the lease and the checkpoint is
+ * the one it started from (core/uptime-store.ts `commitRun`).
+ * @returns the `refused` report when the commit was refused, else null
+ */
+async function commit(ctx: RunCtx, w: RunWrite): Promise<FacilityRunReport | null> {
+  await ctx.beforeCommit?.(ctx.f.id);
+  const refused = await commitRun(ctx.db, ctx.f.id, ctx.holder, ctx.cp?.runs ?? 0, w, new Date(ctx.nowMs()).toISOString());
+  return refused ? { facility: ctx.f.id, outcome: 'refused', transitions: 0, samples: 0, detail: refused, ms: ctx.nowMs() - ctx.t0ms } : null;
+}
+
 /** The Engine did not answer: an unknown sample per known app; remember since when. */
-async function recordUnreachable(
-  f: Facility,
-  db: Client,
-  cp: Checkpoint | null,
-  holder: string,
-  nowMs: () => number,
-  err: Error,
-  t0ms: number,
-  beforeCommit?: (facility: string) => Promise<void>,
-): Promise<FacilityRunReport> {
-  const at = msToNs(nowMs());
+async function recordUnreachable(ctx: RunCtx, err: Error): Promise<FacilityRunReport> {
+  const { cp } = ctx;
+  const at = msToNs(ctx.nowMs());
   const apps = [...new Set(Object.values(cp?.snapshot ?? {}).map((c) => c.app))].sort();
-  await beforeCommit?.(f.id);
-  const refused = await commitRun(
-    db,
-    f.id,
-    holder,
-    cp?.runs ?? 0,
-    {
-      transitions: [],
-      samples: apps.map((app) => ({ app, state: 'unknown' as const })),
-      sampledAt: at,
-      checkpoint: {
-        checkpointAt: cp?.checkpointAt ?? null,
-        anchor: cp?.anchor ?? null,
-        snapshot: cp?.snapshot ?? {},
-        unreachableSince: cp?.unreachableSince ?? at,
-        lastError: err.message,
-      },
+  const refused = await commit(ctx, {
+    transitions: [],
+    samples: apps.map((app) => ({ app, state: 'unknown' as const })),
+    sampledAt: at,
+    checkpoint: {
+      checkpointAt: cp?.checkpointAt ?? null,
+      anchor: cp?.anchor ?? null,
+      snapshot: cp?.snapshot ?? {},
+      unreachableSince: cp?.unreachableSince ?? at,
+      lastError: err.message,
     },
-    new Date(nowMs()).toISOString(),
-  );
-  if (refused) return { facility: f.id, outcome: 'refused', transitions: 0, samples: 0, detail: refused, ms: nowMs() - t0ms };
-  return { facility: f.id, outcome: 'unreachable', transitions: 0, samples: apps.length, detail: err.message, ms: nowMs() - t0ms };
+  });
+  return refused ?? { facility: ctx.f.id, outcome: 'unreachable', transitions: 0, samples: apps.length, detail: err.message, ms: ctx.nowMs() - ctx.t0ms };
 }
 
 // --- Summary ----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 import * as v from 'valibot';
 import { queryAudit } from '../core/audit.ts';
 import { defineRoute, json } from '../core/route.ts';
-import { booleanFlagSchema, isoTimeSchema, userSchema } from '../core/schemas.ts';
+import { booleanFlagSchema, isoTimeSchema, pageLimitSchema, userSchema } from '../core/schemas.ts';
 
 export default defineRoute({
   method: 'GET',
@@ -21,7 +21,7 @@ export default defineRoute({
     since: { schema: isoTimeSchema, doc: 'from this time (ISO-8601)' },
     until: { schema: isoTimeSchema, doc: 'before this time (ISO-8601)' },
     failed: { schema: booleanFlagSchema, doc: 'true: only failures; false: only successes' },
-    limit: { schema: v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'must be a whole number'), v.transform(Number), v.minValue(1, 'must be at least 1'), v.maxValue(1000, 'must be at most 1000')), doc: 'at most this many (default 100)' },
+    limit: { schema: pageLimitSchema, doc: 'at most this many (default 100)' },
   },
   handler: async ({ facility, query }) => json(await queryAudit({ facility: facility.id, ...query })),
 });

@@ -12,7 +12,7 @@
  * @module
  */
 import { domainDb, withBusyRetry, type Migration } from './store.ts';
-import { env, readTextFile, timingSafeEqual, writeTextFile } from './runtime.ts';
+import { env, timingSafeEqual, writeTextFile } from './runtime.ts';
 import { loadConfig } from './config.ts';
 
 const MIGRATIONS: Migration[] = [
@@ -59,6 +59,22 @@ async function sha256(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
 }
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+/** SHA-256 of a text (UTF-8), as lowercase hex (64 characters). */
+export async function sha256Hex(text: string): Promise<string> {
+  return hex(await sha256(text));
+}
+
+/**
+ * The ID part of a token `src_<id>_<secret>`.
+ * @param what how to name the token in the error, e.g. `SRC_ADMIN_TOKEN`
+ * @throws Error when the token does not have that form
+ */
+function tokenIdOf(token: string, what: string): string {
+  const m = token.match(TOKEN_RE);
+  if (!m) throw new Error(`${what} must look like src_<12 lowercase letters/digits>_<43 base64url characters>; make one with \`npm run token -- generate\``);
+  return m[1];
+}
 function fromHex(s: string): Uint8Array {
   return new Uint8Array(s.match(/../g)?.map((h) => parseInt(h, 16)) ?? []);
 }
@@ -91,15 +107,10 @@ function toRecord(r: Record<string, unknown>): TokenRecord {
 export async function mintToken(opts: { role: 'admin' | 'user'; name: string; user?: string; facilities?: string[]; token?: string }): Promise<{ token: string; record: TokenRecord }> {
   if (opts.role === 'user' && !opts.user) throw new Error('a user token needs a user');
   const db = await authDb();
-  let id = randomId();
-  let token = `src_${id}_${randomString(32)}`;
-  if (opts.token) {
-    const m = opts.token.match(TOKEN_RE);
-    if (!m) throw new Error('a given token must look like src_<12 lowercase letters/digits>_<43 base64url characters>; make one with `npm run token -- generate`');
-    [token, id] = [opts.token, m[1]];
-  }
+  const token = opts.token ?? generateToken();
+  const id = tokenIdOf(token, 'a given token');
   const createdAt = new Date().toISOString();
-  const hash = hex(await sha256(token));
+  const hash = await sha256Hex(token);
   await withBusyRetry(() =>
     db.execute({
       sql: 'INSERT INTO tokens (id, name, role, user, facilities, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -160,18 +171,17 @@ export function bootstrapAdmin(): Promise<{ created?: string; file?: string }> {
     const db = await authDb();
     const fromEnv = env('SRC_ADMIN_TOKEN');
     if (fromEnv) {
-      const m = fromEnv.match(TOKEN_RE);
-      if (!m) throw new Error('SRC_ADMIN_TOKEN must look like src_<12 lowercase letters/digits>_<43 base64url characters>; make one with `npm run token -- generate`');
-      const existing = await db.execute({ sql: 'SELECT id FROM tokens WHERE id = ?', args: [m[1]] });
+      const id = tokenIdOf(fromEnv, 'SRC_ADMIN_TOKEN');
+      const existing = await db.execute({ sql: 'SELECT id FROM tokens WHERE id = ?', args: [id] });
       if (existing.rows.length === 0) {
         await mintToken({ role: 'admin', name: ENV_ADMIN_NAME, token: fromEnv }).catch(async (e) => {
-          const again = await db.execute({ sql: 'SELECT id FROM tokens WHERE id = ?', args: [m[1]] });
+          const again = await db.execute({ sql: 'SELECT id FROM tokens WHERE id = ?', args: [id] });
           if (again.rows.length === 0) throw e; // a concurrent process inserted it otherwise
         });
       }
       // a rotated SRC_ADMIN_TOKEN replaces the previous one: the old one stops working
       await withBusyRetry(() =>
-        db.execute({ sql: 'UPDATE tokens SET revoked_at = ? WHERE name = ? AND id <> ? AND revoked_at IS NULL', args: [new Date().toISOString(), ENV_ADMIN_NAME, m[1]] }),
+        db.execute({ sql: 'UPDATE tokens SET revoked_at = ? WHERE name = ? AND id <> ? AND revoked_at IS NULL', args: [new Date().toISOString(), ENV_ADMIN_NAME, id] }),
       );
       return {};
     }
@@ -188,7 +198,3 @@ export function bootstrapAdmin(): Promise<{ created?: string; file?: string }> {
   return bootstrapped;
 }
 
-/** Reads the admin token file written by {@link bootstrapAdmin}, if any. */
-export function readAdminTokenFile(): string | undefined {
-  return readTextFile(`${loadConfig().dataDir}/admin-token`)?.trim();
-}

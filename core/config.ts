@@ -15,8 +15,11 @@ import { env, readTextFile } from './runtime.ts';
 import { facilityIdSchema } from './schemas.ts';
 import { compileImagePattern } from './reference.ts';
 
+/** An Engine URL: `unix://`, `tcp://`, `ssh://` or `http(s)://`. */
+const engineHostSchema = v.pipe(v.string(), v.regex(/^(unix|tcp|ssh|https?):\/\//, 'must be unix://, tcp://, ssh:// or http(s)://'));
+
 const endpointSchema = v.object({
-  host: v.pipe(v.string(), v.regex(/^(unix|tcp|ssh|https?):\/\//, 'must be unix://, tcp://, ssh:// or http(s)://')),
+  host: engineHostSchema,
   tls: v.optional(v.object({ ca: v.optional(v.string()), cert: v.optional(v.string()), key: v.optional(v.string()) })),
   timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(600_000))),
 });
@@ -140,11 +143,7 @@ const nodeHostnameSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9]([A-Za-z0-9_.
 /** A node's Engine: an endpoint object, or its host URL alone. */
 const nodeEndpointSchema = v.union(
   [
-    v.pipe(
-      v.string(),
-      v.regex(/^(unix|tcp|ssh|https?):\/\//, 'must be unix://, tcp://, ssh:// or http(s)://'),
-      v.transform((host): v.InferOutput<typeof endpointSchema> => ({ host })),
-    ),
+    v.pipe(engineHostSchema, v.transform((host): v.InferOutput<typeof endpointSchema> => ({ host }))),
     endpointSchema,
   ],
   'must be an Engine URL (unix://, tcp://, ssh://) or an endpoint object { host, tls?, timeoutMs? }',

@@ -40,6 +40,11 @@ function unauthorized(detail: string): ApiError {
   return new ApiError(401, 'unauthorized', detail, { wwwAuthenticate: 'Bearer realm="src-container-api"' });
 }
 
+/** The token of an `Authorization: Bearer <token>` header value, if it has that form. */
+export function bearerToken(header: string): string | undefined {
+  return header.match(/^Bearer +(\S+)$/i)?.[1];
+}
+
 /**
  * Authenticates the caller of `req` (who is it?). Routes marked `public` take anonymous calls.
  * @throws ApiError 401 (no, bad or revoked token), 400 (malformed X-On-Behalf-Of)
@@ -51,8 +56,8 @@ export async function authenticate(req: Request, route: string, access: Access):
     if (access === 'public') return { subject: 'anonymous', name: 'anonymous', role: 'anonymous' };
     throw unauthorized(`${route} needs a token: send Authorization: Bearer <token>`);
   }
-  const m = header.match(/^Bearer +(\S+)$/i);
-  const record = m ? await verifyToken(m[1]) : null;
+  const token = bearerToken(header);
+  const record = token ? await verifyToken(token) : null;
   if (!record) throw unauthorized('The bearer token is unknown, malformed or revoked');
   const onBehalfOf = req.headers.get('x-on-behalf-of') ?? undefined;
   if (onBehalfOf !== undefined) {

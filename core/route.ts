@@ -24,6 +24,7 @@ import { authenticate, authorizeAccess, authorizeTargets, type Access, type Iden
 import { recordAudit } from './audit.ts';
 import { assertMode } from './mode.ts';
 import { isBusy } from './store.ts';
+import { splitAppName } from './naming.ts';
 
 /** A database that stays busy past the retries, or a libSQL server that cannot be reached. */
 function isStoreUnavailable(e: unknown): boolean {
@@ -103,6 +104,7 @@ export function errorResponse(err: unknown, requestId?: string): Response {
   const headers: Record<string, string> = requestId ? { 'x-request-id': requestId } : {};
   if (err instanceof ApiError) {
     if (typeof err.extra.wwwAuthenticate === 'string') headers['www-authenticate'] = err.extra.wwwAuthenticate;
+    if (typeof err.extra.allow === 'string') headers['allow'] = err.extra.allow;
     if (err.status === 503 && typeof err.extra.retryAfter === 'number') headers['retry-after'] = String(err.extra.retryAfter);
     return problemResponse(err, headers);
   }
@@ -151,7 +153,6 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
       res.headers.set('x-request-id', requestId);
     } catch (e) {
       res = errorResponse(e, requestId);
-      if (e instanceof ApiError && e.status === 405) res.headers.set('allow', def.method);
     }
     if (def.method === 'POST' && c.req.method === 'POST') await audit(c.req.raw, c.req.param('facility') ?? '', def.route, requestId, identity, res, started);
     return res;
@@ -177,7 +178,7 @@ async function audit(req: Request, facility: string, route: string, requestId: s
   const name = url.searchParams.get('name') ?? undefined;
   const target = (name ?? url.searchParams.get('image') ?? undefined)?.slice(0, 512);
   // every user a call touched: the user parameter, or the USER part of each app name
-  const users = url.searchParams.get('user') ?? [...new Set((name ?? '').split(',').filter((n) => n.includes('--')).map((n) => n.slice(n.lastIndexOf('--') + 2)))].join(',');
+  const users = url.searchParams.get('user') ?? [...new Set((name ?? '').split(',').filter((n) => n.includes('--')).map((n) => splitAppName(n).user))].join(',');
   const targetUser = users || undefined;
   let result = 'ok';
   if (res.status === 207) result = 'partial';

@@ -41,11 +41,6 @@ export function ensureDir(path: string, mode?: number): void {
   if (mode !== undefined) chmodSync(path, mode);
 }
 
-/** The server's local time zone offset in minutes east of UTC at `date` (e.g. +60 for CET). */
-export function localOffsetMinutes(date: Date): number {
-  return -date.getTimezoneOffset();
-}
-
 import { timingSafeEqual as nodeTimingSafeEqual } from 'node:crypto';
 
 /** Constant-time comparison of two equal-length byte strings (false if lengths differ). */

@@ -21,16 +21,17 @@ export function outline(metas: RouteMeta[]): string {
   return lines.join('\n') + '\n';
 }
 
+let text: string | undefined;
+
 export default {
   fetch(req: Request): Response {
     const url = new URL(req.url);
     // Deployed alone, this function is also the proxy's catch-all: the runner's 404 problem.
     if (url.pathname !== '/') return errorResponse(unknownRoute(req.method, url.pathname));
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      const res = errorResponse(new ApiError(405, 'method_not_allowed', `/ takes GET, not ${req.method.slice(0, 20)}`, { allow: 'GET' }));
-      res.headers.set('allow', 'GET');
-      return res;
+      return errorResponse(new ApiError(405, 'method_not_allowed', `/ takes GET, not ${req.method.slice(0, 20)}`, { allow: 'GET' }));
     }
-    return new Response(outline(routeMetas()), { headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    text ??= outline(routeMetas()); // the routes are fixed at build time: render once
+    return new Response(text, { headers: { 'content-type': 'text/plain; charset=utf-8' } });
   },
 };

@@ -13,11 +13,15 @@ import { routes } from '../functions/index.ts';
 import outlineFn from '../functions/outline.ts';
 import { errorResponse, unknownRoute } from '../core/route.ts';
 import { ApiError } from '../core/errors.ts';
+import { bearerToken } from '../core/identity.ts';
+import { sha256Hex } from '../core/auth.ts';
 
 /** Longest request URL accepted (bytes); longer ones get 414. */
 export const MAX_URL_LENGTH = 8192;
 /** Largest request body accepted (bytes); no route takes a body, so this is small. */
 export const MAX_BODY_BYTES = 64 * 1024;
+/** Largest request head (request line and headers) Node accepts; beyond: 431. */
+export const MAX_HEADER_BYTES = 16 * 1024;
 
 /** Options of {@link buildApp}. */
 export interface RunnerOptions {
@@ -35,11 +39,8 @@ export interface RunnerOptions {
  * listings and the audit log) cannot spend that token's budget.
  */
 async function rateKey(req: Request, env: unknown, opts: RunnerOptions): Promise<string> {
-  const m = (req.headers.get('authorization') ?? '').match(/^Bearer +(\S+)$/i);
-  if (m) {
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(m[1])));
-    return `token:${Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('')}`;
-  }
+  const token = bearerToken(req.headers.get('authorization') ?? '');
+  if (token) return `token:${(await sha256Hex(token)).slice(0, 32)}`;
   return `addr:${opts.clientAddress?.(req, env) ?? 'unknown'}`;
 }
 

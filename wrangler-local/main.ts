@@ -8,7 +8,8 @@ import { serve } from '@hono/node-server';
 import type { Socket } from 'node:net';
 import { loadConfig } from '../core/config.ts';
 import { env } from '../core/runtime.ts';
-import { buildApp } from './app.ts';
+import { buildApp, MAX_HEADER_BYTES } from './app.ts';
+import { ApiError } from '../core/errors.ts';
 import { bootstrapAdmin } from '../core/auth.ts';
 import { Cron } from 'croner';
 import uptimeJob from '../functions/uptime-job.ts';
@@ -27,23 +28,19 @@ const app = buildApp({
   clientAddress: (_req, env) => (env as { incoming?: { socket?: Socket } } | undefined)?.incoming?.socket?.remoteAddress,
 });
 
-const server = serve({ fetch: app.fetch, hostname: host, port, serverOptions: { maxHeaderSize: 16 * 1024 } }, (info) => {
+const server = serve({ fetch: app.fetch, hostname: host, port, serverOptions: { maxHeaderSize: MAX_HEADER_BYTES } }, (info) => {
   console.log(`SRC Container API listening on http://${host}:${info.port}/ (config: ${config.source}; facilities: ${Object.keys(config.facilities).join(', ')})`);
 });
 
 // Requests Node refuses before they reach the app (oversized headers, bad HTTP) get JSON too.
 server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
   if (!socket.writable) return socket.destroy();
-  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? 431 : 400;
-  const body = JSON.stringify({
-    type: `https://src-container-api.dev/errors/${tooLarge ? 'payload_too_large' : 'invalid_parameter'}`,
-    title: tooLarge ? 'Request Header Fields Too Large' : 'Bad Request',
-    status,
-    code: tooLarge ? 'payload_too_large' : 'invalid_parameter',
-    detail: tooLarge ? 'Request headers larger than 16 KiB' : 'Malformed HTTP request',
-  });
-  socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  const problem =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? new ApiError(431, 'payload_too_large', `Request headers larger than ${MAX_HEADER_BYTES / 1024} KiB`).toJSON()
+      : new ApiError(400, 'invalid_parameter', 'Malformed HTTP request').toJSON();
+  const body = JSON.stringify(problem);
+  socket.end(`HTTP/1.1 ${problem.status} ${problem.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 });
 
 // The uptime job on `uptime.schedule` (SRC_UPTIME_CRON; `off` disables); protect: no overlapping runs here.

@@ -38,6 +38,8 @@ STOP_TIMEOUT=${SRC_PRIVATE_ENGINE_STOP_TIMEOUT:-30}
 IMAGES=${SRC_PRIVATE_ENGINE_IMAGES:-src-test/busybox:latest src-test/httpd:latest}
 REQUIRED_IMAGE=src-test/busybox:latest
 ROOT=${SRC_PRIVATE_ENGINE_ROOT:-/tmp}
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 
 say() { echo "private-engine: $*"; }
 die() { echo "private-engine: error: $*" >&2; exit 1; }
@@ -66,16 +68,10 @@ ping() { curl -fsS --max-time 2 --unix-socket "$SOCK" http://localhost/_ping >/d
 dk() { env -u DOCKER_HOST -u DOCKER_CONTEXT -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH "$DOCKER_CLI" -H "$HOST" "$@"; }
 main_dk() { env -u DOCKER_HOST -u DOCKER_CONTEXT -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH "$DOCKER_CLI" -H "$MAIN_ENGINE" "$@"; }
 
-alive() { # PID is a live, non-zombie process
-  local s
-  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  s=${s##*) }
-  [ "${s%% *}" != Z ]
-}
 # True if PID is a live process whose command line mentions this engine's directory.
 is_ours() {
   local pid=$1
-  [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && pid_alive "$pid" || return 1
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$DIR/" || return 1
 }
 dockerd_pid() { # the PID of this engine's dockerd, or nothing
@@ -100,33 +96,13 @@ our_pids() {
   done
   return 0
 }
-wait_gone() { # wait_gone SECONDS PID... -> 1 on timeout
-  local deadline=$((SECONDS + $1)); shift
-  local p live
-  while :; do
-    live=0
-    for p in "$@"; do if alive "$p"; then live=1; break; fi; done
-    [ "$live" = 0 ] && return 0
-    [ "$SECONDS" -ge "$deadline" ] && return 1
-    sleep 0.1
-  done
-}
-cgroup_dirs() {
-  awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/self/mounts | while read -r mp; do
-    [ -d "$mp/src-private-$NAME" ] && echo "$mp/src-private-$NAME"
-  done
-  return 0
-}
 unmount_under_dir() {
   awk -v p="$DIR" '$2 == p || index($2, p "/") == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r mp; do
     umount "$mp" 2>/dev/null || umount -l "$mp" 2>/dev/null || true
   done
 }
 
-cgroup_pids() {
-  local d
-  for d in $(cgroup_dirs); do find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null || true; done | sort -un
-}
+cgroup_pids() { cgroup_procs "src-private-$NAME" | sort -un; }
 reap() {
   local pids i
   for i in 1 2 3; do
@@ -135,11 +111,11 @@ reap() {
     # shellcheck disable=SC2086
     kill -TERM $pids 2>/dev/null || true
     # shellcheck disable=SC2086
-    wait_gone 5 $pids && continue
+    wait_pids_gone 5 $pids && continue
     # shellcheck disable=SC2086
     kill -KILL $pids 2>/dev/null || true
     # shellcheck disable=SC2086
-    wait_gone 5 $pids || true
+    wait_pids_gone 5 $pids || true
   done
   pids=$( { our_pids; cgroup_pids; } | sort -un | tr '\n' ' ')
   [ -z "${pids// /}" ] || say "warning: processes still alive: $pids"
@@ -156,10 +132,10 @@ do_stop() {
   pid=$(dockerd_pid)
   if [ -n "$pid" ]; then
     kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_gone "$STOP_TIMEOUT" "$pid"; then
+    if ! wait_pids_gone "$STOP_TIMEOUT" "$pid"; then
       say "dockerd $pid did not stop within ${STOP_TIMEOUT}s; sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
-      wait_gone 10 "$pid" || say "warning: dockerd $pid still alive"
+      wait_pids_gone 10 "$pid" || say "warning: dockerd $pid still alive"
     fi
   fi
   # Leftovers of a killed dockerd: its containerd and shims, then the container processes still
@@ -169,7 +145,7 @@ do_stop() {
   # dockerd trusts exec-root/containerd/containerd.pid: if that PID is a zombie (its killed parent
   # was never reaped) or was reused, a new dockerd waits for it and times out.
   rm -f "$DIR/exec/containerd/containerd.pid"
-  for d in $(cgroup_dirs); do find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true; done
+  rm_cgroup_dirs "src-private-$NAME"
   [ -n "$pid" ] && say "$NAME stopped (was dockerd $pid)" || say "$NAME is not running"
   return 0
 }
@@ -213,7 +189,7 @@ EOF
   local launched=$!
   for i in $(seq 1 600); do
     ping && break
-    if ! alive "$launched"; then
+    if ! pid_alive "$launched"; then
       echo "--- $DIR/dockerd.log (tail) ---" >&2; tail -n 20 "$DIR/dockerd.log" >&2 || true
       die "dockerd exited during start-up"
     fi

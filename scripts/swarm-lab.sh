@@ -31,6 +31,8 @@ STOP_TIMEOUT=${SWARM_LAB_STOP_TIMEOUT:-30}
 IMAGES=(src-test/busybox:latest)       # required
 OPTIONAL_IMAGES=(src-test/httpd:latest) # loaded when the main engine has them
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
+# shellcheck source=scripts/lib.sh
+. "${SELF%/*}/lib.sh"
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 export LC_ALL=C
 
@@ -44,7 +46,6 @@ SW_NS="$PFX-sw"
 say() { echo "swarm-lab: $*"; }
 die() { echo "swarm-lab: error: $*" >&2; exit 1; }
 now() { echo "$EPOCHREALTIME"; }
-usec() { echo "${EPOCHREALTIME/./}"; }
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
 node_ns() { echo "$PFX-n$1"; }
@@ -62,18 +63,7 @@ ping_node() { curl -fsS --max-time 2 --unix-socket "$(node_sock "$1")" http://lo
 
 # True while PID is a live (non-zombie) process whose command is $2.
 pid_is() {
-  local pid=$1 comm=$2 stat
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ] || return 1
-  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [ "${stat%% *}" != Z ]
-}
-pid_alive() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [ "${stat%% *}" != Z ]
+  [[ $1 =~ ^[0-9]+$ ]] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ] && pid_alive "$1"
 }
 
 ns_exists() { [ -e "/run/netns/$1" ]; }
@@ -91,39 +81,14 @@ dockerd_pids() {
   } | sort -un
 }
 
-# cgroup (v1 hierarchies and/or v2) directories used as node K's cgroup-parent.
-cgroup_dirs() {
-  local mp
-  awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/self/mounts | while read -r mp; do
-    [ -d "$mp/$(node_ns "$1")" ] && echo "$mp/$(node_ns "$1")"
-  done
-  return 0
-}
-
 # Every process left over from node K: anything in its netns (containerd, shims, host-network
 # tasks) and anything in its cgroup tree (task containers, which have netns of their own).
 leftover_pids() {
-  local k=$1 d
+  local k=$1
   {
     ns_pids "$(node_ns "$k")"
-    for d in $(cgroup_dirs "$k"); do
-      find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null || true
-    done
+    cgroup_procs "$(node_ns "$k")" # node K's cgroup-parent
   } | sort -un
-}
-
-# Wait (polling; they are not our children) until every PID given is gone. Returns 1 on timeout.
-wait_pids_gone() {
-  local timeout=$1; shift
-  local deadline pid live
-  deadline=$(($(usec) + timeout * 1000000))
-  while :; do
-    live=0
-    for pid in "$@"; do if pid_alive "$pid"; then live=1; break; fi; done
-    [ "$live" = 0 ] && return 0
-    [ "$(usec)" -ge "$deadline" ] && return 1
-    sleep 0.1
-  done
 }
 
 # Kill whatever node K left behind once its dockerd is gone, and remove its cgroup dirs.
@@ -139,9 +104,7 @@ reap_node() {
   done
   pids=$(leftover_pids "$k")
   [ -z "$pids" ] || say "warning: node $k: processes still alive: $pids"
-  for d in $(cgroup_dirs "$k"); do
-    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
-  done
+  rm_cgroup_dirs "$(node_ns "$k")"
 }
 
 # SIGTERM the dockerds of the given nodes, wait for those PIDs, SIGKILL after STOP_TIMEOUT s,

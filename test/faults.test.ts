@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { freePort } from '../scripts/local-deploy.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
@@ -326,15 +327,6 @@ describe('the runner killed with SIGKILL while it writes', () => {
   const dbFile = join(dir, 'src.db');
   const u = user('k');
   const apps = ['busybox', 'httpd'].map((i) => `${i}--${u}`);
-
-  async function freePort(): Promise<number> {
-    return new Promise((r) => {
-      const s = createNetServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => r(p));
-      });
-    });
-  }
 
   /** Starts `node --import tsx wrangler-local/main.ts` (one process: SIGKILL reaches the writer). */
   async function startRunner(): Promise<{ proc: ChildProcess; base: string }> {

@@ -9,6 +9,9 @@ export const app = buildApp({ log: false, rateLimit: 0 });
 /** A raw Engine client for set-up and assertions (never the code under test). */
 export const engine = new Engine({ host: 'unix:///var/run/docker.sock' });
 
+/** A request's options, plus `token` (default: the suite's admin token; `null`: no Authorization header). */
+export type CallInit = RequestInit & { token?: string | null };
+
 export interface Answer {
   status: number;
   body: any;
@@ -22,7 +25,7 @@ export const ADMIN_TOKEN = process.env.SRC_ADMIN_TOKEN!;
  * Calls the API in-process: `call('POST', '/demo/start-app?name=x')`, as the suite's admin
  * unless `init.headers` carries an Authorization of its own (`{ token: null }` sends none).
  */
-export function call(method: string, path: string, init: RequestInit & { token?: string | null } = {}): Promise<Answer> {
+export function call(method: string, path: string, init: CallInit = {}): Promise<Answer> {
   return callWith((req) => app.fetch(req), 'http://api.test', method, path, init);
 }
 
@@ -35,7 +38,7 @@ export async function callWith(
   base: string,
   method: string,
   path: string,
-  init: RequestInit & { token?: string | null } = {},
+  init: CallInit = {},
 ): Promise<Answer> {
   const { token = ADMIN_TOKEN, ...rest } = init;
   const headers = new Headers(rest.headers);

@@ -1,17 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../scripts/local-deploy.ts';
 import { buildApp, MAX_URL_LENGTH } from '../wrangler-local/app.ts';
 import { ADMIN_TOKEN } from './helpers.ts';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 describe('runner limits (in-process)', () => {
   const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };

@@ -3,12 +3,11 @@
  * the narrowest permissions (scripts/deno-flags.ts), on the real Engine and a libSQL server:
  * the app lifecycle and its reads. Each route runs in its own Deno process, called directly.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startLocalDeployment, type LocalDeployment } from '../../scripts/local-deploy.ts';
-import { ADMIN_TOKEN, engine, IMAGES, removeUserApps, uniqueUser, type Answer } from '../helpers.ts';
+import { ADMIN_TOKEN, engine, IMAGES, uniqueUser, type Answer, type CallInit } from '../helpers.ts';
 import { cliJsonLines } from '../cli.ts';
-import { buildForTest, httpCall } from './support.ts';
+import { buildForTest, httpCall, useTeardown } from './support.ts';
 
 const ROUTES = ['create-app', 'start-app', 'get-app-status', 'get-app-stats', 'get-app-info', 'get-app-names', 'pause-app', 'unpause-app', 'stop-app', 'delete-app'];
 const user = uniqueUser('dn');
@@ -19,13 +18,13 @@ let d: LocalDeployment;
 let dist: string;
 
 /** `call()` against the Deno process serving the path's route. */
-function call(method: string, path: string, init: RequestInit & { token?: string | null } = {}): Promise<Answer> {
+function call(method: string, path: string, init: CallInit = {}): Promise<Answer> {
   const route = /^\/[^/]+\/([^/?]+)/.exec(path)![1];
   return httpCall(d.direct(route), method, path, init);
 }
 
 beforeAll(async () => {
-  ({ dist } = await buildForTest());
+  ({ dist } = await buildForTest([...ROUTES, 'uptime-job']));
   d = await startLocalDeployment({
     dist,
     nginx: false,
@@ -34,15 +33,7 @@ beforeAll(async () => {
   });
 }, 180_000);
 
-afterEach((ctx) => {
-  if (ctx.task.result?.state === 'fail' && d) console.error(d.diagnostics());
-});
-
-afterAll(async () => {
-  await removeUserApps(user);
-  await d?.stop();
-  if (dist) rmSync(dist, { recursive: true, force: true });
-}, 60_000);
+useTeardown(user, () => ({ d, dist }));
 
 describe('functions on Deno (deno serve, narrow permissions)', () => {
   it('every process is Deno with no --allow-all, --allow-sys, --allow-ffi or --allow-run', () => {

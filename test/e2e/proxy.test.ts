@@ -9,13 +9,13 @@
  * problem+json for oversized requests; per-route rate limits; replica failover.
  * `E2E_RUNTIME=deno` (or `node`) runs every function on that one runtime instead.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, rmSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startLocalDeployment, type LocalDeployment } from '../../scripts/local-deploy.ts';
 import type { BuiltFunction } from '../../scripts/build.ts';
-import { ADMIN_TOKEN, call, engine, IMAGES, removeUserApps, uniqueUser, type Answer } from '../helpers.ts';
-import { buildForTest, httpCall, tokenCli } from './support.ts';
+import { ADMIN_TOKEN, call, engine, IMAGES, uniqueUser, type Answer, type CallInit } from '../helpers.ts';
+import { buildForTest, httpCall, tokenCli, useTeardown } from './support.ts';
 
 const user = uniqueUser('px');
 const app = `busybox--${user}`;
@@ -29,7 +29,7 @@ let dist: string;
 const reached = new Set<string>();
 
 /** Calls through nginx and records which route answered. */
-async function px(method: string, path: string, init: RequestInit & { token?: string | null } = {}): Promise<Answer> {
+async function px(method: string, path: string, init: CallInit = {}): Promise<Answer> {
   const r = await httpCall(d.url, method, path, init);
   const route = /^\/[^/]+\/([^/?]+)/.exec(path)?.[1];
   if (route && r.body?.code !== 'unknown_route' && r.status !== 502 && r.status !== 504) reached.add(route);
@@ -62,15 +62,7 @@ beforeAll(async () => {
   });
 }, 240_000);
 
-afterEach((ctx) => {
-  if (ctx.task.result?.state === 'fail' && d) console.error(d.diagnostics());
-});
-
-afterAll(async () => {
-  await removeUserApps(user);
-  await d?.stop();
-  if (dist) rmSync(dist, { recursive: true, force: true });
-}, 60_000);
+useTeardown(user, () => ({ d, dist }));
 
 describe('the bundles', () => {
   it('are one per function and run with no node_modules anywhere above them', () => {
@@ -166,7 +158,7 @@ describe('smoke run of every route through nginx', () => {
 });
 
 describe('state shared between replicas (sqld)', () => {
-  const each = async (fn: string, method: string, path: string, init: RequestInit & { token?: string | null } = {}) =>
+  const each = async (fn: string, method: string, path: string, init: CallInit = {}) =>
     Promise.all(d.functions[fn].map((_, i) => httpCall(d.direct(fn, i + 1), method, path, init)));
 
   it('a token minted once is accepted by every replica, and refused by all once revoked', async () => {
@@ -200,7 +192,6 @@ describe('state shared between replicas (sqld)', () => {
 
   it('nginx spreads requests over the replicas', async () => {
     for (let i = 0; i < 6; i++) expect((await px('GET', '/demo/get-users')).status).toBe(200);
-    const { readFileSync } = await import('node:fs');
     const log = readFileSync(join(d.dir, 'nginx', 'access.log'), 'utf8');
     const ups = new Set([...log.matchAll(/"GET \/demo\/get-users HTTP\/1\.1" 200 .* up=(\S+)/g)].map((m) => m[1]));
     expect(ups).toEqual(new Set(d.functions['get-users'].map((p) => `127.0.0.1:${p.port}`)));

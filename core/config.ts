@@ -12,7 +12,7 @@
  */
 import * as v from 'valibot';
 import { env, readTextFile } from './runtime.ts';
-import { facilityIdSchema } from './schemas.ts';
+import { facilityIdSchema, scaleBytes } from './schemas.ts';
 import { compileImagePattern } from './reference.ts';
 
 /** An Engine URL: `unix://`, `tcp://`, `ssh://` or `http(s)://`. */
@@ -32,7 +32,7 @@ const bytesSchema = v.union([
     v.regex(/^\d+(\.\d+)?\s*[kmgt]?i?b?$/i, 'must be bytes or a size like 512m, 2g'),
     v.transform((x) => {
       const m = x.match(/^(\d+(?:\.\d+)?)\s*([kmgt]?)/i)!;
-      return Math.round(Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase()));
+      return scaleBytes(m[1], m[2]);
     }),
   ),
 ]);

@@ -221,13 +221,23 @@ async function load(db: Client, facility: string, reference: string): Promise<Im
   return r.rows[0] ? toRecord(r.rows[0]) : null;
 }
 
-/** Marks pulls whose process died (no heartbeat for {@link PULL_STALE_MS}) as failed. */
+/** SQL condition: a pull whose process died (no heartbeat since the cutoff, the one `?`). */
+const STALE_PULL = "state = 'pulling' AND (pull_heartbeat_at IS NULL OR pull_heartbeat_at < ?)";
+/** The heartbeat cutoff for {@link STALE_PULL}: now minus {@link PULL_STALE_MS}. */
+const staleCutoff = (): string => new Date(Date.now() - PULL_STALE_MS).toISOString();
+
+/**
+ * Marks pulls whose process died (no heartbeat for {@link PULL_STALE_MS}) as failed. Looks
+ * first (a read), so that the reads calling this take no write lock when nothing is stale.
+ */
 async function reapStalePulls(db: Client, facility: string): Promise<void> {
-  const cutoff = new Date(Date.now() - PULL_STALE_MS).toISOString();
+  const cutoff = staleCutoff();
+  const stale = await db.execute({ sql: `SELECT 1 FROM image_requests WHERE facility = ? AND ${STALE_PULL} LIMIT 1`, args: [facility, cutoff] });
+  if (stale.rows.length === 0) return;
   await withBusyRetry(() =>
     db.execute({
       sql: `UPDATE image_requests SET state = 'failed', error = ?, pull_finished_at = ?, updated_at = ?, pull_id = NULL
-            WHERE facility = ? AND state = 'pulling' AND (pull_heartbeat_at IS NULL OR pull_heartbeat_at < ?)`,
+            WHERE facility = ? AND ${STALE_PULL}`,
       args: [`the pull was interrupted (no heartbeat for ${PULL_STALE_MS / 1000} s; its process stopped); request or approve the image again to retry`, nowIso(), nowIso(), facility, cutoff],
     }),
   );
@@ -433,14 +443,16 @@ export async function denyImage(f: Facility, ref: ImageReference, by: string, re
  * not even a look at the Engine).
  */
 async function afterDecision(f: Facility, db: Client, ref: ImageReference, opts: ActOptions, right: PullRight = 'any'): Promise<ImageRequest> {
-  let rec = (await load(db, f.id, ref.normalized))!;
-  if (right === 'none') return rec;
-  if (right === 'first') {
-    if (rec.state !== 'approved') return rec;
-    const started = startPull(f, ref, false);
+  const reload = async () => (await load(db, f.id, ref.normalized))!;
+  /** Starts a pull (or joins the one running), waits until it holds the record unless told not to, then reloads. */
+  const pullThenReload = async (retry: boolean) => {
+    const started = startPull(f, ref, retry);
     if (opts.awaitClaim !== false) await started.claimed;
-    return (await load(db, f.id, ref.normalized))!;
-  }
+    return reload();
+  };
+  let rec = await reload();
+  if (right === 'none') return rec;
+  if (right === 'first') return rec.state === 'approved' ? pullThenReload(false) : rec;
   // (An Engine that cannot be reached right now leaves a pulled record as it is.)
   if (rec.state === 'pulled' && (await presentImageId(f, ref).catch(() => 'unknown')) === null) {
     // Approved and pulled once, gone from the Engine since: pull it again.
@@ -450,13 +462,9 @@ async function afterDecision(f: Facility, db: Client, ref: ImageReference, opts:
         args: [nowIso(), f.id, ref.normalized],
       }),
     );
-    rec = (await load(db, f.id, ref.normalized))!;
+    rec = await reload();
   }
-  if (rec.state === 'approved' || rec.state === 'failed') {
-    const started = startPull(f, ref, true);
-    if (opts.awaitClaim !== false) await started.claimed;
-    rec = (await load(db, f.id, ref.normalized))!;
-  }
+  if (rec.state === 'approved' || rec.state === 'failed') rec = await pullThenReload(true);
   return rec;
 }
 
@@ -531,7 +539,7 @@ async function pull(f: Facility, ref: ImageReference, retry: boolean, signal: Ab
   const keyArgs = [f.id, ref.normalized];
   // The states this pull may start from: a retry also takes a failed pull, or a dead one's lease.
   const from = retry ? "state IN ('approved', 'failed')" : "state = 'approved'";
-  const deadLease = retry ? " OR (state = 'pulling' AND (pull_heartbeat_at IS NULL OR pull_heartbeat_at < ?))" : '';
+  const deadLease = retry ? ` OR (${STALE_PULL})` : '';
 
   // Already on the Engine (built or loaded locally, pulled before): approved without a pull.
   let presentId: string | null = null;
@@ -554,7 +562,7 @@ async function pull(f: Facility, ref: ImageReference, retry: boolean, signal: Ab
 
   const pullId = crypto.randomUUID();
   const now = nowIso();
-  const stale = new Date(Date.now() - PULL_STALE_MS).toISOString();
+  const stale = staleCutoff();
   const tracker = new PullTracker();
   const claim = await withBusyRetry(() =>
     db.execute({

@@ -211,7 +211,11 @@ export interface ImageReference {
  * @throws ReferenceSyntaxError with the reference implementation's message
  */
 export function parseDockerRef(s: string): ReferenceParts {
-  const p = parseNormalizedNamed(s);
+  return dockerRefOf(parseNormalizedNamed(s));
+}
+
+/** {@link parseDockerRef} of already parsed parts: `latest` when there is neither tag nor digest; a digest wins over a tag. */
+function dockerRefOf(p: ReferenceParts): ReferenceParts {
   return p.digest !== undefined ? { domain: p.domain, path: p.path, digest: p.digest } : { domain: p.domain, path: p.path, tag: p.tag ?? 'latest' };
 }
 
@@ -227,7 +231,7 @@ export function parseImageReference(given: string): ImageReference {
     throw new ReferenceSyntaxError(`'${given.slice(0, 80)}' is a digest, not an image reference; give REPOSITORY@DIGEST`);
   }
   const parts = parseNormalizedNamed(given);
-  const docker = parseDockerRef(given);
+  const docker = dockerRefOf(parts);
   return {
     given,
     domain: parts.domain,

@@ -74,8 +74,11 @@ export const timeoutSchema = v.pipe(
   v.maxValue(300, 'must be at most 300 seconds'),
 );
 
+/** The uptime summary windows (core/uptime.ts); a month is 30 days. */
+export const UPTIME_DURATIONS = ['hour', 'day', 'week', 'month'] as const;
+
 /** `duration`: the uptime window. A month is 30 days. */
-export const durationSchema = v.picklist(['hour', 'day', 'week', 'month'], "must be one of 'hour', 'day', 'week', 'month'");
+export const durationSchema = v.picklist(UPTIME_DURATIONS, "must be one of 'hour', 'day', 'week', 'month'");
 
 /** `hostname`: a node hostname (RFC 1123 labels, 1..253 characters). */
 export const hostnameSchema = v.pipe(
@@ -97,13 +100,21 @@ export const booleanFlagSchema = v.pipe(
   v.transform((s) => s === 'true' || s === '1'),
 );
 
+/**
+ * Bytes of a size in docker's RAMInBytes units: `scaleBytes('2', 'g')` is 2 GiB (k, m, g, t =
+ * KiB..TiB, any case; no unit: bytes), rounded to whole bytes.
+ */
+export function scaleBytes(num: string, unit: string | undefined): number {
+  return Math.round(Number(num) * 1024 ** ' kmgt'.indexOf((unit || ' ').toLowerCase()));
+}
+
 /** `memory`: a memory limit like `512m`, `2g` or bytes (docker's units: k, m, g, t = KiB..TiB). */
 export const memorySchema = v.pipe(
   v.string(),
   v.regex(/^\d{1,13}(\.\d{1,3})?[kmgt]?$/i, 'must be bytes or a size like 512m, 2g'),
   v.transform((x) => {
     const m = x.match(/^([\d.]+)([kmgt]?)$/i)!;
-    return Math.round(Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase()));
+    return scaleBytes(m[1], m[2]);
   }),
   v.minValue(6 * 1024 * 1024, 'must be at least 6m (the Engine minimum)'),
   // beyond this a JSON number loses precision and the Engine's int64 refuses it

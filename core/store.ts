@@ -47,12 +47,17 @@ export function getDb(): Promise<Client> {
     if (dbUrl.startsWith('file:')) ensureDir(dbUrl.slice(5).replace(/\/[^/]*$/, '') || dataDir, 0o700);
     const db = createClient({ url: dbUrl, authToken: globalThis.process?.env?.SRC_DB_AUTH_TOKEN, timeout: BUSY_TIMEOUT_MS });
     if (dbUrl.startsWith('file:')) await db.execute('PRAGMA journal_mode=WAL');
-    await db.execute(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (domain TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (domain, version))',
-    );
+    await ensureMigrationsTable(db);
     return db;
   })();
   return client;
+}
+
+/** Creates the `schema_migrations` table {@link migrate} records in, if missing. */
+export async function ensureMigrationsTable(db: Client): Promise<void> {
+  await db.execute(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (domain TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (domain, version))',
+  );
 }
 
 /** Closes the process database (tests, shutdown). */

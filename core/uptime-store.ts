@@ -21,7 +21,7 @@
  * @module
  */
 import type { Client, InStatement, Transaction } from '@libsql/client';
-import { domainDb, migrate, withBusyRetry, type Migration } from './store.ts';
+import { domainDb, ensureMigrationsTable, migrate, withBusyRetry, type Migration } from './store.ts';
 import { nsToIso, isoToNs, type AppState, type Snapshot, type Transition, type TransitionSource } from './uptime-model.ts';
 
 export const UPTIME_MIGRATIONS: Migration[] = [
@@ -74,9 +74,7 @@ export const uptimeDb = domainDb('uptime', UPTIME_MIGRATIONS);
 /** A given client (tests, benchmarks, a second runner) with the uptime tables migrated. */
 export async function openUptimeDb(db?: Client): Promise<Client> {
   if (!db) return uptimeDb();
-  await db.execute(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (domain TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (domain, version))',
-  );
+  await ensureMigrationsTable(db);
   await migrate(db, 'uptime', UPTIME_MIGRATIONS);
   return db;
 }
@@ -104,7 +102,10 @@ export interface Checkpoint {
 /** Reads a facility's checkpoint, or `null` before its first run. */
 export async function readCheckpoint(db: Client | Transaction, facility: string): Promise<Checkpoint | null> {
   const r = await withBusyRetry(() => db.execute({ sql: 'SELECT * FROM uptime_checkpoints WHERE facility = ?', args: [facility] }));
-  const row = r.rows[0];
+  return checkpointFromRow(facility, r.rows[0]);
+}
+
+function checkpointFromRow(facility: string, row: Record<string, unknown> | undefined): Checkpoint | null {
   if (!row) return null;
   return {
     facility,
@@ -289,7 +290,7 @@ export interface AppHistory {
 
 /** Reads one app's history in `[from, to]` (ISO text bounds). */
 export async function readAppHistory(db: Client, facility: string, app: string, from: string, to: string): Promise<AppHistory> {
-  const [before, transitions, samples, known] = await withBusyRetry(() => db.batch(
+  const [before, transitions, samples, known, checkpoint] = await withBusyRetry(() => db.batch(
     [
       { sql: 'SELECT at, state, source, action FROM uptime_transitions WHERE facility = ? AND app = ? AND at < ? ORDER BY at DESC LIMIT 1', args: [facility, app, from] },
       { sql: 'SELECT at, state, source, action FROM uptime_transitions WHERE facility = ? AND app = ? AND at >= ? AND at <= ? ORDER BY at', args: [facility, app, from, to] },
@@ -305,6 +306,7 @@ export async function readAppHistory(db: Client, facility: string, app: string, 
                   OR EXISTS (SELECT 1 FROM uptime_samples WHERE facility = ?1 AND app = ?2) AS known`,
         args: [facility, app],
       },
+      { sql: 'SELECT * FROM uptime_checkpoints WHERE facility = ?', args: [facility] },
     ],
     'read',
   ));
@@ -321,7 +323,7 @@ export async function readAppHistory(db: Client, facility: string, app: string, 
           return { at: l.slice(0, i), state: l.slice(i + 1) as AppState };
         }),
     ),
-    checkpoint: await readCheckpoint(db, facility),
+    checkpoint: checkpointFromRow(facility, checkpoint.rows[0] as Record<string, unknown> | undefined),
     known: Number(known.rows[0].known) === 1,
   };
 }

@@ -52,6 +52,7 @@ import {
   type TransitionSource,
 } from './uptime-model.ts';
 import { modeOf } from './mode.ts';
+import type { UPTIME_DURATIONS } from './schemas.ts';
 import { acquireLease, commitRun, openUptimeDb, pruneFacility, readAppHistory, readCheckpoint, releaseLease, type Anchor, type AppHistory, type Checkpoint, type RunWrite } from './uptime-store.ts';
 
 /** Options of one job pass (all optional; tests and benchmarks use them). */
@@ -297,7 +298,7 @@ async function recordUnreachable(ctx: RunCtx, err: Error): Promise<FacilityRunRe
 // --- Summary ----------------------------------------------------------------------------------
 
 /** The summary windows; a month is 30 days, as the old API counted it. */
-export type UptimeDuration = 'hour' | 'day' | 'week' | 'month';
+export type UptimeDuration = (typeof UPTIME_DURATIONS)[number];
 export const DURATION_SECONDS: Record<UptimeDuration, number> = { hour: 3600, day: 86_400, week: 7 * 86_400, month: 30 * 86_400 };
 
 /** One stretch of an app's state. */

@@ -60,7 +60,7 @@ export function denoPermissionFlags(input: DenoPermissionInput): string[] {
 
   const db = new URL(input.dbUrl);
   if (db.protocol === 'file:') throw new Error('SRC_DB_URL: function bundles need a libSQL server (http:// or ws://), not a file: database');
-  net.add(hostPort(db, db.protocol === 'https:' || db.protocol === 'wss:' ? 443 : db.protocol === 'libsql:' ? 443 : 80));
+  net.add(hostPort(db, ['https:', 'wss:', 'libsql:'].includes(db.protocol) ? 443 : 80));
 
   const saved = process.env.DOCKER_HOST;
   if (input.dockerHost !== undefined) process.env.DOCKER_HOST = input.dockerHost;

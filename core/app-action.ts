@@ -1,24 +1,30 @@
 /**
  * `defineAppAction`: the shape shared by the lifecycle routes (start, stop, pause, unpause,
  * restart, kill, delete, hard-reset): `POST /{facility}/{route}?name=a[,b,...]`, each name
- * acted on concurrently, answered by {@link runBatch}.
+ * acted on concurrently by the facility's app backend (core/backend.ts), answered as a batch
+ * (core/http.ts: the object for one name; 200, 207 or a problem carrying every result for several).
  * @module
  */
-import { runBatch, type AppResult } from './apps.ts';
+import type { ActionOptions, AppAction } from './backend.ts';
 import type { Facility } from './facility.ts';
-import { defineRoute, json, type RouteFunction } from './route.ts';
+import { batchResponse } from './http.ts';
+import { defineRoute, type RouteFunction } from './route.ts';
 import { appNamesSchema, timeoutSchema } from './schemas.ts';
 
 const nameParam = { schema: appNamesSchema, required: true as const, doc: 'app name IMAGE--USER, or several comma-separated' };
 const timeoutParam = { schema: timeoutSchema, doc: 'seconds of SIGTERM grace before SIGKILL (default 10)' };
 
-/** Defines a lifecycle route. `action` receives the facility, one app name and the timeout (s). */
+/**
+ * Defines a lifecycle route running `action` (core/backend.ts) on each named app.
+ * `options` adds per-facility options (e.g. hard reset's image check).
+ */
 export function defineAppAction(def: {
   route: string;
   summary: string;
+  action: AppAction;
   modes?: ('solo' | 'swarm')[];
   withTimeout?: boolean;
-  action: (f: Facility, name: string, timeout: number) => Promise<AppResult>;
+  options?: (f: Facility) => ActionOptions;
 }): RouteFunction {
   const query: { name: typeof nameParam; timeout?: typeof timeoutParam } = def.withTimeout ? { name: nameParam, timeout: timeoutParam } : { name: nameParam };
   return defineRoute({
@@ -27,10 +33,9 @@ export function defineAppAction(def: {
     summary: def.summary,
     modes: def.modes ?? ['solo'],
     query: query as { name: typeof nameParam; timeout: typeof timeoutParam },
-    handler: async ({ facility, query }) => {
-      const timeout = query.timeout ?? 10;
-      const r = await runBatch(query.name, (n) => def.action(facility, n, timeout));
-      return json(r.body, r.status);
+    handler: async ({ facility, query, apps }) => {
+      const opts: ActionOptions = { ...def.options?.(facility), timeout: query.timeout ?? 10 };
+      return batchResponse(await (await apps()).act(def.action, query.name, opts));
     },
   });
 }

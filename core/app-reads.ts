@@ -1,6 +1,6 @@
 /**
- * Read side of apps: status (`docker ps -a`), stats (`docker stats -a --no-stream`) and
- * inspect, shaped exactly as the docker CLI prints them with `--format json`.
+ * Read side of apps in solo mode: status (`docker ps -a`), stats (`docker stats -a
+ * --no-stream`) and inspect, shaped exactly as the docker CLI prints them with `--format json`.
  * @module
  */
 import type { Facility } from './facility.ts';
@@ -8,43 +8,54 @@ import { inspectApp, listApps } from './apps.ts';
 import { formatContainerSummary } from './format/containers.ts';
 import { computeStats, formatStats } from './format/stats.ts';
 import { orNotFound } from './engine.ts';
-import { ApiError } from './errors.ts';
+import { DomainError } from './errors.ts';
 import { truncateID } from './format/go.ts';
-import { oneOrMany } from './naming.ts';
+import { allOf, mapBatch, type Batch } from './batch.ts';
+import { LABELS, pickApps } from './naming.ts';
+
+/**
+ * The facility's apps (of `user` when given) as a batch: with `names`, those apps in that
+ * order, each found or `app_not_found`; without, every app.
+ */
+async function appBatch(f: Facility, names?: string[], user?: string): Promise<Batch<any>> {
+  const apps = await listApps(f, { user });
+  return names ? pickApps(apps, names, (c) => c.Labels[LABELS.app]) : allOf(apps);
+}
 
 /**
  * `docker ps -a --format json` objects for the named apps (or all apps of the facility, or of
- * `user` when given).
- * @throws ApiError 404 for a named app that does not exist
+ * `user` when given), one outcome per name (`app_not_found` for a name that does not exist).
  */
-export async function appStatuses(f: Facility, names?: string[], user?: string): Promise<unknown> {
-  const apps = await listApps(f, { names, user });
+export async function appStatuses(f: Facility, names?: string[], user?: string): Promise<Batch<unknown>> {
+  const batch = await appBatch(f, names, user);
   const now = new Date();
-  return oneOrMany(names, apps.map((c) => formatContainerSummary(c, { now })));
+  return mapBatch(batch, async (c) => formatContainerSummary(c, { now }), () => ({}), Infinity);
 }
 
 /**
  * `docker stats --no-stream --format json` objects for the named apps (or all apps, stopped
- * ones too, like `docker stats -a`), sampled concurrently (Engine
- * `GET /containers/{id}/stats?stream=false`, ~1-2 s per sample, in parallel).
+ * ones too, like `docker stats -a`), sampled at most `f.config.concurrency` at once (Engine
+ * `GET /containers/{id}/stats?stream=false`, ~1-2 s per sample).
  * Without names, an app removed between the listing and its sample is left out, as
- * `docker stats -a` drops a removed container.
- * @throws ApiError 404 for a named app that does not exist or disappears while sampled
+ * `docker stats -a` drops a removed container; a named one answers `app_not_found`.
  */
-export async function appStats(f: Facility, names?: string[], user?: string): Promise<unknown> {
-  const apps = await listApps(f, { names, user });
-  const out = await Promise.all(
-    apps.map(async (c) => {
-      const name = (c.Names?.[0] ?? '').replace(/^\//, '');
+export async function appStats(f: Facility, names?: string[], user?: string): Promise<Batch<unknown>> {
+  const batch = await appBatch(f, names, user);
+  const nameOf = (c: any): string => (c.Names?.[0] ?? '').replace(/^\//, '');
+  return mapBatch(
+    batch,
+    async (c) => {
+      const name = nameOf(c);
       const s = await orNotFound(f.engine.containerStats(c.Id));
       if (!s) {
         if (!names) return null;
-        throw new ApiError(404, 'app_not_found', `App '${name}' disappeared while reading its stats`, { name });
+        throw new DomainError('app_not_found', `App '${name}' disappeared while reading its stats`, { name });
       }
       return formatStats(computeStats(s), { container: names ? name : truncateID(c.Id), id: c.Id, name });
-    }),
+    },
+    (c) => ({ name: nameOf(c) }),
+    f.config.concurrency,
   );
-  return oneOrMany(names, out.filter((x) => x !== null));
 }
 
 /** The Engine's inspect JSON of one app, unchanged (`docker inspect`). */

@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { ApiError, batchStatus } from './errors.ts';
+import { DomainError, hasCode } from './errors.ts';
 import { EngineError, orNotFound } from './engine.ts';
 import type { Facility } from './facility.ts';
-import { appFilter, appLabels, appNameFor, appNotFound, appUsers, assertAppNameFree, isAppOf, LABELS, pickApps, splitAppName, type CreateParams } from './naming.ts';
+import { appFilter, appLabels, appNameFor, appNotFound, appUsers, assertAppNameFree, isAppOf, LABELS, splitAppName, type CreateParams } from './naming.ts';
 import type { ImageReference } from './reference.ts';
 import { parseImageReference } from './reference.ts';
 import { containerHostConfig, exposedPorts, resolvePolicy, type Requested, type Resolved } from './policy.ts';
@@ -32,7 +32,7 @@ export type ContainerInspect = Record<string, any> & {
 
 /**
  * Loads one app's inspect JSON (`GET /containers/{name}/json`).
- * @throws ApiError 404 `app_not_found` if no container of that name carries our labels for this facility
+ * @throws DomainError 404 `app_not_found` if no container of that name carries our labels for this facility
  */
 export async function inspectApp(f: Facility, name: string): Promise<ContainerInspect> {
   const c: ContainerInspect | null = await orNotFound(f.engine.inspectContainer(name));
@@ -44,16 +44,16 @@ async function currentState(f: Facility, id: string): Promise<string> {
   return (await orNotFound(f.engine.inspectContainer(id)))?.State.Status ?? 'deleted';
 }
 
-function conflict(name: string, state: string, what: string): ApiError {
-  return new ApiError(409, 'state_conflict', `${name} is ${state}: ${what}`, { name, state });
+function conflict(name: string, state: string, what: string): DomainError {
+  return new DomainError('state_conflict', `${name} is ${state}: ${what}`, { name, state });
 }
 
-/** The error to answer for an Engine error during an action: 404 the app vanished meanwhile, 409 a concurrent change, else 502. */
+/** The domain error for an Engine error during an action: the app vanished meanwhile (`app_not_found`), a concurrent change (`state_conflict`), else `engine_error`; the Engine's error is kept as `cause`. */
 function actionError(e: unknown, name: string): unknown {
   if (e instanceof EngineError) {
-    if (e.statusCode === 404) return appNotFound(name);
-    if (e.statusCode === 409) return new ApiError(409, 'state_conflict', `${name}: ${e.engineMessage}`, { name });
-    return new ApiError(502, 'engine_error', `${name}: ${e.reason}: ${e.engineMessage}`, { name });
+    if (e.statusCode === 404) return new DomainError('app_not_found', `No app named '${name}' in this facility`, { name }, { cause: e });
+    if (e.statusCode === 409) return new DomainError('state_conflict', `${name}: ${e.engineMessage}`, { name }, { cause: e });
+    return new DomainError('engine_error', `${name}: ${e.reason}: ${e.engineMessage}`, { name }, { cause: e });
   }
   return e;
 }
@@ -78,11 +78,11 @@ async function act(f: Facility, name: string, fn: (c: ContainerInspect) => Promi
  * is gone or in another state now, answer that (404, or 409 naming the state) instead of 502.
  */
 async function concurrentChange(f: Facility, before: ContainerInspect, name: string, err: unknown): Promise<unknown> {
-  if (!(err instanceof ApiError && err.status === 502)) return err;
+  if (!hasCode(err, 'engine_error')) return err;
   const now = await currentState(f, before.Id).catch(() => undefined);
   if (now === 'deleted') return appNotFound(name);
   if (now !== undefined && (now !== before.State.Status || now === 'removing')) {
-    return new ApiError(409, 'state_conflict', `${name} changed while acting on it (now ${now}); check its state and retry`, { name, state: now });
+    return new DomainError('state_conflict', `${name} changed while acting on it (now ${now}); check its state and retry`, { name, state: now });
   }
   return err;
 }
@@ -147,7 +147,7 @@ export async function deleteApp(f: Facility, name: string): Promise<AppResult> {
 /**
  * The Engine create body (`POST /containers/create`) for an app under the facility's create
  * policy (core/policy.ts).
- * @throws ApiError 400 when the requested limits exceed the policy's maximum
+ * @throws DomainError 400 when the requested limits exceed the policy's maximum
  */
 function containerBody(f: Facility, name: string, resolved: Resolved, image: string, ref: ImageReference, imageId: string, params: CreateParams): Record<string, unknown> {
   const { user } = splitAppName(name);
@@ -166,7 +166,7 @@ function containerBody(f: Facility, name: string, resolved: Resolved, image: str
  * on the facility's `publishHost`, under the facility's create policy with the caller's
  * `requested` limits (bytes, CPUs, processes).
  * @returns `{ name, id, state: 'created', image, imageId, ports }`
- * @throws ApiError 400 name too long; 404 image not on the Engine; 409 the app (or a foreign
+ * @throws DomainError 400 name too long; 404 image not on the Engine; 409 the app (or a foreign
  *   container of that name) exists, naming the existing app's image reference
  */
 export async function createApp(f: Facility, ref: ImageReference, user: string, requested: Requested = {}): Promise<AppResult> {
@@ -174,7 +174,7 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
   const resolved = resolvePolicy(f.config.policy, user, requested); // 400 before any Engine call
   await assertNameFree(f, name);
   const image = await orNotFound(f.engine.inspectImage(ref.given));
-  if (!image) throw new ApiError(404, 'image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
+  if (!image) throw new DomainError('image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
   const params: CreateParams = { publishHost: f.config.publishHost, ports: exposedPorts(image), requested };
   let created: { Id: string };
   try {
@@ -182,14 +182,14 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
   } catch (e) {
     if (e instanceof EngineError && e.statusCode === 409) {
       await assertNameFree(f, name);
-      throw new ApiError(409, 'app_exists', `App '${name}' already exists`, { name });
+      throw new DomainError('app_exists', `App '${name}' already exists`, { name });
     }
-    if (e instanceof EngineError && e.statusCode === 404) throw new ApiError(404, 'image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
+    if (e instanceof EngineError && e.statusCode === 404) throw new DomainError('image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
     if (e instanceof EngineError) {
       const parameter = refusedParameter(e.engineMessage);
-      if (parameter) throw new ApiError(400, 'invalid_parameter', `Engine refused the container: ${e.engineMessage}`, { parameter, rule: e.engineMessage });
+      if (parameter) throw new DomainError('invalid_parameter', `Engine refused the container: ${e.engineMessage}`, { parameter, rule: e.engineMessage });
       // not the caller's input: the facility's create policy does not fit this host
-      throw new ApiError(502, 'engine_error', `The Engine refused to create ${name} (${e.engineMessage}); an admin should check facility '${f.id}''s create policy (mount sources must exist on the host)`, { name });
+      throw new DomainError('engine_error', `The Engine refused to create ${name} (${e.engineMessage}); an admin should check facility '${f.id}''s create policy (mount sources must exist on the host)`, { name });
     }
     throw e;
   }
@@ -216,7 +216,7 @@ async function assertNameFree(f: Facility, name: string): Promise<void> {
  * was and no temporary container behind. A running or paused app is started again.
  * @returns `{ name, id, state, previousId, image: { source: 'original-image'|'reference', id, reference } }`
  * `opts.assertImage` vets the app's image reference first (the route passes the approval check).
- * @throws ApiError 404 when neither the original image nor the reference is on the Engine (app unchanged)
+ * @throws DomainError 404 when neither the original image nor the reference is on the Engine (app unchanged)
  */
 export async function hardResetApp(f: Facility, name: string, opts: { assertImage?: (ref: ImageReference) => Promise<void> } = {}): Promise<AppResult> {
   const old = await inspectApp(f, name);
@@ -239,7 +239,7 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
     imageForCreate = current?.Id === original.Id ? given : original.Id;
   } else {
     if (!current) {
-      throw new ApiError(404, 'image_not_found', `Cannot reset ${name}: neither its original image ${originalId ?? '(unknown)'} nor '${given}' is on the Engine; the app is unchanged`, { name, image: given });
+      throw new DomainError('image_not_found', `Cannot reset ${name}: neither its original image ${originalId ?? '(unknown)'} nor '${given}' is on the Engine; the app is unchanged`, { name, image: given });
     }
     source = 'reference';
     imageId = current.Id;
@@ -328,34 +328,13 @@ async function removeStaleResets(f: Facility, name: string, keepId: string): Pro
  * first as the Engine orders them. Containers of other facilities and unmanaged containers are
  * never included.
  */
-export async function listApps(f: Facility, q: { user?: string; names?: string[]; size?: boolean } = {}): Promise<any[]> {
+export async function listApps(f: Facility, q: { user?: string; size?: boolean } = {}): Promise<any[]> {
   const extra = q.user ? [`${LABELS.user}=${q.user}`] : [];
   const list = await f.engine.listContainers({ all: true, size: q.size, filters: appFilter(f.id, extra) });
-  const apps = list.filter((c) => c.Names?.[0] === `/${c.Labels?.[LABELS.app]}`);
-  return q.names ? pickApps(apps, q.names, (c) => c.Labels[LABELS.app]) : apps;
+  return list.filter((c) => c.Names?.[0] === `/${c.Labels?.[LABELS.app]}`);
 }
 
 /** Distinct users that have apps in the facility, sorted. */
 export async function listUsers(f: Facility): Promise<string[]> {
   return appUsers((await listApps(f)).map((c) => c.Labels));
-}
-
-/**
- * Runs `fn` on every name concurrently and shapes the answer like the old batch API:
- * one name -> the object itself; several -> an array of per-name results (`{name, error}` for
- * failures) with 200 when all succeed, 207 when some fail, and the shared status when all fail
- * with the same one.
- */
-export async function runBatch(names: string[], fn: (name: string) => Promise<AppResult>): Promise<{ status: number; body: unknown }> {
-  if (names.length === 1) {
-    const r = await fn(names[0]);
-    return { status: 200, body: r };
-  }
-  const settled = await Promise.allSettled(names.map(fn));
-  const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
-  for (const s of failures) if (!(s.reason instanceof ApiError)) throw s.reason;
-  const body = settled.map((s, i) =>
-    s.status === 'fulfilled' ? s.value : { name: names[i], error: (s.reason as ApiError).toJSON() },
-  );
-  return { status: batchStatus(failures.map((s) => (s.reason as ApiError).status), names.length), body };
 }

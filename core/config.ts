@@ -12,7 +12,7 @@
  */
 import * as v from 'valibot';
 import { env, readTextFile } from './runtime.ts';
-import { facilityIdSchema, scaleBytes } from './schemas.ts';
+import { configFacilityIdSchema, scaleBytes } from './schemas.ts';
 import { compileImagePattern } from './reference.ts';
 
 /** An Engine URL: `unix://`, `tcp://`, `ssh://` or `http(s)://`. */
@@ -160,6 +160,11 @@ const facilitySchema = v.object({
   engine: v.optional(endpointSchema),
   /** Host address that app ports are published on (default 127.0.0.1). */
   publishHost: v.optional(v.pipe(v.string(), v.ip('must be an IP address')), '127.0.0.1'),
+  /**
+   * Most Engine reads one request makes at once when it fans out (stats samples of several
+   * apps, node Engines, task lists); default 16.
+   */
+  concurrency: v.optional(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(256, 'must be at most 256')), 16),
   /** Mode override; `auto` detects it from the Engine. */
   mode: v.optional(v.picklist(['auto', 'solo', 'swarm']), 'auto'),
   /** Swarm mode: how apps run as services (core/services.ts). */
@@ -198,7 +203,7 @@ const configSchema = v.object({
   /** The uptime job (schedule, retention, lease). */
   uptime: v.optional(uptimeSchema, {}),
   facilities: v.pipe(
-    v.record(facilityIdSchema, facilitySchema),
+    v.record(configFacilityIdSchema, facilitySchema),
     v.check((r) => Object.keys(r).length > 0, 'must define at least one facility'),
   ),
 });

@@ -4,7 +4,7 @@
  * (works with Engine 20.10 / API 1.41 and with current Engines whose minimum is 1.44).
  *
  * Every method carries the Engine's documented status codes for its endpoint (the tables
- * below, as dockerode does) and turns transport failures into `ApiError`s:
+ * below, as dockerode does) and turns transport failures into `DomainError`s:
  * unreachable -> 503 `engine_unavailable`, timeout -> 504 `engine_timeout`,
  * an undocumented answer or 5xx -> 502 `engine_error`. Documented non-2xx answers are thrown as
  * `EngineError` (with `.statusCode` and the Engine's message) for the caller to interpret.
@@ -12,7 +12,12 @@
  * @module
  */
 import Modem from 'docker-modem';
-import { ApiError } from './errors.ts';
+import { DomainError } from './errors.ts';
+import { EngineError, translateError, S_CONTAINER_CREATE, S_CONTAINER_KILL, S_CONTAINER_PAUSE, S_CONTAINER_READ, S_CONTAINER_REMOVE, S_CONTAINER_RENAME, S_CONTAINER_RESTART, S_CONTAINER_START, S_CONTAINER_STOP, S_EVENTS, S_IMAGE_PULL, S_IMAGE_PUSH, S_IMAGE_READ, S_IMAGE_REMOVE, S_IMAGE_TAG, S_READ, S_SERVICE_CREATE, S_SERVICE_READ, S_SERVICE_REMOVE, S_SWARM_READ, type StatusTable } from './engine-errors.ts';
+import { parseEventLines, type EngineEvent } from './engine-events.ts';
+
+export * from './engine-errors.ts';
+export * from './engine-events.ts';
 import { readTextFile } from './runtime.ts';
 
 /** How to reach one Engine. `host` is a DOCKER_HOST-style URL: `unix:///path`, `tcp://h:p`, `ssh://user@h`. */
@@ -24,78 +29,19 @@ export interface EngineEndpoint {
   timeoutMs?: number;
 }
 
-/** A table of an endpoint's documented status codes: `true` = success, string = its meaning. */
-export type StatusTable = Readonly<Record<number, true | string>>;
-
-/** A documented non-success answer from the Engine (e.g. 404 "no such container"). */
-export class EngineError extends Error {
-  constructor(readonly statusCode: number, readonly reason: string, readonly engineMessage: string) {
-    super(`${reason}: ${engineMessage}`);
-    this.name = 'EngineError';
-  }
-}
-
-/**
- * Resolves to `null` where the Engine answers 404 (no such container, image, service...);
- * every other error passes through.
- * @example const image = await orNotFound(engine.inspectImage('busybox'));
- */
-export async function orNotFound<T>(p: Promise<T>): Promise<T | null> {
-  try {
-    return await p;
-  } catch (e) {
-    if (e instanceof EngineError && e.statusCode === 404) return null;
-    throw e;
-  }
-}
-
 /** Oldest Engine API we speak (Engine 20.10). */
 export const MIN_API_VERSION = '1.41';
 /** Newest Engine API we know; a newer Engine is spoken to at this version. */
 export const MAX_API_VERSION = '1.47';
 
-// --- Status tables (Engine API reference, v1.41..v1.47) --------------------------------------
-/** `GET /version`, `GET /info`, `GET /_ping`, list endpoints: 200 ok, 500 server error. */
-export const S_READ: StatusTable = { 200: true, 400: 'bad parameter', 500: 'server error' };
-/** `GET /containers/{id}/json`, `/stats`: 404 no such container. */
-export const S_CONTAINER_READ: StatusTable = { 200: true, 404: 'no such container', 500: 'server error' };
-/** `POST /containers/create`: 400 bad parameter, 404 no such image, 409 name in use. */
-export const S_CONTAINER_CREATE: StatusTable = { 201: true, 400: 'bad parameter', 404: 'no such image', 409: 'conflict', 500: 'server error' };
-/** `POST /containers/{id}/start`: 304 already started, 404 no such container. */
-export const S_CONTAINER_START: StatusTable = { 204: true, 304: 'container already started', 404: 'no such container', 500: 'server error' };
-/** `POST /containers/{id}/stop`: 304 already stopped, 404 no such container. */
-export const S_CONTAINER_STOP: StatusTable = { 204: true, 304: 'container already stopped', 404: 'no such container', 500: 'server error' };
-/** `POST /containers/{id}/restart`: 404 no such container. */
-export const S_CONTAINER_RESTART: StatusTable = { 204: true, 404: 'no such container', 500: 'server error' };
-/** `POST /containers/{id}/kill`: 404 no such container, 409 container is not running. */
-export const S_CONTAINER_KILL: StatusTable = { 204: true, 404: 'no such container', 409: 'container is not running', 500: 'server error' };
-/** `POST /containers/{id}/pause` and `/unpause`: 404 no such container, 409 wrong state (newer Engines). */
-export const S_CONTAINER_PAUSE: StatusTable = { 204: true, 404: 'no such container', 409: 'conflict', 500: 'server error' };
-/** `DELETE /containers/{id}`: 400 bad parameter, 404 no such container, 409 conflict (removal in progress). */
-export const S_CONTAINER_REMOVE: StatusTable = { 204: true, 400: 'bad parameter', 404: 'no such container', 409: 'conflict', 500: 'server error' };
-/** `POST /containers/{id}/rename`: 404 no such container, 409 name already in use. */
-export const S_CONTAINER_RENAME: StatusTable = { 204: true, 404: 'no such container', 409: 'name already in use', 500: 'server error' };
-/** `GET /images/{name}/json`: 404 no such image. */
-export const S_IMAGE_READ: StatusTable = { 200: true, 404: 'no such image', 500: 'server error' };
-/** `POST /images/create` (pull): 404 repository does not exist or no read access. */
-export const S_IMAGE_PULL: StatusTable = { 200: true, 404: 'repository does not exist or no read access', 500: 'server error' };
-/** `POST /images/{name}/push` (a progress stream like pulls): 404 no such image. */
-export const S_IMAGE_PUSH: StatusTable = { 200: true, 404: 'no such image', 500: 'server error' };
-/** `POST /images/{name}/tag`: 400 bad parameter, 404 no such image, 409 conflict. */
-export const S_IMAGE_TAG: StatusTable = { 201: true, 400: 'bad parameter', 404: 'no such image', 409: 'conflict', 500: 'server error' };
-/** `DELETE /images/{name}`: 404 no such image, 409 conflict (in use by a container, or several repositories without force). */
-export const S_IMAGE_REMOVE: StatusTable = { 200: true, 404: 'no such image', 409: 'conflict', 500: 'server error' };
-/** `GET /nodes`, `GET /nodes/{id}`, `GET /services`, `GET /tasks`: 503 node is not part of a swarm. */
-export const S_SWARM_READ: StatusTable = { 200: true, 400: 'bad parameter', 404: 'not found', 500: 'server error', 503: 'node is not part of a swarm' };
-/** `GET /events`: 200 a stream of JSON messages, 400 bad parameter (e.g. `until` before `since`), 500 server error. */
-export const S_EVENTS: StatusTable = { 200: true, 400: 'bad parameter', 500: 'server error' };
-
-/** `POST /services/create`: 400 bad parameter, 403 network not eligible, 409 name conflicts with an existing service. */
-export const S_SERVICE_CREATE: StatusTable = { 201: true, 400: 'bad parameter', 403: 'network is not eligible for services', 409: 'name conflicts with an existing service', 500: 'server error', 503: 'node is not part of a swarm' };
-/** `GET /services/{id}`: 404 no such service. */
-export const S_SERVICE_READ: StatusTable = { 200: true, 404: 'no such service', 500: 'server error', 503: 'node is not part of a swarm' };
-/** `DELETE /services/{id}`: 404 no such service. */
-export const S_SERVICE_REMOVE: StatusTable = { 200: true, 404: 'no such service', 500: 'server error', 503: 'node is not part of a swarm' };
+/** What one Engine endpoint's clients share: the modem and the negotiated API version. */
+interface Connection {
+  modemOpts: Record<string, unknown>;
+  raw: Modem;
+  versioned?: Modem;
+  negotiating?: Promise<Modem>;
+  apiVersion?: string;
+}
 
 /** One Engine call. */
 export interface EngineCall {
@@ -113,8 +59,6 @@ export interface EngineCall {
   headers?: Record<string, string>;
 }
 
-const TRANSPORT_UNAVAILABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENOTSOCK']);
-
 function versionLess(a: string, b: string): boolean {
   const [am, an] = a.split('.').map(Number);
   const [bm, bn] = b.split('.').map(Number);
@@ -124,7 +68,7 @@ function versionLess(a: string, b: string): boolean {
 /** Picks the API version to speak: the Engine's own, capped at `MAX_API_VERSION`. */
 export function negotiateApiVersion(engineApi: string, engineMin?: string): string {
   if (versionLess(engineApi, MIN_API_VERSION)) {
-    throw new ApiError(502, 'engine_error', `Engine API ${engineApi} is older than the minimum supported ${MIN_API_VERSION}`);
+    throw new DomainError('engine_error', `Engine API ${engineApi} is older than the minimum supported ${MIN_API_VERSION}`);
   }
   let v = versionLess(MAX_API_VERSION, engineApi) ? MAX_API_VERSION : engineApi;
   if (engineMin && versionLess(v, engineMin)) v = engineMin;
@@ -140,58 +84,88 @@ export function negotiateApiVersion(engineApi: string, engineMin?: string): stri
  * const list = await engine.listContainers({ all: true });
  */
 export class Engine {
-  private modemOpts: Record<string, unknown>;
-  private versioned?: Modem;
-  private raw: Modem;
-  private negotiating?: Promise<Modem>;
-  /** The negotiated API version, once known. */
-  apiVersion?: string;
+  private readonly conn: Connection;
+  /**
+   * The caller's cancellation (a request's `signal`): reads made through this client stop when
+   * it aborts; writes run to their end (they are audited). See {@link Engine.withSignal}.
+   */
+  readonly signal?: AbortSignal;
 
-  constructor(readonly endpoint: EngineEndpoint) {
-    this.modemOpts = modemOptions(endpoint);
-    this.raw = new Modem(this.modemOpts as Modem.ConstructorOptions);
+  constructor(readonly endpoint: EngineEndpoint, opts: { signal?: AbortSignal; conn?: Connection } = {}) {
+    this.signal = opts.signal;
+    if (opts.conn) {
+      this.conn = opts.conn;
+    } else {
+      const modemOpts = modemOptions(endpoint);
+      this.conn = { modemOpts, raw: new Modem(modemOpts as Modem.ConstructorOptions) };
+    }
+  }
+
+  /** The negotiated API version, once known. */
+  get apiVersion(): string | undefined {
+    return this.conn.apiVersion;
+  }
+
+  /**
+   * The same Engine (same connection and negotiated version) with `signal` as the caller's
+   * cancellation: each read (GET) then ends when either `signal` aborts or its timeout passes
+   * (`AbortSignal.any`), and fails with `client_closed`. As moby's client methods take a context.
+   * @example const engine = facilityEngine.withSignal(request.signal);
+   */
+  withSignal(signal: AbortSignal | undefined): Engine {
+    return signal ? new Engine(this.endpoint, { signal, conn: this.conn }) : this;
+  }
+
+  /** The same Engine with no caller's cancellation: for work shared by several requests (mode detection). */
+  detached(): Engine {
+    return this.signal ? new Engine(this.endpoint, { conn: this.conn }) : this;
   }
 
   private async modem(): Promise<Modem> {
-    if (this.versioned) return this.versioned;
-    this.negotiating ??= (async () => {
+    const conn = this.conn;
+    if (conn.versioned) return conn.versioned;
+    conn.negotiating ??= (async () => {
       try {
-        // at most 5 s, and never longer than the endpoint's own timeout
+        // at most 5 s, and never longer than the endpoint's own timeout; shared by every caller, so never cancelled by one
         const timeoutMs = Math.min(5000, this.endpoint.timeoutMs ?? 5000);
-        const v = (await this.dial(this.raw, { method: 'GET', path: '/version', statusCodes: S_READ, timeoutMs })) as {
+        const v = (await this.dial(conn.raw, { method: 'GET', path: '/version', statusCodes: S_READ, timeoutMs }, undefined)) as {
           ApiVersion?: unknown;
           MinAPIVersion?: unknown;
         } | null;
         if (typeof v?.ApiVersion !== 'string' || !/^\d+\.\d+$/.test(v.ApiVersion)) {
-          throw new ApiError(502, 'engine_error', 'Engine answered GET /version without an API version (is it a Docker Engine?)');
+          throw new DomainError('engine_error', 'Engine answered GET /version without an API version (is it a Docker Engine?)');
         }
-        this.apiVersion = negotiateApiVersion(v.ApiVersion, typeof v.MinAPIVersion === 'string' && /^\d+\.\d+$/.test(v.MinAPIVersion) ? v.MinAPIVersion : undefined);
-        this.versioned = new Modem({ ...this.modemOpts, version: `v${this.apiVersion}` } as Modem.ConstructorOptions);
-        return this.versioned;
+        conn.apiVersion = negotiateApiVersion(v.ApiVersion, typeof v.MinAPIVersion === 'string' && /^\d+\.\d+$/.test(v.MinAPIVersion) ? v.MinAPIVersion : undefined);
+        conn.versioned = new Modem({ ...conn.modemOpts, version: `v${conn.apiVersion}` } as Modem.ConstructorOptions);
+        return conn.versioned;
       } finally {
-        this.negotiating = undefined;
+        conn.negotiating = undefined;
       }
     })();
-    return this.negotiating;
+    return conn.negotiating;
   }
 
   /**
-   * Performs one call. Resolves with parsed JSON (or the stream with `stream: true`).
-   * @throws EngineError for a documented non-success code; ApiError 503/504/502 for transport faults
+   * Performs one call. Resolves with parsed JSON (or the stream with `stream: true`). A read
+   * (GET) also ends when this client's {@link Engine.signal} aborts.
+   * @throws EngineError for a documented non-success code; DomainError `engine_unavailable`,
+   *   `engine_timeout`, `engine_error` for transport faults, `client_closed` when the caller left
    */
   async call<T = unknown>(c: EngineCall): Promise<T> {
+    if (c.method === 'GET' && this.signal?.aborted) throw new DomainError('client_closed', `The client went away before ${c.method} ${c.path}`);
     const modem = await this.modem();
     try {
-      return (await this.dial(modem, c)) as T;
+      return (await this.dial(modem, c, c.method === 'GET' ? this.signal : undefined)) as T;
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'engine_unavailable') this.versioned = undefined;
+      if (e instanceof DomainError && e.code === 'engine_unavailable') this.conn.versioned = undefined;
       throw e;
     }
   }
 
-  private dial(modem: Modem, c: EngineCall): Promise<unknown> {
+  private dial(modem: Modem, c: EngineCall, client: AbortSignal | undefined): Promise<unknown> {
     const timeoutMs = c.timeoutMs ?? this.endpoint.timeoutMs ?? 30_000;
-    const signal = AbortSignal.timeout(timeoutMs);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = client ? AbortSignal.any([timeout, client]) : timeout;
     const query = Object.fromEntries(Object.entries(c.query ?? {}).filter(([, v]) => v !== undefined));
     const hasQuery = Object.keys(query).length > 0;
     const opts: Record<string, unknown> = {
@@ -214,7 +188,7 @@ export class Engine {
     return new Promise((resolve, reject) => {
       modem.dial(opts as unknown as Modem.DialOptions, (err: unknown, data: unknown) => {
         if (!err) return resolve(data);
-        reject(translateError(err, signal, timeoutMs, c));
+        reject(translateError(err, { timeout, client }, timeoutMs, c));
       });
     });
   }
@@ -350,7 +324,7 @@ export class Engine {
     }
     const documented = table[status];
     if (typeof documented === 'string') throw new EngineError(status, documented, msg);
-    throw new ApiError(502, 'engine_error', `Engine answered ${status} to ${c.method} ${c.path}: ${msg}`, { engineStatus: status });
+    throw new DomainError('engine_error', `Engine answered ${status} to ${c.method} ${c.path}: ${msg}`, { engineStatus: status });
   }
 
   // --- Swarm ----------------------------------------------------------------------------------
@@ -406,9 +380,9 @@ export class Engine {
     } catch (e) {
       const err = e as { name?: string; code?: string };
       if (err?.name === 'AbortError' || err?.code === 'ABORT_ERR') {
-        throw new ApiError(504, 'engine_timeout', `Engine did not finish GET /events within ${timeoutMs ?? this.endpoint.timeoutMs ?? 30_000} ms`);
+        throw new DomainError('engine_timeout', `Engine did not finish GET /events within ${timeoutMs ?? this.endpoint.timeoutMs ?? 30_000} ms`);
       }
-      throw new ApiError(503, 'engine_unavailable', `Engine unreachable while reading events (${(e as Error)?.message ?? e})`, { retryAfter: 5 });
+      throw new DomainError('engine_unavailable', `Engine unreachable while reading events (${(e as Error)?.message ?? e})`, { retryAfter: 5 });
     }
     return parseEventLines(text + decoder.decode());
   }
@@ -450,59 +424,6 @@ export function registryAuthHeader(auth: { username?: string; password?: string;
   let bin = '';
   for (const b of bytes) bin += String.fromCharCode(b);
   return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_');
-}
-
-/** One Engine event message. `timeNano` is kept exact as a decimal string (it exceeds 2^53). */
-export interface EngineEvent {
-  Type: string;
-  Action: string;
-  Actor: { ID: string; Attributes?: Record<string, string> };
-  scope?: string;
-  /** Seconds since the epoch. */
-  time: number;
-  /** Nanoseconds since the epoch, exact. */
-  timeNano: string;
-  [extra: string]: unknown;
-}
-
-/** An Engine `since`/`until` timestamp (`SECONDS.NANOS`) for nanoseconds since the epoch. */
-export function engineTimestamp(ns: bigint): string {
-  return `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;
-}
-
-/**
- * Parses the Engine's event stream text (one JSON message per line), keeping `timeNano` exact:
- * `JSON.parse` alone would round it to a double.
- */
-export function parseEventLines(text: string): EngineEvent[] {
-  const out: EngineEvent[] = [];
-  for (const line of text.split('\n')) {
-    const t = line.trim();
-    if (!t) continue;
-    const ev = JSON.parse(t) as EngineEvent;
-    // The message's own key is the last one (Engine field order); a label value cannot fake it.
-    const all = [...t.matchAll(/"timeNano"\s*:\s*(\d+)/g)];
-    ev.timeNano = all.length ? all[all.length - 1][1] : String(BigInt(ev.time ?? 0) * 1_000_000_000n);
-    out.push(ev);
-  }
-  return out;
-}
-
-function translateError(err: any, signal: AbortSignal, timeoutMs: number, c: EngineCall): Error {
-  if (typeof err?.statusCode === 'number') {
-    const msg = err.json && typeof err.json === 'object' && 'message' in err.json ? String(err.json.message) : String(err.json ?? err.reason ?? '').trim();
-    const documented = c.statusCodes[err.statusCode];
-    if (typeof documented === 'string' && err.statusCode < 500) return new EngineError(err.statusCode, documented, msg);
-    if (err.statusCode === 503 && typeof documented === 'string') return new EngineError(503, documented, msg);
-    return new ApiError(502, 'engine_error', `Engine answered ${err.statusCode} to ${c.method} ${c.path}: ${msg}`, { engineStatus: err.statusCode });
-  }
-  if (signal.aborted || err?.name === 'AbortError' || err?.name === 'TimeoutError' || err?.code === 'ABORT_ERR') {
-    return new ApiError(504, 'engine_timeout', `Engine did not answer ${c.method} ${c.path} within ${timeoutMs} ms`);
-  }
-  if (err?.code && TRANSPORT_UNAVAILABLE.has(err.code)) {
-    return new ApiError(503, 'engine_unavailable', `Engine unreachable (${err.code})`, { retryAfter: 5 });
-  }
-  return new ApiError(503, 'engine_unavailable', `Engine unreachable (${err?.message ?? String(err)})`, { retryAfter: 5 });
 }
 
 /** docker-modem options from an endpoint (DOCKER_HOST-style URL). */

@@ -1,9 +1,12 @@
 /**
- * API errors: one class, rendered as RFC 9457 problem details
- * (`application/problem+json`) with a stable machine-readable `code`.
+ * Domain errors: what went wrong, in the API's terms, never an HTTP status. Core raises
+ * {@link DomainError}s with a stable machine-readable `code` and keeps the underlying error as
+ * the standard `cause`; the route layer (core/http.ts) maps each code to a status through one
+ * table and renders RFC 9457 problem details (`application/problem+json`).
  *
  * @example
- * throw new ApiError(409, 'app_paused', 'busybox--alice is paused: unpause it instead of starting it');
+ * throw new DomainError('state_conflict', 'busybox--alice is paused: unpause it instead of starting it', { name, state: 'paused' });
+ * throw new DomainError('engine_unavailable', 'Engine unreachable (ECONNREFUSED)', { retryAfter: 5 }, { cause: err });
  *
  * @module
  */
@@ -30,75 +33,40 @@ export type ErrorCode =
   | 'engine_error'
   | 'store_unavailable'
   | 'partial_failure'
+  | 'batch_failed'
+  | 'client_closed'
   | 'internal_error';
 
-/** An error that maps to an HTTP answer. `detail` is the human message; `extra` adds fields. */
-export class ApiError extends Error {
+/**
+ * A failure in the API's own terms. `detail` is the human message; `extra` adds fields to the
+ * problem body (`name`, `parameter`, `rule`, ...; `retryAfter` in seconds and `allow`,
+ * `wwwAuthenticate` become headers); `options.cause` keeps the error that caused it.
+ */
+export class DomainError extends Error {
   constructor(
-    readonly status: number,
     readonly code: ErrorCode,
     readonly detail: string,
     readonly extra: Record<string, unknown> = {},
+    options?: { cause?: unknown },
   ) {
-    super(detail);
-    this.name = 'ApiError';
-  }
-
-  /** The problem-details body: `{type, title, status, code, detail, ...extra}`. */
-  toJSON(): Record<string, unknown> {
-    const { wwwAuthenticate: _hidden, ...extra } = this.extra;
-    return {
-      type: `https://src-container-api.dev/errors/${this.code}`,
-      title: TITLES[this.status] ?? 'Error',
-      status: this.status,
-      code: this.code,
-      detail: this.detail,
-      ...extra,
-    };
+    super(detail, options);
+    this.name = 'DomainError';
   }
 }
 
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  413: 'Content Too Large',
-  414: 'URI Too Long',
-  429: 'Too Many Requests',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
-/** Builds a problem-details `Response` for an `ApiError`. */
-export function problemResponse(err: ApiError, headers?: HeadersInit): Response {
-  const h = new Headers(headers);
-  h.set('content-type', 'application/problem+json');
-  return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers: h });
-}
-
-/** Shorthand for a 400 naming the parameter and the rule it broke. */
-export function invalidParameter(parameter: string, rule: string, value?: unknown): ApiError {
-  return new ApiError(400, 'invalid_parameter', `${parameter}: ${rule}`, {
+/** Shorthand for an `invalid_parameter` error naming the parameter and the rule it broke. */
+export function invalidParameter(parameter: string, rule: string, value?: unknown): DomainError {
+  return new DomainError('invalid_parameter', `${parameter}: ${rule}`, {
     parameter,
     rule,
     ...(value === undefined ? {} : { value: typeof value === 'string' && value.length > 200 ? value.slice(0, 200) + '…' : value }),
   });
 }
 
-/**
- * The status of an answer about several items, some of which may have failed: 200 when none
- * failed, the failures' status when all failed with the same one, else 207 (Multi-Status).
- * @param failed the statuses of the failed items
- * @param total how many items the answer holds
- */
-export function batchStatus(failed: number[], total: number): number {
-  if (failed.length === 0) return 200;
-  const statuses = new Set(failed);
-  return failed.length === total && statuses.size === 1 ? failed[0] : 207;
+/** Whether `e` is a {@link DomainError} with one of `codes`. */
+export function hasCode(e: unknown, ...codes: ErrorCode[]): e is DomainError {
+  return e instanceof DomainError && codes.includes(e.code);
 }
+
+/** The Engine could not be asked: unreachable, timed out, or answered what it should not. */
+export const ENGINE_FAULTS: readonly ErrorCode[] = ['engine_unavailable', 'engine_timeout', 'engine_error'];

@@ -2,7 +2,7 @@
  * Facility lookup: facility ID -> its configuration and a cached Engine client.
  * @module
  */
-import { ApiError } from './errors.ts';
+import { DomainError } from './errors.ts';
 import { Engine, type EngineEndpoint } from './engine.ts';
 import { loadConfig, type FacilityConfig } from './config.ts';
 
@@ -17,13 +17,13 @@ const engines = new Map<string, Engine>();
 
 /**
  * Resolves a facility ID.
- * @throws ApiError 404 `unknown_facility` when the ID is not configured
+ * @throws DomainError 404 `unknown_facility` when the ID is not configured
  */
 export function getFacility(id: string): Facility {
   const cfg = loadConfig();
   const config = Object.hasOwn(cfg.facilities, id) ? cfg.facilities[id] : undefined;
   if (!config) {
-    throw new ApiError(404, 'unknown_facility', `Unknown facility '${id.length > 64 ? id.slice(0, 64) + '…' : id}'`);
+    throw new DomainError('unknown_facility', `Unknown facility '${id.length > 64 ? id.slice(0, 64) + '…' : id}'`);
   }
   let engine = engines.get(id);
   if (!engine) {

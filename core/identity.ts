@@ -12,7 +12,7 @@
  * @module
  */
 import * as v from 'valibot';
-import { ApiError, invalidParameter } from './errors.ts';
+import { DomainError, invalidParameter } from './errors.ts';
 import type { Facility } from './facility.ts';
 import { bootstrapAdmin, verifyToken } from './auth.ts';
 import { userSchema } from './schemas.ts';
@@ -36,8 +36,8 @@ export interface Identity {
   facilities?: string[] | null;
 }
 
-function unauthorized(detail: string): ApiError {
-  return new ApiError(401, 'unauthorized', detail, { wwwAuthenticate: 'Bearer realm="src-container-api"' });
+function unauthorized(detail: string): DomainError {
+  return new DomainError('unauthorized', detail, { wwwAuthenticate: 'Bearer realm="src-container-api"' });
 }
 
 /** The token of an `Authorization: Bearer <token>` header value, if it has that form. */
@@ -47,7 +47,7 @@ export function bearerToken(header: string): string | undefined {
 
 /**
  * Authenticates the caller of `req` (who is it?). Routes marked `public` take anonymous calls.
- * @throws ApiError 401 (no, bad or revoked token), 400 (malformed X-On-Behalf-Of)
+ * @throws DomainError 401 (no, bad or revoked token), 400 (malformed X-On-Behalf-Of)
  */
 export async function authenticate(req: Request, route: string, access: Access): Promise<Identity> {
   await bootstrapAdmin();
@@ -72,33 +72,33 @@ export async function authenticate(req: Request, route: string, access: Access):
 /**
  * Authorizes an authenticated caller for a route with `access` on `facility` (may it call
  * this route here at all?). Targets are checked after validation by {@link authorizeTargets}.
- * @throws ApiError 403 naming what is not allowed
+ * @throws DomainError 403 naming what is not allowed
  */
 export function authorizeAccess(identity: Identity, route: string, access: Access, facility: Facility): void {
   if (identity.role === 'anonymous') return; // only public routes let anonymous callers through
   if (identity.facilities && !identity.facilities.includes(facility.id)) {
-    throw new ApiError(403, 'forbidden', `Token '${identity.name}' is limited to facilities ${identity.facilities.join(', ')}`);
+    throw new DomainError('forbidden', `Token '${identity.name}' is limited to facilities ${identity.facilities.join(', ')}`);
   }
   if (identity.onBehalfOf !== undefined) {
-    if (identity.role !== 'admin') throw new ApiError(403, 'forbidden', 'Only admin tokens may act on behalf of a user');
-    if (access === 'admin') throw new ApiError(403, 'forbidden', `${route} is for admins; it cannot be called on behalf of a user`);
+    if (identity.role !== 'admin') throw new DomainError('forbidden', 'Only admin tokens may act on behalf of a user');
+    if (access === 'admin') throw new DomainError('forbidden', `${route} is for admins; it cannot be called on behalf of a user`);
   }
-  if (identity.role === 'user' && access === 'admin') throw new ApiError(403, 'forbidden', `${route} is for admins only`);
+  if (identity.role === 'user' && access === 'admin') throw new DomainError('forbidden', `${route} is for admins only`);
 }
 
 /**
  * Checks a validated query against the caller's scope: every app `name` must belong to the
  * scoped user, and a `user` parameter must be that user.
- * @throws ApiError 403 naming the first app or user outside the caller's scope
+ * @throws DomainError 403 naming the first app or user outside the caller's scope
  */
 export function authorizeTargets(identity: Identity, query: Record<string, unknown>): void {
   const scope = identity.scopeUser;
   if (scope === undefined) return;
   const names = query.name === undefined ? [] : Array.isArray(query.name) ? (query.name as string[]) : [query.name as string];
   for (const n of names) {
-    if (splitAppName(n).user !== scope) throw new ApiError(403, 'forbidden', `App '${n}' does not belong to user '${scope}'`, { name: n });
+    if (splitAppName(n).user !== scope) throw new DomainError('forbidden', `App '${n}' does not belong to user '${scope}'`, { name: n });
   }
   if (typeof query.user === 'string' && query.user !== scope) {
-    throw new ApiError(403, 'forbidden', `This token acts for user '${scope}', not '${query.user}'`, { user: query.user });
+    throw new DomainError('forbidden', `This token acts for user '${scope}', not '${query.user}'`, { user: query.user });
   }
 }

@@ -10,7 +10,7 @@
  * @module
  */
 import { EngineError, type Engine, type ProgressStream } from './engine.ts';
-import { ApiError } from './errors.ts';
+import { DomainError } from './errors.ts';
 import type { ImageReference } from './reference.ts';
 
 /** Progress of one pull, as shown in the request list while it runs. */
@@ -116,7 +116,7 @@ export interface PullOptions {
  * to its end. Resolves only when the stream ended cleanly without an error message.
  * @throws PullError with the registry's message (manifest unknown, unauthorized, unknown blob,
  *   connection refused …), on a stall, an abort, or a connection lost mid-stream
- * @throws ApiError 503/504 when the Engine itself cannot be reached
+ * @throws DomainError 503/504 when the Engine itself cannot be reached
  */
 export async function runPull(engine: Engine, ref: ImageReference, opts: PullOptions, tracker = new PullTracker()): Promise<PullProgress> {
   let stream: ProgressStream;
@@ -124,7 +124,7 @@ export async function runPull(engine: Engine, ref: ImageReference, opts: PullOpt
     stream = await engine.pullImage({ fromImage: ref.repository, tag: ref.digest ?? ref.tag }, { auth: opts.auth });
   } catch (e) {
     if (e instanceof EngineError) throw new PullError(e.engineMessage || e.reason);
-    if (e instanceof ApiError && e.code === 'engine_error') throw new PullError(e.detail);
+    if (e instanceof DomainError && e.code === 'engine_error') throw new PullError(e.detail);
     throw e;
   }
   let stopped: string | undefined;

@@ -4,14 +4,11 @@
  * each row's reference is approved for create-app in the facility.
  * @module
  */
-import { listApps } from './apps.ts';
 import type { Facility } from './facility.ts';
+import type { AppBackend } from './backend.ts';
 import { formatImageSummary, type EngineImageSummary, type ImageJson } from './format/images.ts';
 import { approvalOf, engineReference, requestsByReference, type Approval, type ImageRequest } from './images.ts';
-import { facilityMode } from './mode.ts';
-import { LABELS } from './naming.ts';
 import { familiarName, type ImageReference } from './reference.ts';
-import { listServiceApps } from './services.ts';
 
 /** One `get-images` row. */
 export interface ImageRow extends ImageJson {
@@ -31,13 +28,11 @@ const RANK: Record<Approval['state'], number> = { approved: 3, pending: 2, denie
 
 /**
  * The `docker images --format json` rows of the facility's Engine (same order, same values,
- * `now` for `CreatedSince`), each with `CreatedContainerCount`, `ApprovalState`, `RequestState`.
+ * `now` for `CreatedSince`), each with `CreatedContainerCount` (the facility's apps created
+ * from it, listed by `apps`), `ApprovalState`, `RequestState`.
  */
-export async function imageRows(f: Facility, opts: { now?: Date } = {}): Promise<ImageRow[]> {
-  const appImageIds = async (): Promise<(string | undefined)[]> =>
-    (await facilityMode(f)) === 'swarm'
-      ? (await listServiceApps(f)).map((s) => s.Spec.Labels?.[LABELS.imageId])
-      : (await listApps(f)).map((c) => c.Labels?.[LABELS.imageId]);
+export async function imageRows(f: Facility, apps: () => Promise<AppBackend>, opts: { now?: Date } = {}): Promise<ImageRow[]> {
+  const appImageIds = async (): Promise<(string | undefined)[]> => (await (await apps()).list()).map((a) => a.imageId);
   const [images, ids, records] = await Promise.all([f.engine.listImages() as Promise<EngineImageSummary[]>, appImageIds(), requestsByReference(f)]);
   const counts = new Map<string, number>();
   for (const id of ids) if (id) counts.set(id, (counts.get(id) ?? 0) + 1);

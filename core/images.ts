@@ -39,7 +39,7 @@
  * @module
  */
 import type { Client, Row } from '@libsql/client';
-import { ApiError } from './errors.ts';
+import { DomainError } from './errors.ts';
 import { EngineError, orNotFound, registryAuthHeader } from './engine.ts';
 import type { Facility } from './facility.ts';
 import type { Identity } from './identity.ts';
@@ -265,7 +265,7 @@ export function approvalOf(f: Facility, ref: ImageReference, record: ImageReques
 
 /**
  * The gate of create-app.
- * @throws ApiError 403 `image_not_approved` naming the image and its request state (pending,
+ * @throws DomainError 403 `image_not_approved` naming the image and its request state (pending,
  *   denied with its reason, or never requested)
  */
 export async function assertApproved(f: Facility, ref: ImageReference): Promise<void> {
@@ -279,7 +279,7 @@ export async function assertApproved(f: Facility, ref: ImageReference): Promise<
       : a.state === 'denied'
         ? `its request was denied${record?.decidedBy ? ` by ${record.decidedBy}` : ''}${a.reason ? `: ${a.reason}` : ''}`
         : 'it has not been requested; request it with request-image and an admin approves it';
-  throw new ApiError(403, 'image_not_approved', `Image '${ref.given}' is not approved in facility '${f.id}': ${why}`, {
+  throw new DomainError('image_not_approved', `Image '${ref.given}' is not approved in facility '${f.id}': ${why}`, {
     image: ref.given,
     normalized: ref.normalized,
     requestState: a.requestState,
@@ -329,7 +329,7 @@ type PullRight = 'any' | 'first' | 'none';
  * may not add a new record once `images.maxPendingAnonymous` unresolved records come from
  * anonymous requests alone.
  * @returns the record after the request (state `pulling` while a pull runs)
- * @throws ApiError 429 `rate_limited` for an anonymous request of a new reference beyond the cap
+ * @throws DomainError 429 `rate_limited` for an anonymous request of a new reference beyond the cap
  */
 export async function requestImage(f: Facility, ref: ImageReference, who: Requester, opts: ActOptions = {}): Promise<ImageRequest> {
   const db = await imagesDb();
@@ -379,9 +379,7 @@ export async function requestImage(f: Facility, ref: ImageReference, who: Reques
     ),
   );
   if (upsert.rowsAffected === 0) {
-    throw new ApiError(
-      429,
-      'rate_limited',
+    throw new DomainError('rate_limited',
       `Facility '${f.id}' already has ${cap} unresolved image requests made without a token (images.maxPendingAnonymous); request '${ref.given}' with a token, or wait until an admin has decided them`,
       { limit: cap },
     );
@@ -491,7 +489,7 @@ async function presentImageId(f: Facility, ref: ImageReference): Promise<string 
 /**
  * The `X-Registry-Auth` value for a registry (`host[:port]`, `docker.io`) from the facility's
  * config, or `undefined` when it has no credentials for it.
- * @throws ApiError 500 when the password is to come from an environment variable that is not set
+ * @throws DomainError 500 when the password is to come from an environment variable that is not set
  */
 export function registryAuthFor(f: Facility, domain: string): string | undefined {
   const regs = f.config.images?.registries ?? {};
@@ -503,7 +501,7 @@ export function registryAuthFor(f: Facility, domain: string): string | undefined
   if (c.identityToken !== undefined) return registryAuthHeader({ identitytoken: c.identityToken, serveraddress });
   const password = c.password ?? (c.passwordEnv ? env(c.passwordEnv) : undefined);
   if (password === undefined) {
-    throw new ApiError(500, 'internal_error', `The credentials configured for registry ${key} take their password from the environment variable ${c.passwordEnv}, which is not set`);
+    throw new DomainError('internal_error', `The credentials configured for registry ${key} take their password from the environment variable ${c.passwordEnv}, which is not set`);
   }
   return registryAuthHeader({ username: c.username, password, serveraddress });
 }
@@ -598,7 +596,7 @@ async function pull(f: Facility, ref: ImageReference, retry: boolean, signal: Ab
     const id = await presentImageId(f, ref);
     outcome = id ? { ok: true, imageId: id } : { ok: false, error: `the Engine reported the pull complete, but has no image ${ref.normalized}` };
   } catch (e) {
-    outcome = { ok: false, error: e instanceof PullError || e instanceof ApiError ? e.message : `unexpected: ${(e as Error)?.message ?? e}` };
+    outcome = { ok: false, error: e instanceof PullError || e instanceof DomainError ? e.message : `unexpected: ${(e as Error)?.message ?? e}` };
   } finally {
     clearInterval(heartbeat);
   }

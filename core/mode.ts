@@ -10,14 +10,15 @@
  * extra `GET /info` every few seconds.
  *
  * Routes declare the modes they work in (`defineRoute({ modes })`); {@link assertMode} is the
- * check the core middleware runs for routes limited to one mode.
+ * check the core middleware runs for routes limited to one mode. Only core/backend.ts chooses
+ * between solo and swarm code.
  *
  * @example
- * if ((await facilityMode(facility)) === 'swarm') return killService(facility, name);
+ * const backend = backendFor(facility, await facilityMode(facility));
  *
  * @module
  */
-import { ApiError } from './errors.ts';
+import { DomainError } from './errors.ts';
 import { EngineError } from './engine.ts';
 import type { Facility } from './facility.ts';
 
@@ -48,7 +49,7 @@ export function modeOf(f: Facility, info: Parameters<typeof modeFromInfo>[0]): M
 /**
  * The facility's mode: the config's `mode` unless `auto`, else detected from the Engine
  * (cached {@link MODE_CACHE_MS}; concurrent callers share one `GET /info`).
- * @throws ApiError 503/504 when the mode must be detected and the Engine does not answer
+ * @throws DomainError 503/504 when the mode must be detected and the Engine does not answer
  */
 export async function facilityMode(f: Facility): Promise<Mode> {
   const configured = f.config.mode;
@@ -60,7 +61,7 @@ export async function facilityMode(f: Facility): Promise<Mode> {
   if (!p) {
     p = (async () => {
       try {
-        const mode = modeOf(f, await f.engine.info());
+        const mode = modeOf(f, await f.engine.detached().info()); // shared by concurrent requests: no one client's signal
         cache.set(key, { mode, until: Date.now() + MODE_CACHE_MS });
         return mode;
       } finally {
@@ -84,14 +85,13 @@ const MODE_HINTS: Record<Mode, string> = {
 };
 
 /**
- * Checks that the facility runs in one of `modes`.
- * @throws ApiError 409 `wrong_mode` naming the facility's mode and the modes the route works in
- *   (409: the request is well-formed, but conflicts with the facility's current state)
+ * Checks that `mode`, the facility's, is one of `modes`.
+ * @throws DomainError `wrong_mode` naming the facility's mode and the modes the route works in
+ *   (the request is well-formed, but conflicts with the facility's current state)
  */
-export async function assertMode(f: Facility, modes: readonly Mode[], route: string): Promise<Mode> {
-  const mode = await facilityMode(f);
+export function assertMode(f: Facility, mode: Mode, modes: readonly Mode[], route: string): Mode {
   if (modes.includes(mode)) return mode;
-  throw new ApiError(409, 'wrong_mode', `${route} works in ${modes.join(' or ')} mode only; facility '${f.id}' runs in ${mode} mode (${MODE_HINTS[mode]})`, {
+  throw new DomainError('wrong_mode', `${route} works in ${modes.join(' or ')} mode only; facility '${f.id}' runs in ${mode} mode (${MODE_HINTS[mode]})`, {
     mode,
     modes: [...modes],
   });
@@ -103,7 +103,7 @@ export async function assertMode(f: Facility, modes: readonly Mode[], route: str
  */
 export function swarmEngineError(e: unknown): never {
   if (e instanceof EngineError && e.statusCode === 503) {
-    throw new ApiError(503, 'engine_unavailable', `The facility's Engine cannot manage the swarm: ${e.engineMessage || e.reason}`, { retryAfter: 5 });
+    throw new DomainError('engine_unavailable', `The facility's Engine cannot manage the swarm: ${e.engineMessage || e.reason}`, { retryAfter: 5 }, { cause: e });
   }
   throw e;
 }

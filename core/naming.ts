@@ -9,7 +9,8 @@
  * @module
  */
 import { APP_NAME_MAX } from './schemas.ts';
-import { ApiError } from './errors.ts';
+import { DomainError } from './errors.ts';
+import { failed, ok, type Batch } from './batch.ts';
 import type { ImageReference } from './reference.ts';
 
 /** The one prefix of every label this API writes. */
@@ -64,12 +65,12 @@ export function appLabels(facility: string, name: string, user: string, ref: Ima
 
 /**
  * The app name for an image reference and user.
- * @throws ApiError 400 when the name would be longer than 63 characters
+ * @throws DomainError 400 when the name would be longer than 63 characters
  */
 export function appNameFor(ref: ImageReference, user: string): string {
   const name = `${ref.name}--${user}`;
   if (name.length > APP_NAME_MAX) {
-    throw new ApiError(400, 'invalid_parameter', `app name '${name}' would be ${name.length} characters; at most ${APP_NAME_MAX} are allowed (swarm's service-name limit)`, {
+    throw new DomainError('invalid_parameter', `app name '${name}' would be ${name.length} characters; at most ${APP_NAME_MAX} are allowed (swarm's service-name limit)`, {
       parameter: 'image',
       rule: `IMAGE--USER must be at most ${APP_NAME_MAX} characters`,
     });
@@ -94,21 +95,24 @@ export function isAppOf(labels: Record<string, string> | null | undefined, facil
 }
 
 /** The 404 for an app (container or service) that is not in the facility. */
-export function appNotFound(name: string): ApiError {
-  return new ApiError(404, 'app_not_found', `No app named '${name}' in this facility`, { name });
+export function appNotFound(name: string): DomainError {
+  return new DomainError('app_not_found', `No app named '${name}' in this facility`, { name });
 }
 
 /**
- * The apps named in `names`, in that order, from a facility's list of apps.
- * @throws ApiError 404 `app_not_found` for the first name not in the list
+ * The apps named in `names`, in that order, from a facility's list of apps, each as an
+ * outcome: found, or `app_not_found` keyed by its name. One name answers as one object.
+ * @example pickApps(list, ['a--x', 'b--y'], (c) => c.Labels[LABELS.app])
  */
-export function pickApps<T>(apps: T[], names: string[], nameOf: (app: T) => string): T[] {
+export function pickApps<T>(apps: T[], names: string[], nameOf: (app: T) => string): Batch<T> {
   const byName = new Map(apps.map((a) => [nameOf(a), a]));
-  return names.map((n) => {
-    const a = byName.get(n);
-    if (!a) throw appNotFound(n);
-    return a;
-  });
+  return {
+    single: names.length === 1,
+    outcomes: names.map((n) => {
+      const a = byName.get(n);
+      return a ? ok(a) : failed<T>(appNotFound(n), { name: n });
+    }),
+  };
 }
 
 /** The distinct users of a list of apps' labels, sorted. */
@@ -125,15 +129,10 @@ export function appUsers(labels: (Record<string, string> | null | undefined)[]):
 export function assertAppNameFree(facility: string, name: string, existing: Record<string, string> | null, what: { kind: 'container' | 'service'; where: string }): void {
   if (existing === null) return;
   if (isAppOf(existing, facility)) {
-    throw new ApiError(409, 'app_exists', `App '${name}' already exists (created from '${existing[LABELS.imageReference]}'); one app per image name and user`, {
+    throw new DomainError('app_exists', `App '${name}' already exists (created from '${existing[LABELS.imageReference]}'); one app per image name and user`, {
       name,
       existingImage: existing[LABELS.imageReference],
     });
   }
-  throw new ApiError(409, 'app_exists', `A ${what.kind} named '${name}' exists ${what.where} but is not an app of facility '${facility}'`, { name });
-}
-
-/** The answer shape of a read by names: the object itself for one name, else the array. */
-export function oneOrMany<T>(names: string[] | undefined, items: T[]): T | T[] {
-  return names?.length === 1 ? items[0] : items;
+  throw new DomainError('app_exists', `A ${what.kind} named '${name}' exists ${what.where} but is not an app of facility '${facility}'`, { name });
 }

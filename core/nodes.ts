@@ -4,7 +4,7 @@
  * from `GET /info`.
  * @module
  */
-import { ApiError } from './errors.ts';
+import { DomainError } from './errors.ts';
 import type { Facility } from './facility.ts';
 import { compareServiceNames, formatNode } from './format/nodes.ts';
 import { modeOf, swarmEngineError } from './mode.ts';
@@ -41,8 +41,8 @@ export function soloNodeStatus(info: Record<string, any>): Record<string, unknow
   };
 }
 
-function nodeNotFound(hostname: string): ApiError {
-  return new ApiError(404, 'node_not_found', `No node with hostname '${hostname}'`, { hostname });
+function nodeNotFound(hostname: string): DomainError {
+  return new DomainError('node_not_found', `No node with hostname '${hostname}'`, { hostname });
 }
 
 /** Hostnames of all nodes (one in solo mode). */
@@ -55,7 +55,7 @@ export async function nodeNames(f: Facility): Promise<string[]> {
 
 /**
  * Node status objects (`docker node ls --format json`); with `hostname`, that node's object.
- * @throws ApiError 404 unknown hostname; 409 when two nodes share the hostname (names both IDs)
+ * @throws DomainError 404 unknown hostname; 409 when two nodes share the hostname (names both IDs)
  */
 export async function nodeStatus(f: Facility, hostname?: string): Promise<unknown> {
   const { info, swarm } = await swarmInfo(f);
@@ -85,7 +85,7 @@ function pickByHostname(nodes: any[], hostname: string): any {
   if (hits.length === 0) throw nodeNotFound(hostname);
   if (hits.length > 1) {
     const list = hits.map((n) => `${n.ID} (${n.Status?.State ?? 'unknown'})`).join(', ');
-    throw new ApiError(409, 'state_conflict', `Several nodes have hostname '${hostname}': ${list}; a node that left and rejoined the swarm keeps its old entry until it is removed (docker node rm ID)`, {
+    throw new DomainError('state_conflict', `Several nodes have hostname '${hostname}': ${list}; a node that left and rejoined the swarm keeps its old entry until it is removed (docker node rm ID)`, {
       hostname,
       ids: hits.map((n) => n.ID),
     });

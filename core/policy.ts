@@ -13,7 +13,7 @@
  * @module
  */
 import type { CreatePolicy } from './config.ts';
-import { ApiError } from './errors.ts';
+import { DomainError } from './errors.ts';
 import { bytesSize } from './format/units.ts';
 
 /** Limits a caller may ask for at create time (bytes, CPUs, processes). */
@@ -38,7 +38,7 @@ function pick(name: 'memory' | 'cpus' | 'pids', asked: number | undefined, lim: 
   const max = lim?.max;
   if (asked !== undefined && max !== undefined && asked > max) {
     const shown = name === 'memory' ? `${bytesSize(max)} (${max} bytes)` : String(max);
-    throw new ApiError(400, 'invalid_parameter', `${name}: must be at most ${shown} (the facility's maximum)`, { parameter: name, rule: `at most ${shown}`, value: asked });
+    throw new DomainError('invalid_parameter', `${name}: must be at most ${shown} (the facility's maximum)`, { parameter: name, rule: `at most ${shown}`, value: asked });
   }
   const v = asked ?? lim?.default;
   return v === undefined ? max : v;
@@ -46,7 +46,7 @@ function pick(name: 'memory' | 'cpus' | 'pids', asked: number | undefined, lim: 
 
 /**
  * Resolves the policy for `user`'s app with the caller's `requested` limits.
- * @throws ApiError 400 naming the parameter when a request exceeds the facility's maximum
+ * @throws DomainError 400 naming the parameter when a request exceeds the facility's maximum
  */
 export function resolvePolicy(policy: CreatePolicy, user: string, requested: Requested = {}): Resolved {
   const memory = pick('memory', requested.memory, policy.memory);

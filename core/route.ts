@@ -3,36 +3,30 @@
  * for `/{facility}/{route}` that runs the core middleware in order:
  *
  * request id -> method check (405) -> authentication (401) -> facility lookup (404) -> access (403) -> query
- * validation (400, naming the parameter and rule) -> target authorization (403) -> mode check
- * (409 `wrong_mode` for a route limited to solo or swarm mode, core/mode.ts) -> handler
- * -> errors as problem+json.
+ * validation (400, naming the parameter and rule) -> target authorization (403) -> the facility
+ * bound to the request's signal, its mode and app backend (each resolved once, on first use) ->
+ * mode check (409 `wrong_mode` for a route limited to solo or swarm mode, core/mode.ts) ->
+ * handler -> domain errors as problem+json (core/http.ts, the one status table).
  *
  * @example functions/get-app-info.ts
  * export default defineRoute({
  *   method: 'GET', route: 'get-app-info', summary: 'Inspect JSON of one app',
  *   query: { name: { schema: appNameSchema, required: true, doc: 'app name' } },
- *   handler: async ({ facility, query }) => json(await inspectApp(facility, query.name)),
+ *   handler: async ({ apps, query }) => json(await (await apps()).info(query.name)),
  * });
  *
  * @module
  */
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { ApiError, invalidParameter, problemResponse } from './errors.ts';
+import { DomainError, invalidParameter } from './errors.ts';
+import { errorResponse, json } from './http.ts';
 import { getFacility, type Facility } from './facility.ts';
+import { backendFor, type AppBackend } from './backend.ts';
 import { authenticate, authorizeAccess, authorizeTargets, type Access, type Identity } from './identity.ts';
 import { recordAudit } from './audit.ts';
-import { assertMode } from './mode.ts';
-import { isBusy } from './store.ts';
+import { assertMode, facilityMode, type Mode } from './mode.ts';
 import { splitAppName } from './naming.ts';
-
-/** A database that stays busy past the retries, or a libSQL server that cannot be reached. */
-function isStoreUnavailable(e: unknown): boolean {
-  if (isBusy(e)) return true;
-  const code = (e as { code?: string })?.code ?? '';
-  const msg = String((e as Error)?.message ?? '') + String((e as { cause?: Error })?.cause?.message ?? '');
-  return /^(HRANA_WEBSOCKET_ERROR|SERVER_ERROR|HRANA_CLOSED_ERR)$/.test(code) || /ECONNREFUSED|fetch failed|ECONNRESET/.test(msg);
-}
 
 /** One query parameter of a route. */
 export interface ParamSpec<S extends v.GenericSchema = v.GenericSchema> {
@@ -49,7 +43,12 @@ type QueryOf<Q extends Record<string, ParamSpec>> = {
 /** What a handler receives. */
 export interface RouteContext<Q extends Record<string, ParamSpec>> {
   req: Request;
+  /** The facility, its Engine client bound to the request's `signal` (a client that hangs up cancels the reads). */
   facility: Facility;
+  /** The facility's mode, resolved once per request (configured, or detected from the Engine). */
+  mode: () => Promise<Mode>;
+  /** The facility's app backend for its mode, resolved once per request (core/backend.ts). */
+  apps: () => Promise<AppBackend>;
   identity: Identity;
   query: QueryOf<Q>;
   requestId: string;
@@ -92,30 +91,7 @@ export function parseQuery<Q extends Record<string, ParamSpec>>(url: URL, spec: 
   return out as QueryOf<Q>;
 }
 
-/** A JSON `Response`. */
-export function json(body: unknown, status = 200, headers?: HeadersInit): Response {
-  const h = new Headers(headers);
-  h.set('content-type', 'application/json; charset=utf-8');
-  return new Response(JSON.stringify(body), { status, headers: h });
-}
-
-/** Turns any thrown value into a problem+json `Response` (unexpected errors: 500, logged). */
-export function errorResponse(err: unknown, requestId?: string): Response {
-  const headers: Record<string, string> = requestId ? { 'x-request-id': requestId } : {};
-  if (err instanceof ApiError) {
-    if (typeof err.extra.wwwAuthenticate === 'string') headers['www-authenticate'] = err.extra.wwwAuthenticate;
-    if (typeof err.extra.allow === 'string') headers['allow'] = err.extra.allow;
-    if (err.status === 503 && typeof err.extra.retryAfter === 'number') headers['retry-after'] = String(err.extra.retryAfter);
-    return problemResponse(err, headers);
-  }
-  if (isStoreUnavailable(err)) {
-    console.error(`[${requestId ?? '-'}] database unavailable:`, (err as Error).message);
-    headers['retry-after'] = '2';
-    return problemResponse(new ApiError(503, 'store_unavailable', 'The database is busy or unreachable; retry shortly', { retryAfter: 2 }), headers);
-  }
-  console.error(`[${requestId ?? '-'}] unexpected error:`, err);
-  return problemResponse(new ApiError(500, 'internal_error', 'Internal error; see the server log', requestId ? { requestId } : {}), headers);
-}
+export { errorResponse, json };
 
 /**
  * Defines one route as an independent function.
@@ -141,15 +117,27 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
     let res: Response;
     try {
       if (c.req.method !== def.method && !(def.method === 'GET' && c.req.method === 'HEAD')) {
-        throw new ApiError(405, 'method_not_allowed', `${def.route} takes ${def.method}, not ${c.req.method}`, { allow: def.method });
+        throw new DomainError('method_not_allowed', `${def.route} takes ${def.method}, not ${c.req.method}`, { allow: def.method });
       }
       identity = await authenticate(c.req.raw, def.route, access);
-      const facility = getFacility(c.req.param('facility') ?? '');
-      authorizeAccess(identity, def.route, access, facility);
+      const configured = getFacility(c.req.param('facility') ?? '');
+      authorizeAccess(identity, def.route, access, configured);
       const query = parseQuery(new URL(c.req.url), def.query);
       authorizeTargets(identity, query);
-      if (def.modes && def.modes.length < 2) await assertMode(facility, def.modes, def.route);
-      res = await def.handler({ req: c.req.raw, facility, identity, query, requestId });
+      const facility: Facility = { ...configured, engine: configured.engine.withSignal(c.req.raw.signal) };
+      let mode: Promise<Mode> | undefined;
+      let apps: Promise<AppBackend> | undefined;
+      const ctx: RouteContext<Q> = {
+        req: c.req.raw,
+        facility,
+        identity,
+        query,
+        requestId,
+        mode: () => (mode ??= facilityMode(facility)),
+        apps: () => (apps ??= ctx.mode().then((m) => backendFor(facility, m))),
+      };
+      if (def.modes && def.modes.length < 2) assertMode(facility, await ctx.mode(), def.modes, def.route);
+      res = await def.handler(ctx);
       res.headers.set('x-request-id', requestId);
     } catch (e) {
       res = errorResponse(e, requestId);
@@ -208,6 +196,6 @@ async function audit(req: Request, facility: string, route: string, requestId: s
 }
 
 /** The 404 problem for a path no function serves. */
-export function unknownRoute(method: string, path: string): ApiError {
-  return new ApiError(404, 'unknown_route', `No route ${method} ${path.length > 100 ? path.slice(0, 100) + '…' : path}; GET / lists every endpoint`);
+export function unknownRoute(method: string, path: string): DomainError {
+  return new DomainError('unknown_route', `No route ${method} ${path.length > 100 ? path.slice(0, 100) + '…' : path}; GET / lists every endpoint`);
 }

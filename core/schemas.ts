@@ -88,10 +88,23 @@ export const hostnameSchema = v.pipe(
   v.regex(/^[A-Za-z0-9]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9_-]{0,62}))*\.?$/, 'must be a valid hostname'),
 );
 
+/**
+ * Path segments the service itself answers or will answer (dashboard, gateway, OpenAPI, docs,
+ * metrics, health): no facility may be named like them (compared case-insensitively, as
+ * proxies and browsers may fold them).
+ */
+export const RESERVED_FACILITY_IDS: readonly string[] = ['ui', 'apps', 'api', 'docs', 'metrics', 'healthz', 'readyz', 'livez', 'openapi.json', 'openapi', 'static', 'assets', 'auth', 'login', 'logout', 'favicon.ico', 'robots.txt', 'well-known'];
+
 /** `facility` path segment: a configured facility ID. */
 export const facilityIdSchema = v.pipe(
   v.string(),
   v.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "must be letters, digits, '-', '_' (at most 64)"),
+);
+
+/** A facility ID in the configuration: {@link facilityIdSchema}, and none of {@link RESERVED_FACILITY_IDS}. */
+export const configFacilityIdSchema = v.pipe(
+  facilityIdSchema,
+  v.check((id) => !RESERVED_FACILITY_IDS.includes(id.toLowerCase()), (i) => `'${String(i.input)}' is reserved for the service's own paths (${RESERVED_FACILITY_IDS.join(', ')}); name the facility otherwise`),
 );
 
 /** `true`/`false` flags in query strings. */

@@ -74,6 +74,17 @@ export function isBusy(e: unknown): boolean {
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || /database is (locked|busy)/i.test(msg);
 }
 
+/**
+ * Whether an error means the database cannot serve now: busy past the retries, or a libSQL
+ * server that cannot be reached (HRANA transport errors, refused or reset connections).
+ */
+export function isStoreUnavailable(e: unknown): boolean {
+  if (isBusy(e)) return true;
+  const code = (e as { code?: string })?.code ?? '';
+  const msg = String((e as Error)?.message ?? '') + String((e as { cause?: Error })?.cause?.message ?? '');
+  return /^(HRANA_WEBSOCKET_ERROR|SERVER_ERROR|HRANA_CLOSED_ERR)$/.test(code) || /ECONNREFUSED|fetch failed|ECONNRESET/.test(msg);
+}
+
 /** This process's database writers take turns through here (see {@link getDb}). */
 const writeGate = new WriteGate();
 

@@ -31,7 +31,7 @@
  * @module
  */
 import type { Client } from '@libsql/client';
-import { ApiError } from './errors.ts';
+import { DomainError, ENGINE_FAULTS, hasCode } from './errors.ts';
 import { EngineError, engineTimestamp, orNotFound, type EngineEvent } from './engine.ts';
 import { getFacility, type Facility } from './facility.ts';
 import { loadConfig, type UptimeSettings } from './config.ts';
@@ -142,7 +142,7 @@ async function runFacility(
     try {
       seen = await observe(f, cp);
     } catch (e) {
-      if (!(e instanceof ApiError && e.status >= 502 && e.status <= 504) && !(e instanceof EngineError)) throw e;
+      if (!hasCode(e, ...ENGINE_FAULTS) && !(e instanceof EngineError)) throw e;
       return await recordUnreachable(ctx, e as Error);
     }
     const since = { t0: cp?.checkpointAt ?? null, snapshot: cp?.snapshot ?? {}, T: seen.T, unreachableSince: cp?.unreachableSince ?? null };
@@ -340,7 +340,7 @@ export interface UptimeDetail {
  *
  * `detail`: {@link UptimeDetail}.
  *
- * @throws ApiError 404 `app_not_found` when the facility has no uptime record of the app at all
+ * @throws DomainError 404 `app_not_found` when the facility has no uptime record of the app at all
  */
 export async function uptimeSummary(
   f: Facility,
@@ -377,7 +377,7 @@ async function loadHistory(f: Facility, name: string, duration: UptimeDuration, 
   const from = to - BigInt(DURATION_SECONDS[duration]) * NS_PER_S;
   const h = await readAppHistory(db, f.id, name, nsToIso(from), nsToIso(to));
   if (!h.known) {
-    throw new ApiError(404, 'app_not_found', `No uptime history for '${name}' in facility '${f.id}' (never recorded, or pruned after the retention)`, { name });
+    throw new DomainError('app_not_found', `No uptime history for '${name}' in facility '${f.id}' (never recorded, or pruned after the retention)`, { name });
   }
   return { h, from, to };
 }

@@ -14,9 +14,6 @@
  * core/services.ts): 201 `{name, id, state: "pending", image, imageId, ports, mode, replicas}`;
  * 400 also when IMAGE--USER breaks Docker's service-name rule (no dots; letters, digits, '-', '_').
  */
-import { createApp } from '../core/apps.ts';
-import { facilityMode } from '../core/mode.ts';
-import { assertServiceName, createServiceApp } from '../core/services.ts';
 import { assertApproved } from '../core/images.ts';
 import { appNameFor } from '../core/naming.ts';
 import { defineRoute, json } from '../core/route.ts';
@@ -33,12 +30,11 @@ export default defineRoute({
     cpus: { schema: cpusSchema, doc: "CPUs, e.g. 0.5 (default and maximum: the facility's policy)" },
     pids: { schema: pidsSchema, doc: "maximum processes (default and maximum: the facility's policy)" },
   },
-  handler: async ({ facility, query }) => {
+  handler: async ({ facility, query, apps }) => {
+    const backend = await apps();
     const name = appNameFor(query.image, query.user); // 400 for an over-long name before the approval check
-    const swarm = (await facilityMode(facility)) === 'swarm';
-    if (swarm) assertServiceName(name, query.image, query.user); // 400: Docker's service-name rule
+    backend.assertCreatable(name, query.image, query.user); // 400: the mode's name rules (swarm: Docker's service-name rule)
     await assertApproved(facility, query.image); // 403 before the Engine is asked (404, 409)
-    const create = swarm ? createServiceApp : createApp;
-    return json(await create(facility, query.image, query.user, { memory: query.memory, cpus: query.cpus, pids: query.pids }), 201);
+    return json(await backend.create(query.image, query.user, { memory: query.memory, cpus: query.cpus, pids: query.pids }), 201);
   },
 });

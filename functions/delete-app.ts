@@ -4,7 +4,6 @@
  * (`docker rm -fv`; Engine `DELETE /containers/{id}?force=1&v=1`). Solo mode.
  * 200 `{name, id, state: "deleted"}` · 400 invalid name · 404 unknown facility or app · 503/504 Engine.
  */
-import { deleteApp } from '../core/apps.ts';
 import { defineAppAction } from '../core/app-action.ts';
 
-export default defineAppAction({ route: 'delete-app', summary: 'Delete an app and all its data', action: (f, name) => deleteApp(f, name) });
+export default defineAppAction({ route: 'delete-app', summary: 'Delete an app and all its data', action: 'delete' });

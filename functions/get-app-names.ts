@@ -4,10 +4,6 @@
  * 200 array of names · 400 invalid user · 404 unknown facility · 503/504 Engine.
  * Swarm mode: the app services' names (Engine `GET /services`, label filter).
  */
-import { listApps } from '../core/apps.ts';
-import { facilityMode } from '../core/mode.ts';
-import { serviceAppNames } from '../core/services.ts';
-import { LABELS } from '../core/naming.ts';
 import { defineRoute, json } from '../core/route.ts';
 import { userSchema } from '../core/schemas.ts';
 
@@ -16,9 +12,5 @@ export default defineRoute({
   route: 'get-app-names',
   summary: 'Names of all apps, any state',
   query: { user: { schema: userSchema, doc: 'only the apps of this user' } },
-  handler: async ({ facility, query, identity }) => {
-    const user = query.user ?? identity.scopeUser;
-    if ((await facilityMode(facility)) === 'swarm') return json(await serviceAppNames(facility, user));
-    return json((await listApps(facility, { user })).map((c) => c.Labels[LABELS.app]).sort());
-  },
+  handler: async ({ apps, query, identity }) => json(await (await apps()).names(query.user ?? identity.scopeUser)),
 });

@@ -7,10 +7,8 @@
  * from the Engine of the task's node, plus `Service`, `Task`, `Node`); a task whose node cannot
  * be reached gets `{Service, Task, Node, error}` (207 when some entries are errors).
  */
-import { appStats } from '../core/app-reads.ts';
-import { facilityMode } from '../core/mode.ts';
-import { serviceStats } from '../core/services.ts';
-import { defineRoute, json } from '../core/route.ts';
+import { batchResponse } from '../core/http.ts';
+import { defineRoute } from '../core/route.ts';
 import { appNamesSchema } from '../core/schemas.ts';
 
 export default defineRoute({
@@ -18,11 +16,5 @@ export default defineRoute({
   route: 'get-app-stats',
   summary: 'Resource usage of apps, as docker stats --no-stream --format json',
   query: { name: { schema: appNamesSchema, doc: 'app name(s); omit for every app' } },
-  handler: async ({ facility, query, identity }) => {
-    if ((await facilityMode(facility)) === 'swarm') {
-      const r = await serviceStats(facility, query.name, identity.scopeUser);
-      return json(r.body, r.status);
-    }
-    return json(await appStats(facility, query.name, identity.scopeUser));
-  },
+  handler: async ({ apps, query, identity }) => batchResponse(await (await apps()).stats(query.name, identity.scopeUser)),
 });

@@ -5,10 +5,8 @@
  * Swarm mode: each service as `docker service ls --format json` prints it, plus `Node` and
  * `State` of its current task(s) and `Tasks` (the current task of every slot; core/services.ts).
  */
-import { appStatuses } from '../core/app-reads.ts';
-import { facilityMode } from '../core/mode.ts';
-import { serviceStatuses } from '../core/services.ts';
-import { defineRoute, json } from '../core/route.ts';
+import { batchResponse } from '../core/http.ts';
+import { defineRoute } from '../core/route.ts';
 import { appNamesSchema } from '../core/schemas.ts';
 
 export default defineRoute({
@@ -16,8 +14,5 @@ export default defineRoute({
   route: 'get-app-status',
   summary: 'Status of apps, as docker ps -a --format json',
   query: { name: { schema: appNamesSchema, doc: 'app name(s); omit for every app' } },
-  handler: async ({ facility, query, identity }) => {
-    const statuses = (await facilityMode(facility)) === 'swarm' ? serviceStatuses : appStatuses;
-    return json(await statuses(facility, query.name, identity.scopeUser));
-  },
+  handler: async ({ apps, query, identity }) => batchResponse(await (await apps()).statuses(query.name, identity.scopeUser)),
 });

@@ -15,5 +15,5 @@ export default defineRoute({
   route: 'get-images',
   summary: 'Images on the Engine, as docker images --format json, with app counts and approval',
   query: {},
-  handler: async ({ facility }) => json(await imageRows(facility)),
+  handler: async ({ facility, apps }) => json(await imageRows(facility, apps)),
 });

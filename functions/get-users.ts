@@ -4,9 +4,6 @@
  * 200 array of user names · 404 unknown facility · 503/504 Engine.
  * Swarm mode: the users of the app services.
  */
-import { listUsers } from '../core/apps.ts';
-import { facilityMode } from '../core/mode.ts';
-import { listServiceUsers } from '../core/services.ts';
 import { defineRoute, json } from '../core/route.ts';
 
 export default defineRoute({
@@ -15,5 +12,5 @@ export default defineRoute({
   summary: 'Users that have apps',
   access: 'admin',
   query: {},
-  handler: async ({ facility }) => json((await facilityMode(facility)) === 'swarm' ? await listServiceUsers(facility) : await listUsers(facility)),
+  handler: async ({ apps }) => json(await (await apps()).users()),
 });

@@ -7,12 +7,12 @@
  * unchanged) · 404 unknown facility or app, or no image to reset from (app unchanged) ·
  * 409 concurrent change · 503/504 Engine.
  */
-import { hardResetApp } from '../core/apps.ts';
 import { defineAppAction } from '../core/app-action.ts';
 import { assertApproved } from '../core/images.ts';
 
 export default defineAppAction({
   route: 'hard-reset-app',
   summary: 'Recreate an app from its original image, discarding its data',
-  action: (f, name) => hardResetApp(f, name, { assertImage: (ref) => assertApproved(f, ref) }),
+  action: 'hard-reset',
+  options: (f) => ({ assertImage: (ref) => assertApproved(f, ref) }),
 });

@@ -4,14 +4,11 @@
  * 200 `{name, id, state}` · 400 invalid name · 404 unknown facility or app · 409 not running · 503/504 Engine.
  * Swarm mode: removes the app's service (Engine `DELETE /services/{id}`): `{name, id, state: "removed"}`.
  */
-import { killApp } from '../core/apps.ts';
 import { defineAppAction } from '../core/app-action.ts';
-import { facilityMode } from '../core/mode.ts';
-import { killServiceApp } from '../core/services.ts';
 
 export default defineAppAction({
   route: 'kill-app',
   summary: 'Kill an app (SIGKILL); in swarm mode, remove its service',
   modes: ['solo', 'swarm'],
-  action: async (f, name) => ((await facilityMode(f)) === 'swarm' ? killServiceApp(f, name) : killApp(f, name)),
+  action: 'kill',
 });

@@ -4,7 +4,7 @@
  * 200 text/plain.
  */
 import { errorResponse, unknownRoute, type RouteMeta } from '../core/route.ts';
-import { ApiError } from '../core/errors.ts';
+import { DomainError } from '../core/errors.ts';
 import { routeMetas } from './index.ts';
 
 /** Renders the outline for `metas`. */
@@ -29,7 +29,7 @@ export default {
     // Deployed alone, this function is also the proxy's catch-all: the runner's 404 problem.
     if (url.pathname !== '/') return errorResponse(unknownRoute(req.method, url.pathname));
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return errorResponse(new ApiError(405, 'method_not_allowed', `/ takes GET, not ${req.method.slice(0, 20)}`, { allow: 'GET' }));
+      return errorResponse(new DomainError('method_not_allowed', `/ takes GET, not ${req.method.slice(0, 20)}`, { allow: 'GET' }));
     }
     text ??= outline(routeMetas()); // the routes are fixed at build time: render once
     return new Response(text, { headers: { 'content-type': 'text/plain; charset=utf-8' } });

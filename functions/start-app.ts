@@ -4,7 +4,6 @@
  * 200 `{name, id, state}` (array for several names; 207 when some fail) ·
  * 400 invalid name · 404 unknown facility or app · 409 app is paused (unpause it) · 503/504 Engine.
  */
-import { startApp } from '../core/apps.ts';
 import { defineAppAction } from '../core/app-action.ts';
 
-export default defineAppAction({ route: 'start-app', summary: 'Start an app', action: (f, name) => startApp(f, name) });
+export default defineAppAction({ route: 'start-app', summary: 'Start an app', action: 'start' });

@@ -4,7 +4,6 @@
  * Solo mode. Works on a paused app. A stopped app stays stopped (200).
  * 200 `{name, id, state}` · 400 invalid name/timeout · 404 unknown facility or app · 503/504 Engine.
  */
-import { stopApp } from '../core/apps.ts';
 import { defineAppAction } from '../core/app-action.ts';
 
-export default defineAppAction({ route: 'stop-app', summary: 'Stop an app (SIGTERM, then SIGKILL after timeout s, default 10)', withTimeout: true, action: stopApp });
+export default defineAppAction({ route: 'stop-app', summary: 'Stop an app (SIGTERM, then SIGKILL after timeout s, default 10)', withTimeout: true, action: 'stop' });

@@ -11,8 +11,9 @@ import { bodyLimit } from 'hono/body-limit';
 import { rateLimiter } from 'hono-rate-limiter';
 import { routes } from '../functions/index.ts';
 import outlineFn from '../functions/outline.ts';
-import { errorResponse, unknownRoute } from '../core/route.ts';
-import { ApiError } from '../core/errors.ts';
+import { unknownRoute } from '../core/route.ts';
+import { errorResponse, problemBody } from '../core/http.ts';
+import { DomainError } from '../core/errors.ts';
 import { bearerToken } from '../core/identity.ts';
 import { sha256Hex } from '../core/auth.ts';
 
@@ -50,14 +51,14 @@ export function buildApp(opts: RunnerOptions = {}): Hono {
   if (opts.log !== false) app.use(logger());
   app.use(async (c, next) => {
     if (c.req.url.length > MAX_URL_LENGTH) {
-      return errorResponse(new ApiError(414, 'payload_too_large', `Request URL is ${c.req.url.length} bytes; at most ${MAX_URL_LENGTH} are accepted`));
+      return errorResponse(new DomainError('payload_too_large', `Request URL is ${c.req.url.length} bytes; at most ${MAX_URL_LENGTH} are accepted`), undefined, 414);
     }
     await next();
   });
   app.use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: () => errorResponse(new ApiError(413, 'payload_too_large', `Request body larger than ${MAX_BODY_BYTES} bytes`)),
+      onError: () => errorResponse(new DomainError('payload_too_large', `Request body larger than ${MAX_BODY_BYTES} bytes`)),
     }),
   );
   const limit = opts.rateLimit ?? 600;
@@ -70,7 +71,7 @@ export function buildApp(opts: RunnerOptions = {}): Hono {
         keyGenerator: (c) => rateKey(c.req.raw, c.env, opts),
         // c.body keeps the RateLimit-* headers the limiter set on the context
         handler: (c) =>
-          c.body(JSON.stringify(new ApiError(429, 'rate_limited', `More than ${limit} requests in a minute from this token (or, without one, this address); slow down`).toJSON()), 429, {
+          c.body(JSON.stringify(problemBody(new DomainError('rate_limited', `More than ${limit} requests in a minute from this token (or, without one, this address); slow down`))), 429, {
             'content-type': 'application/problem+json',
           }),
       }),

@@ -9,7 +9,8 @@ import type { Socket } from 'node:net';
 import { loadConfig } from '../core/config.ts';
 import { env } from '../core/runtime.ts';
 import { buildApp, MAX_HEADER_BYTES } from './app.ts';
-import { ApiError } from '../core/errors.ts';
+import { DomainError } from '../core/errors.ts';
+import { problemBody } from '../core/http.ts';
 import { bootstrapAdmin } from '../core/auth.ts';
 import { Cron } from 'croner';
 import uptimeJob from '../functions/uptime-job.ts';
@@ -37,8 +38,8 @@ server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
   if (!socket.writable) return socket.destroy();
   const problem =
     err.code === 'HPE_HEADER_OVERFLOW'
-      ? new ApiError(431, 'payload_too_large', `Request headers larger than ${MAX_HEADER_BYTES / 1024} KiB`).toJSON()
-      : new ApiError(400, 'invalid_parameter', 'Malformed HTTP request').toJSON();
+      ? problemBody(new DomainError('payload_too_large', `Request headers larger than ${MAX_HEADER_BYTES / 1024} KiB`), 431)
+      : problemBody(new DomainError('invalid_parameter', 'Malformed HTTP request'));
   const body = JSON.stringify(problem);
   socket.end(`HTTP/1.1 ${problem.status} ${problem.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 });

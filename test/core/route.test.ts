@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LibsqlError } from '@libsql/client';
-import { errorResponse } from '../../core/route.ts';
-import { ApiError } from '../../core/errors.ts';
+import { errorResponse } from '../../core/http.ts';
+import { DomainError } from '../../core/errors.ts';
 
 describe('errorResponse', () => {
   it('a database busy past the retries, or an unreachable libSQL server, is a 503 with Retry-After', async () => {
@@ -13,8 +13,8 @@ describe('errorResponse', () => {
     }
   });
 
-  it('API errors keep their status and headers; anything else is a 500 that points at the log', async () => {
-    const u = errorResponse(new ApiError(401, 'unauthorized', 'no', { wwwAuthenticate: 'Bearer' }));
+  it('domain errors take their status from the table and keep their headers; anything else is a 500 that points at the log', async () => {
+    const u = errorResponse(new DomainError('unauthorized', 'no', { wwwAuthenticate: 'Bearer' }));
     expect(u.status).toBe(401);
     expect(u.headers.get('www-authenticate')).toBe('Bearer');
     expect(await u.json()).not.toHaveProperty('wwwAuthenticate');

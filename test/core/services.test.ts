@@ -10,8 +10,10 @@ import type { Facility } from '../../core/facility.ts';
 import { modeFromInfo } from '../../core/mode.ts';
 import { resolvePolicy } from '../../core/policy.ts';
 import { parseImageReference } from '../../core/reference.ts';
-import { assertServiceName, currentTasks, formatServiceStatus, serviceSpec } from '../../core/services.ts';
+import { assertServiceName, serviceSpec } from '../../core/services.ts';
+import { currentTasks, formatServiceStatus } from '../../core/service-reads.ts';
 import { LABELS } from '../../core/naming.ts';
+import { STATUS_OF } from '../../core/http.ts';
 
 function facility(extra: Record<string, unknown> = {}): Facility {
   const config = parseConfig({ facilities: { lab: { engine: { host: 'unix:///nowhere.sock' }, ...extra } } }, 'test').facilities.lab;
@@ -35,7 +37,7 @@ describe("Docker's service-name rule", () => {
       assertServiceName(`${ref.name}--${user}`, ref, user);
       return 'ok';
     } catch (e: any) {
-      return [e.status, e.extra.parameter];
+      return [STATUS_OF[e.code as keyof typeof STATUS_OF], e.extra.parameter];
     }
   };
   it('letters, digits, - and _ ; no dots; starts and ends with a letter or digit', () => {

@@ -61,6 +61,19 @@ describe('GET /{facility}/get-app-status', () => {
     expect(states.body[2].Status).toMatch(/\(Paused\)$/);
   });
 
+  it('several names with one unknown: 207, each name its own result, as the actions answer', async () => {
+    const unknown = `nope--${user}`;
+    const r = await call('GET', `/demo/get-app-status?name=${names.running},${unknown}`);
+    expect(r.status).toBe(207);
+    expect(r.body).toHaveLength(2);
+    expect(r.body[0]).toMatchObject({ Names: names.running, State: 'running' });
+    expect(r.body[1]).toMatchObject({ name: unknown, error: { status: 404, code: 'app_not_found' } });
+    const none = await call('GET', `/demo/get-app-status?name=${unknown},other--${user}`);
+    expect(none.status).toBe(404);
+    expect(none.headers.get('content-type')).toBe('application/problem+json');
+    expect(none.body.results.map((x: any) => x.name)).toEqual([unknown, `other--${user}`]);
+  });
+
   it('404 for an unknown app, 400 for an invalid name', async () => {
     expect((await call('GET', `/demo/get-app-status?name=nope--${user}`)).status).toBe(404);
     expect((await call('GET', `/demo/get-app-status?name=${encodeURIComponent('a;b')}`)).status).toBe(400);

@@ -30,7 +30,7 @@ describe('POST /{facility}/start-app', () => {
     expect(r.body.detail).toContain('unpause');
   });
 
-  it('several names: array of results, 207 when some fail, shared status when all fail', async () => {
+  it('several names: array of results, 207 when some fail, a problem carrying every result when all fail', async () => {
     const ok = `busybox--${user}`;
     const missing = `nothing--${user}`;
     const r = await call('POST', `/demo/start-app?name=${ok},${missing}`);
@@ -40,7 +40,12 @@ describe('POST /{facility}/start-app', () => {
     expect(r.body[1]).toMatchObject({ name: missing, error: { status: 404, code: 'app_not_found' } });
     const all = await call('POST', `/demo/start-app?name=${missing},other--${user}`);
     expect(all.status).toBe(404);
-    expect(all.body.map((x: any) => x.error.code)).toEqual(['app_not_found', 'app_not_found']);
+    expect(all.headers.get('content-type')).toBe('application/problem+json');
+    expect(all.body).toMatchObject({ status: 404, code: 'app_not_found' });
+    expect(all.body.results.map((x: any) => [x.name, x.error.code])).toEqual([
+      [missing, 'app_not_found'],
+      [`other--${user}`, 'app_not_found'],
+    ]);
     const both = await call('POST', `/demo/start-app?name=${ok},${ok}`);
     expect(both.status).toBe(200);
     expect(both.body).toEqual({ name: ok, id: expect.any(String), state: 'running' });

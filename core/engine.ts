@@ -18,7 +18,7 @@ import { parseEventLines, type EngineEvent } from './engine-events.ts';
 
 export * from './engine-errors.ts';
 export * from './engine-events.ts';
-import { readTextFile } from './runtime.ts';
+import { engineHttpAgent, readTextFile } from './runtime.ts';
 
 /** How to reach one Engine. `host` is a DOCKER_HOST-style URL: `unix:///path`, `tcp://h:p`, `ssh://user@h`. */
 export interface EngineEndpoint {
@@ -429,13 +429,14 @@ export function registryAuthHeader(auth: { username?: string; password?: string;
 /** docker-modem options from an endpoint (DOCKER_HOST-style URL). */
 function modemOptions(ep: EngineEndpoint): Record<string, unknown> {
   const host = ep.host;
-  if (host.startsWith('unix://')) return { socketPath: host.slice(7) || '/var/run/docker.sock' };
+  const agent = engineHttpAgent();
+  if (host.startsWith('unix://')) return { socketPath: host.slice(7) || '/var/run/docker.sock', ...(agent ? { agent } : {}) };
   const u = new URL(host.includes('//') ? host : `tcp://${host}`);
   if (u.protocol === 'ssh:') {
     return { protocol: 'ssh', host: u.hostname, port: u.port || '22', username: u.username || undefined, sshOptions: { agent: globalThis.process?.env?.SSH_AUTH_SOCK } };
   }
   const tls = ep.tls;
-  const o: Record<string, unknown> = { host: u.hostname, port: u.port || (tls ? '2376' : '2375'), protocol: tls ? 'https' : 'http' };
+  const o: Record<string, unknown> = { host: u.hostname, port: u.port || (tls ? '2376' : '2375'), protocol: tls ? 'https' : 'http', ...(agent && !tls ? { agent } : {}) };
   if (tls) {
     if (tls.ca) o.ca = readTextFile(tls.ca);
     if (tls.cert) o.cert = readTextFile(tls.cert);

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { Agent } from 'node:http';
 
 /**
  * Reads an environment variable.
@@ -62,4 +63,19 @@ export class WriteGate {
     this.tail = turn.catch(() => undefined);
     return turn;
   }
+}
+
+let denoEngineAgent: Agent | undefined;
+
+/**
+ * The `node:http` agent for plain-HTTP Engine connections (Unix socket, `tcp://` without TLS):
+ * `undefined` (Node's default keep-alive agent) on Node; on Deno an agent without keep-alive.
+ * Deno 2.9's `node:http` re-sends a request that was aborted on a kept-alive socket and then
+ * never reports the abort, so a cancelled Engine read would be replayed and held until its
+ * timeout (checked by test/e2e/cancel.test.ts); fresh connections abort cleanly.
+ */
+export function engineHttpAgent(): Agent | undefined {
+  if (!('Deno' in globalThis)) return undefined;
+  denoEngineAgent ??= new Agent({ keepAlive: false });
+  return denoEngineAgent;
 }

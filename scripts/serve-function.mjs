@@ -81,12 +81,20 @@ async function readBody(req) {
   return Buffer.concat(chunks);
 }
 
-function toRequest(req, body) {
+/**
+ * The web Request for a node:http request. Its `signal` aborts when the client hangs up before
+ * the answer is complete, so the function stops the Engine reads it started.
+ */
+function toRequest(req, res, body) {
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
   const url = new URL(req.url ?? '/', `http://${req.headers.host || `${host}:${port}`}`);
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && body && body.length > 0;
-  return new Request(url, { method: req.method, headers, body: hasBody ? body : undefined });
+  const hangup = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) hangup.abort(new Error('the client closed the connection'));
+  });
+  return new Request(url, { method: req.method, headers, body: hasBody ? body : undefined, signal: hangup.signal });
 }
 
 async function writeResponse(res, response, method) {
@@ -115,7 +123,7 @@ const server = createServer(async (req, res) => {
     response =
       body === null
         ? problem(413, 'payload_too_large', 'Payload Too Large', `Request bodies are limited to ${maxBody} bytes`)
-        : await mod.fetch(toRequest(req, body));
+        : await mod.fetch(toRequest(req, res, body));
   } catch (e) {
     console.error(`${req.method} ${req.url}:`, e);
     response = problem(500, 'internal_error', 'Internal Server Error', 'Internal error; see the server log');

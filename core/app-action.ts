@@ -5,7 +5,8 @@
  * (core/http.ts: the object for one name; 200, 207 or a problem carrying every result for several).
  * @module
  */
-import type { ActionOptions, AppAction } from './backend.ts';
+import { ACTIONS, type ActionOptions, type AppAction } from './backend.ts';
+import type { Mode } from './mode.ts';
 import type { Facility } from './facility.ts';
 import { batchResponse } from './http.ts';
 import { defineRoute, type RouteFunction } from './route.ts';
@@ -22,7 +23,6 @@ export function defineAppAction(def: {
   route: string;
   summary: string;
   action: AppAction;
-  modes?: ('solo' | 'swarm')[];
   withTimeout?: boolean;
   options?: (f: Facility) => ActionOptions;
 }): RouteFunction {
@@ -31,7 +31,8 @@ export function defineAppAction(def: {
     method: 'POST',
     route: def.route,
     summary: def.summary,
-    modes: def.modes ?? ['solo'],
+    // the modes whose backend has the action (core/backend.ts ACTIONS): 409 wrong_mode in the others
+    modes: (Object.keys(ACTIONS) as Mode[]).filter((m) => ACTIONS[m].includes(def.action)),
     query: query as { name: typeof nameParam; timeout: typeof timeoutParam },
     handler: async ({ facility, query, apps }) => {
       const opts: ActionOptions = { ...def.options?.(facility), timeout: query.timeout ?? 10 };

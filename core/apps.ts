@@ -261,7 +261,18 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
     if (!(e instanceof EngineError && e.statusCode === 404)) throw actionError(e, name);
     throw appNotFound(name); // removed concurrently by someone else
   }
-  await renameWithRetry(f, replacement.Id, name);
+  try {
+    await renameWithRetry(f, replacement.Id, name);
+  } catch (e) {
+    // A concurrent reset of the same app removed the old container too and won the name: ours is
+    // surplus. Remove it (never leave an unlisted NAME.reset-… behind) and say what happened.
+    const holder = await orNotFound(f.engine.inspectContainer(name)).catch(() => undefined);
+    if (holder && holder.Id !== replacement.Id) {
+      await f.engine.removeContainer(replacement.Id, { force: true, v: true }).catch(() => undefined);
+      throw new DomainError('state_conflict', `${name} was reset by another call at the same time; that reset won`, { name }, { cause: e });
+    }
+    throw e;
+  }
   if (old.State.Running || old.State.Paused) {
     try {
       await f.engine.startContainer(replacement.Id);

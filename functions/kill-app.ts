@@ -9,6 +9,5 @@ import { defineAppAction } from '../core/app-action.ts';
 export default defineAppAction({
   route: 'kill-app',
   summary: 'Kill an app (SIGKILL); in swarm mode, remove its service',
-  modes: ['solo', 'swarm'],
   action: 'kill',
 });

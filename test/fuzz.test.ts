@@ -422,8 +422,9 @@ function check(generatedFor: RouteFunction, req: Req, a: Ans, tally: Tally): voi
     if (!route && target !== 'outline') throw new Error(`success without a route: ${ctx}`);
     return;
   }
-  if (Array.isArray(a.body)) return checkBatch(a, ctx, tally);
+  if (Array.isArray(a.body)) throw new Error(`error answered as a bare array, not problem+json: ${ctx}`);
   if (a.headers.get('content-type') !== 'application/problem+json') throw new Error(`error without problem+json: ${ctx}`);
+  if (req.method !== 'HEAD' && a.body && 'results' in a.body) checkBatch(a, ctx, tally);
   if (req.method === 'HEAD') return; // no body on HEAD
   const b = a.body;
   if (typeof b !== 'object' || b === null || typeof b.code !== 'string' || !/^[a-z_]+$/.test(b.code)) throw new Error(`error body without a code: ${ctx}`);
@@ -440,15 +441,18 @@ function check(generatedFor: RouteFunction, req: Req, a: Ans, tally: Tally): voi
 }
 
 /**
- * A batch call (`name=a,b`) in which every name failed the same way answers that status with
- * the per-name results (core/apps.ts runBatch): each `{name, error}` with a problem inside.
+ * A batch call (`name=a,b`) in which every name failed answers a problem (core/http.ts
+ * batchResponse) whose `results` holds the per-name entries: each `{name, error}` with a
+ * problem inside, of the answer's status unless the reasons differ (`batch_failed`).
  */
 function checkBatch(a: Ans, ctx: string, tally: Tally): void {
-  if (!a.headers.get('content-type')?.startsWith('application/json')) throw new Error(`batch answer without JSON: ${ctx}`);
-  if (a.body.length < 2) throw new Error(`batch answer for fewer than two names: ${ctx}`);
-  for (const item of a.body) {
+  const results = a.body.results;
+  if (!Array.isArray(results) || results.length < 2) throw new Error(`batch problem with fewer than two results: ${ctx}`);
+  for (const item of results) {
     const e = item?.error;
-    if (typeof item?.name !== 'string' || typeof e?.code !== 'string' || e.status !== a.status) throw new Error(`batch item without an error of status ${a.status}: ${ctx}`);
+    if (typeof item?.name !== 'string' || typeof e?.code !== 'string') throw new Error(`batch result without a name and a problem: ${ctx}`);
+    if (a.body.code !== 'batch_failed' && e.status !== a.status) throw new Error(`batch result of status ${e.status} in a ${a.status} answer: ${ctx}`);
+    if (a.body.code === 'batch_failed' && e.status > a.status) throw new Error(`batch_failed status ${a.status} below a result's ${e.status}: ${ctx}`);
     tally.codes.set(e.code, (tally.codes.get(e.code) ?? 0) + 1);
   }
 }

@@ -160,7 +160,7 @@ export const isoTimeSchema = v.pipe(
   v.transform((s) => new Date(s).toISOString()),
 );
 
-/** The states of an image request (core/images.ts documents them). */
+/** The states of an image request (core/images/approval.ts documents them). */
 export const IMAGE_REQUEST_STATES = ['pending', 'approved', 'pulling', 'pulled', 'failed', 'denied'] as const;
 
 /** `state`: one image request state or a comma-separated list (`pending,failed`), deduplicated. */

@@ -74,7 +74,7 @@ export const timeoutSchema = v.pipe(
   v.maxValue(300, 'must be at most 300 seconds'),
 );
 
-/** The uptime summary windows (core/uptime.ts); a month is 30 days. */
+/** The uptime summary windows (core/uptime-summary.ts); a month is 30 days. */
 export const UPTIME_DURATIONS = ['hour', 'day', 'week', 'month'] as const;
 
 /** `duration`: the uptime window. A month is 30 days. */

@@ -127,7 +127,7 @@ async function runFacility(
     const ctx: RunCtx = { f, db, cp, holder, nowMs, t0ms, beforeCommit };
     let seen: Observation;
     try {
-      seen = await observe(f, cp);
+      seen = await observe(f, cp, nowMs);
     } catch (e) {
       if (!hasCode(e, ...ENGINE_FAULTS) && !(e instanceof EngineError)) throw e;
       return await recordUnreachable(ctx, e as Error);
@@ -176,11 +176,12 @@ interface Observation {
 
 /**
  * Reads the Engine: its time, then in solo mode the facility's app events since the anchor and
- * its containers; in swarm mode its app services and their tasks.
+ * its containers; in swarm mode its app services and their tasks. `nowMs` stands in for the
+ * Engine's time when `GET /info` has no `SystemTime`.
  */
-async function observe(f: Facility, cp: Checkpoint | null): Promise<Observation> {
+async function observe(f: Facility, cp: Checkpoint | null, nowMs: () => number): Promise<Observation> {
   const info = await f.engine.info();
-  const T = isoToNs(info.SystemTime) ?? msToNs(Date.now());
+  const T = isoToNs(info.SystemTime) ?? msToNs(nowMs());
   if (cp?.checkpointAt != null && T <= cp.checkpointAt) {
     // The Engine's clock went back: nothing to read yet (the next run after it passes catches up).
     throw new Error(`the Engine's clock (${nsToIso(T)}) is not past the last checkpoint (${nsToIso(cp.checkpointAt)}); nothing recorded`);

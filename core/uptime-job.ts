@@ -109,6 +109,10 @@ export async function runUptimeJob(opts: UptimeJobOptions = {}): Promise<UptimeJ
   return { startedAt: new Date(started).toISOString(), ms: nowMs() - started, facilities };
 }
 
+/**
+ * One facility's run: take the lease, read the Engine, compute and commit the run (or record
+ * the Engine unreachable), prune when due, give the lease back.
+ */
 async function runFacility(
   f: Facility,
   db: Client,

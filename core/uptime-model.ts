@@ -24,8 +24,9 @@ import { LABELS } from './naming.ts';
 
 // --- Time -----------------------------------------------------------------------------------
 
-/** Nanoseconds per millisecond / second. */
+/** Nanoseconds per millisecond. */
 export const NS_PER_MS = 1_000_000n;
+/** Nanoseconds per second. */
 export const NS_PER_S = 1_000_000_000n;
 
 /** ISO-8601 UTC with nine fractional digits and `Z` for nanoseconds since the epoch. */
@@ -65,7 +66,9 @@ export function secondKey(iso: string): string {
 
 // --- States ---------------------------------------------------------------------------------
 
+/** A container's state as the job tracks it (created, exited and dead are `stopped`). */
 export type ContainerState = 'running' | 'paused' | 'stopped' | 'unknown';
+/** An app's state: `running` if any container runs (paused does not), else `unknown` if any is unknown, else `not-running`. */
 export type AppState = 'running' | 'not-running' | 'unknown';
 /** Where a transition's time comes from. */
 export type TransitionSource = 'event' | 'reconcile' | 'first-run' | 'unreachable' | 'retention';

@@ -46,6 +46,7 @@ export interface RunInput {
   containers: ContainerView[];
 }
 
+/** What one run writes: its transitions, samples and the new container snapshot. */
 export interface RunOutput {
   transitions: Transition[];
   /** One per app that exists at `T`. */

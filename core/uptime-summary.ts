@@ -18,6 +18,7 @@ import { openUptimeDb, readAppHistory, type AppHistory } from './uptime-store.ts
 
 /** The summary windows; a month is 30 days, as the old API counted it. */
 export type UptimeDuration = (typeof UPTIME_DURATIONS)[number];
+/** Seconds in each summary window. */
 export const DURATION_SECONDS: Record<UptimeDuration, number> = { hour: 3600, day: 86_400, week: 7 * 86_400, month: 30 * 86_400 };
 
 /** One stretch of an app's state. */
@@ -90,6 +91,11 @@ export async function uptimeSummaryJson(
   return `{${parts.join(',')}}`;
 }
 
+/**
+ * The app's history in the window ending now (`opts.nowMs`, default `Date.now()`, ms) and
+ * `duration` long; `from` and `to` in ns.
+ * @throws DomainError `app_not_found` when the facility has no uptime record of the app at all
+ */
 async function loadHistory(f: Facility, name: string, duration: UptimeDuration, opts: { nowMs?: number; db?: Client }) {
   const db = await openUptimeDb(opts.db);
   const to = msToNs(opts.nowMs ?? Date.now());
@@ -123,6 +129,7 @@ function summaryPoints(h: AppHistory): [string, boolean][] {
   return out;
 }
 
+/** The `detail=true` answer: the transitions as intervals (clipped to the window and the last checkpoint) and seconds per state. */
 function detailOf(f: Facility, name: string, duration: UptimeDuration, h: AppHistory, from: bigint, to: bigint): UptimeDetail {
   const recordedUntil = h.checkpoint?.checkpointAt ?? null;
   const unreachable = h.checkpoint?.unreachableSince ?? null;

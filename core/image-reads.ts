@@ -7,8 +7,10 @@
 import type { Facility } from './facility.ts';
 import type { AppBackend } from './backend.ts';
 import { formatImageSummary, type EngineImageSummary, type ImageJson } from './format/images.ts';
-import { approvalOf, engineReference, requestsByReference, type Approval, type ImageRequest } from './images.ts';
-import { familiarName, type ImageReference } from './reference.ts';
+import { approvalOf, type Approval } from './images/approval.ts';
+import { requestsByReference } from './images/requests.ts';
+import type { ImageRequest } from './images/store.ts';
+import { engineReference, familiarName, type ImageReference } from './reference.ts';
 
 /** One `get-images` row. */
 export interface ImageRow extends ImageJson {

@@ -314,3 +314,13 @@ export function imagePatternMatches(pattern: string, ref: ImageReference): boole
   const familiarRepo = familiarName({ domain: ref.domain, path: ref.path });
   return re.test(ref.familiar) || re.test(familiarRepo) || re.test(ref.normalized) || re.test(ref.repository);
 }
+
+/** Parses a reference the Engine reported (`RepoTags`/`RepoDigests`); `null` for `<none>` forms. */
+export function engineReference(s: string): ImageReference | null {
+  if (s.startsWith('<none>')) return null;
+  try {
+    return parseImageReference(s);
+  } catch {
+    return null;
+  }
+}

@@ -74,7 +74,7 @@ export const timeoutSchema = v.pipe(
   v.maxValue(300, 'must be at most 300 seconds'),
 );
 
-/** The uptime summary windows (core/uptime.ts); a month is 30 days. */
+/** The uptime summary windows (core/uptime-summary.ts); a month is 30 days. */
 export const UPTIME_DURATIONS = ['hour', 'day', 'week', 'month'] as const;
 
 /** `duration`: the uptime window. A month is 30 days. */
@@ -160,7 +160,7 @@ export const isoTimeSchema = v.pipe(
   v.transform((s) => new Date(s).toISOString()),
 );
 
-/** The states of an image request (core/images.ts documents them). */
+/** The states of an image request (core/images/approval.ts documents them). */
 export const IMAGE_REQUEST_STATES = ['pending', 'approved', 'pulling', 'pulled', 'failed', 'denied'] as const;
 
 /** `state`: one image request state or a comma-separated list (`pending,failed`), deduplicated. */

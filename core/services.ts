@@ -34,7 +34,7 @@ import type { ImageReference } from './reference.ts';
 import { engineMounts, exposedPorts, resolvePolicy, type Requested, type Resolved } from './policy.ts';
 import type { AppResult } from './apps.ts';
 import { swarmEngineError } from './mode.ts';
-import { registryAuthFor } from './images.ts';
+import { registryAuthFor } from './images/registry-auth.ts';
 import { compareServiceNames } from './format/nodes.ts';
 
 /** Docker's service-name rule (swarmkit `validateAnnotations`: a DNS name component, ≤ 63). */

@@ -1,7 +1,8 @@
 /**
  * Uptime history, the pure part: Engine times, container and app states, and the computation
- * of one run of the uptime job from what the Engine said. No I/O here (see core/uptime.ts for
- * the job and core/uptime-store.ts for the tables), so every rule is unit-testable.
+ * of one container's changes across a span the Engine's events may have lost. No I/O here (see
+ * core/uptime-run.ts and core/uptime-swarm-run.ts for one run, core/uptime-job.ts for the job
+ * and core/uptime-store.ts for the tables), so every rule is unit-testable.
  *
  * Times are nanoseconds since the epoch (`bigint`), stored and returned as ISO-8601 UTC with
  * nine fractional digits and `Z` (`2026-11-29T12:30:49.070197545Z`): fixed width, so text order
@@ -23,8 +24,9 @@ import { LABELS } from './naming.ts';
 
 // --- Time -----------------------------------------------------------------------------------
 
-/** Nanoseconds per millisecond / second. */
+/** Nanoseconds per millisecond. */
 export const NS_PER_MS = 1_000_000n;
+/** Nanoseconds per second. */
 export const NS_PER_S = 1_000_000_000n;
 
 /** ISO-8601 UTC with nine fractional digits and `Z` for nanoseconds since the epoch. */
@@ -64,7 +66,9 @@ export function secondKey(iso: string): string {
 
 // --- States ---------------------------------------------------------------------------------
 
+/** A container's state as the job tracks it (created, exited and dead are `stopped`). */
 export type ContainerState = 'running' | 'paused' | 'stopped' | 'unknown';
+/** An app's state: `running` if any container runs (paused does not), else `unknown` if any is unknown, else `not-running`. */
 export type AppState = 'running' | 'not-running' | 'unknown';
 /** Where a transition's time comes from. */
 export type TransitionSource = 'event' | 'reconcile' | 'first-run' | 'unreachable' | 'retention';
@@ -292,288 +296,4 @@ export function reconstructContainer(gs: bigint, g1: bigint, s0: ContainerState 
   // Drop a leading point that repeats the state at gs.
   if (pts.length && pts[0].at === gs && pts[0].state === s0) pts.shift();
   return pts;
-}
-
-// --- One run ----------------------------------------------------------------------------------
-
-/** Everything one run of the job learned from the Engine for one facility. */
-export interface RunInput {
-  facility: string;
-  /** The previous checkpoint (events up to it are consumed); `null` on the first run. */
-  t0: bigint | null;
-  /** Container states at `t0`. */
-  snapshot: Snapshot;
-  /** The facility's app events the Engine returned up to `T`, oldest first (older ones are ignored). */
-  events: EngineEvent[];
-  /** Whether the Engine's buffer provably still holds every event after `t0` (see core/uptime.ts). */
-  covered: boolean;
-  /** The Engine's time at this run: the new checkpoint. */
-  T: bigint;
-  /** When the job first failed to reach the Engine since `t0` (local clock), if it did. */
-  unreachableSince: bigint | null;
-  /** The facility's containers now (inspected, with times, when `covered` is false). */
-  containers: ContainerView[];
-}
-
-export interface RunOutput {
-  transitions: Transition[];
-  /** One per app that exists at `T`. */
-  samples: { app: string; state: AppState }[];
-  /** Container states at `T`. */
-  snapshot: Snapshot;
-  /** End of the reconstructed span (the first surviving event, or `T`), when the run was not covered. */
-  gapEnd?: bigint;
-}
-
-interface Step {
-  at: bigint;
-  /** Container changes applied at this step. */
-  changes: { id: string; app: string; state: ContainerState | 'absent' }[];
-  source: TransitionSource;
-  action?: string;
-  containerId?: string;
-  /** Turns the unknown mask (engine unreachable) on or off at this step. */
-  mask?: boolean;
-}
-
-/**
- * Computes one run: the transitions in `(t0, T]`, one sample per app at `T`, and the container
- * states at `T`.
- *
- * - First run (`t0 === null`): every app's current state, at `T`, source `first-run`.
- * - Covered: every state change comes from an event, at the event's exact time.
- * - Not covered (possible overflow or Engine restart): the span from `t0` to the first surviving
- *   event (`gapEnd`, or `T` if none) is reconstructed per container ({@link reconstructContainer});
- *   events apply exactly from `gapEnd` on. If the job could not reach the Engine from
- *   `unreachableSince`, every app is `unknown` from then until `gapEnd`: never up, never down.
- */
-export function computeRun(input: RunInput): RunOutput {
-  const { T } = input;
-  const views = new Map(input.containers.map((c) => [c.id, c]));
-  if (input.t0 === null) {
-    const snapshot: Snapshot = {};
-    for (const c of input.containers) snapshot[c.id] = { app: c.app, state: c.state };
-    const byApp = groupByApp(snapshot);
-    const transitions: Transition[] = [];
-    const samples: RunOutput['samples'] = [];
-    for (const [app, states] of [...byApp].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const st = appStateFrom(states)!;
-      transitions.push({ app, at: T, state: st, source: 'first-run' });
-      samples.push({ app, state: st });
-    }
-    return { transitions, samples, snapshot };
-  }
-
-  const t0 = input.t0;
-  const evs = input.events.filter((e) => {
-    const t = BigInt(e.timeNano);
-    return t > t0 && t <= T && isAppEvent(e, input.facility);
-  });
-  const steps: Step[] = [];
-  let gapEnd: bigint | undefined;
-
-  if (!input.covered) {
-    const g1 = evs.length ? BigInt(evs[0].timeNano) : T;
-    const gs = t0 + 1n < g1 ? t0 + 1n : t0; // just after the checkpoint (a transition may sit at t0)
-    gapEnd = g1;
-    const ids = new Set<string>([...Object.keys(input.snapshot), ...views.keys(), ...evs.map((e) => e.Actor.ID)]);
-    for (const id of ids) {
-      const v = views.get(id);
-      const firstEv = evs.find((e) => e.Actor.ID === id && stateBefore(e.Action) !== undefined);
-      const app = input.snapshot[id]?.app ?? v?.app ?? firstEv?.Actor.Attributes?.[LABELS.app];
-      if (!app) continue;
-      const s0 = input.snapshot[id]?.state ?? 'absent';
-      const s1 = firstEv ? (stateBefore(firstEv.Action) as ContainerState | 'absent' | null) : v ? v.state : 'absent';
-      // StartedAt / FinishedAt are the LAST start / exit: if a start (exit) event survived, they
-      // belong to it (inspect's time precedes the event's by microseconds), not to the span.
-      const own = evs.filter((e) => e.Actor.ID === id).map((e) => baseAction(e.Action));
-      const view = v && {
-        ...v,
-        startedAt: own.includes('start') || own.includes('restart') ? null : v.startedAt,
-        finishedAt: own.includes('die') ? null : v.finishedAt,
-      };
-      for (const p of reconstructContainer(gs, g1, s0, s1, view)) {
-        steps.push({ at: p.at, changes: [{ id, app, state: p.state }], source: 'reconcile', action: p.why, containerId: id });
-      }
-    }
-    const u = input.unreachableSince;
-    if (u !== null && u < g1) {
-      steps.push({ at: u > gs ? u : gs, changes: [], source: 'unreachable', mask: true });
-      steps.push({ at: g1, changes: [], source: 'reconcile', action: 'engine-reachable', mask: false });
-    }
-    // Time order; at equal times: container changes, then the mask switch.
-    steps.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : (a.mask === undefined ? 0 : 1) - (b.mask === undefined ? 0 : 1)));
-  }
-
-  for (const e of evs) {
-    const st = stateAfter(e.Action);
-    if (st === undefined) continue;
-    const app = e.Actor.Attributes?.[LABELS.app] as string;
-    steps.push({ at: BigInt(e.timeNano), changes: [{ id: e.Actor.ID, app, state: st }], source: 'event', action: baseAction(e.Action), containerId: e.Actor.ID });
-  }
-
-  // Containers still unknown at T, or missing from our record though created before T: take
-  // their current state (reconciliation at T).
-  const tail: Step['changes'] = [];
-  const cur = new Map(Object.entries(input.snapshot).map(([id, c]) => [id, { ...c }]));
-  const probe = new Map(cur);
-  for (const s of steps) for (const c of s.changes) c.state === 'absent' ? probe.delete(c.id) : probe.set(c.id, { app: c.app, state: c.state });
-  for (const v of input.containers) {
-    const known = probe.get(v.id);
-    if (known ? known.state === 'unknown' && v.state !== 'unknown' : v.created == null || v.created <= T) {
-      if (!known && evs.some((e) => e.Actor.ID === v.id && baseAction(e.Action) === 'destroy')) continue;
-      tail.push({ id: v.id, app: v.app, state: v.state });
-    }
-  }
-  if (tail.length) steps.push({ at: T, changes: tail, source: 'reconcile', action: 'current-state' });
-
-  // Sweep: apply container changes, emit app transitions where the app's state changes.
-  const last = new Map<string, AppState>();
-  for (const [app, states] of groupByApp(input.snapshot)) last.set(app, appStateFrom(states)!);
-  let masked = false;
-  const out: Transition[] = [];
-  const emit = (app: string, s: Step) => {
-    const states = [...cur.values()].filter((c) => c.app === app).map((c) => c.state);
-    let st = appStateFrom(states);
-    if (st !== undefined && masked) st = 'unknown';
-    if (st === undefined) {
-      if (!last.has(app)) return;
-      st = 'not-running'; // deleted
-    }
-    if (last.get(app) === st) return;
-    last.set(app, st);
-    out.push({ app, at: s.at, state: st, source: s.source, action: s.action, containerId: s.containerId });
-  };
-  for (const s of steps) {
-    const touched = new Set<string>();
-    for (const c of s.changes) {
-      if (c.state === 'absent') cur.delete(c.id);
-      else cur.set(c.id, { app: c.app, state: c.state });
-      touched.add(c.app);
-    }
-    if (s.mask !== undefined) {
-      masked = s.mask;
-      for (const c of cur.values()) touched.add(c.app);
-      for (const app of last.keys()) touched.add(app);
-    }
-    for (const app of [...touched].sort()) emit(app, s);
-  }
-
-  const snapshot: Snapshot = Object.fromEntries(cur);
-  const samples = [...groupByApp(snapshot)].sort(([a], [b]) => (a < b ? -1 : 1)).map(([app, states]) => ({ app, state: appStateFrom(states)! }));
-  return { transitions: collapse(out, input.snapshot), samples, snapshot, gapEnd };
-}
-
-function groupByApp(snapshot: Snapshot): Map<string, ContainerState[]> {
-  const m = new Map<string, ContainerState[]>();
-  for (const c of Object.values(snapshot)) m.set(c.app, [...(m.get(c.app) ?? []), c.state]);
-  return m;
-}
-
-/** Keeps the last transition of an app at any one instant, then drops repeats of the state before. */
-function collapse(ts: Transition[], before: Snapshot): Transition[] {
-  const byKey = new Map<string, Transition>();
-  for (const t of ts) {
-    const k = `${t.app}\u0000${t.at}`;
-    byKey.delete(k);
-    byKey.set(k, t);
-  }
-  const prev = new Map<string, AppState>();
-  for (const [app, states] of groupByApp(before)) prev.set(app, appStateFrom(states)!);
-  const out: Transition[] = [];
-  for (const t of [...byKey.values()].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))) {
-    if (prev.get(t.app) === t.state) continue;
-    prev.set(t.app, t.state);
-    out.push(t);
-  }
-  return out;
-}
-
-// --- Swarm mode ---------------------------------------------------------------------------------
-
-/** A swarm-mode app (a service) as the manager shows it now. */
-export interface ServiceView {
-  /** Service ID. */
-  id: string;
-  app: string;
-  /** The service's `CreatedAt`. */
-  createdAt: bigint | null;
-  /** The service's `UpdatedAt` (its last spec change, e.g. a scale to 0). */
-  updatedAt?: bigint | null;
-  /** Its tasks: current state (`running`, `shutdown`, `failed`, …) and when swarm recorded it (`Status.Timestamp`). */
-  tasks: { state: string; at: bigint | null }[];
-}
-
-/**
- * One run for a swarm-mode facility. Swarm keeps no event history of task states, so an app is
- * compared between runs: running when any of its tasks runs. A change is dated by the swarm's
- * own task timestamps: the first running task's `Status.Timestamp` for "running", the last
- * task's for "not running", the service's `CreatedAt` for a new app (source `reconcile`). Swarm
- * deletes a scaled-down task (desired state `remove`) as soon as it has shut down, so when no
- * task dates a stop, the service's `UpdatedAt` inside the window does (action `service-updated`:
- * the update that stopped it; the task stopped at most its stop grace period later); when
- * nothing dates it, the app is `unknown` from the checkpoint and not running at `T`. A
- * service removed while running is `unknown` from the checkpoint to `T`; while the job could not
- * reach the manager, `unknown` from then until `T`. Several changes between two runs show as one.
- */
-export function computeSwarmRun(input: { t0: bigint | null; snapshot: Snapshot; T: bigint; unreachableSince: bigint | null; services: ServiceView[] }): RunOutput {
-  const { t0, T } = input;
-  const snapshot: Snapshot = {};
-  const now = new Map<string, { state: AppState; view: ServiceView }>();
-  for (const s of input.services) {
-    const running = s.tasks.some((t) => t.state === 'running');
-    snapshot[`service:${s.id}`] = { app: s.app, state: running ? 'running' : 'stopped' };
-    const prev = now.get(s.app);
-    if (!prev || running) now.set(s.app, { state: running ? 'running' : 'not-running', view: s });
-  }
-  const apps = [...now.keys()].sort();
-  const samples = apps.map((app) => ({ app, state: now.get(app)!.state }));
-  if (t0 === null) {
-    return { transitions: apps.map((app) => ({ app, at: T, state: now.get(app)!.state, source: 'first-run' as const })), samples, snapshot };
-  }
-  const before = Object.fromEntries(Object.entries(input.snapshot).filter(([k]) => k.startsWith('service:')));
-  const prev = groupByApp(before);
-  const clamp = (t: bigint | null | undefined): bigint => (t == null || t <= t0 ? t0 + 1n : t > T ? T : t);
-  const out: Transition[] = [];
-  const u = input.unreachableSince;
-  if (u !== null && u < T) {
-    for (const app of [...prev.keys()].sort()) out.push({ app, at: u > t0 ? u : t0 + 1n, state: 'unknown', source: 'unreachable' });
-    for (const app of [...new Set([...prev.keys(), ...apps])].sort()) {
-      out.push({ app, at: T, state: now.get(app)?.state ?? 'not-running', source: 'reconcile', action: 'engine-reachable' });
-    }
-    return { transitions: collapse(out, before), samples, snapshot };
-  }
-  for (const app of [...new Set([...prev.keys(), ...apps])].sort()) {
-    const p = prev.has(app) ? appStateFrom(prev.get(app)!) : undefined;
-    const n = now.get(app);
-    if (!n) {
-      if (p === 'running' || p === 'unknown') {
-        out.push({ app, at: t0 + 1n, state: 'unknown', source: 'reconcile', action: 'service-removed' });
-        out.push({ app, at: T, state: 'not-running', source: 'reconcile', action: 'service-removed' });
-      }
-      continue;
-    }
-    const tasks = n.view.tasks;
-    const firstRunning = tasks.filter((t) => t.state === 'running' && t.at !== null).reduce<bigint | null>((m, t) => (m === null || t.at! < m ? t.at! : m), null);
-    const lastChange = tasks.filter((t) => t.state !== 'running' && t.at !== null).reduce<bigint | null>((m, t) => (m === null || t.at! > m ? t.at! : m), null);
-    if (p === undefined) {
-      out.push({ app, at: clamp(n.view.createdAt), state: 'not-running', source: 'reconcile', action: 'service-created' });
-      if (n.state === 'running') out.push({ app, at: clamp(firstRunning), state: 'running', source: 'reconcile', action: 'task-running' });
-    } else if (p !== n.state) {
-      if (n.state === 'running') out.push({ app, at: clamp(firstRunning), state: 'running', source: 'reconcile', action: 'task-running' });
-      else {
-        const inWindow = (t: bigint | null | undefined): t is bigint => t != null && t > t0 && t <= T;
-        const updatedAt = n.view.updatedAt;
-        if (inWindow(lastChange)) out.push({ app, at: lastChange, state: 'not-running', source: 'reconcile', action: 'task-stopped' });
-        else if (inWindow(updatedAt)) out.push({ app, at: updatedAt, state: 'not-running', source: 'reconcile', action: 'service-updated' });
-        else if (lastChange !== null && lastChange > T) out.push({ app, at: T, state: 'not-running', source: 'reconcile', action: 'task-stopped' });
-        else {
-          // nothing dates the stop: unknown from the checkpoint, not running at T
-          out.push({ app, at: t0 + 1n, state: 'unknown', source: 'reconcile', action: 'stop-undated' });
-          out.push({ app, at: T, state: 'not-running', source: 'reconcile', action: 'stop-undated' });
-        }
-      }
-    }
-  }
-  return { transitions: collapse(out, before), samples, snapshot };
 }

@@ -7,7 +7,7 @@
  * get-image-requests) · 200 the record when nothing is left to do (`pulled`) · 400 invalid
  * reference · 401/403 · 404 unknown facility.
  */
-import { approveImage } from '../core/images.ts';
+import { approveImage } from '../core/images/approval.ts';
 import { defineRoute, json } from '../core/route.ts';
 import { imageReferenceSchema } from '../core/schemas.ts';
 

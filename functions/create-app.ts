@@ -14,7 +14,7 @@
  * core/services.ts): 201 `{name, id, state: "pending", image, imageId, ports, mode, replicas}`;
  * 400 also when IMAGE--USER breaks Docker's service-name rule (no dots; letters, digits, '-', '_').
  */
-import { assertApproved } from '../core/images.ts';
+import { assertApproved } from '../core/images/approval.ts';
 import { appNameFor } from '../core/naming.ts';
 import { defineRoute, json } from '../core/route.ts';
 import { cpusSchema, imageReferenceSchema, memorySchema, pidsSchema, userSchema } from '../core/schemas.ts';

@@ -6,7 +6,7 @@
  * 200 the request record (`state: "denied"`, `reason`) · 400 invalid reference or reason ·
  * 401/403 · 404 unknown facility.
  */
-import { denyImage } from '../core/images.ts';
+import { denyImage } from '../core/images/approval.ts';
 import { defineRoute, json } from '../core/route.ts';
 import { imageReferenceSchema, reasonSchema } from '../core/schemas.ts';
 

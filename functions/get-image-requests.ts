@@ -7,13 +7,13 @@
  * updated while the pull runs) or the registry's error. With `image`, that one reference's
  * record with its requesters (`history`: one entry per requester `{by, anonymous, firstAt,
  * lastAt, count, given}`, oldest first).
- * States: pending, approved, pulling, pulled, failed, denied (core/images.ts).
+ * States: pending, approved, pulling, pulled, failed, denied (core/images/approval.ts).
  * User tokens (and admins acting on behalf of a user) see only the requests that user made,
  * and no other requester's name: `requestedBy` is null unless it is theirs, and `history`
  * holds only their own entry.
  * 200 array of request records · 400 invalid state, reference, limit or offset · 401 · 404 unknown facility.
  */
-import { listImageRequests, viewerOf } from '../core/images.ts';
+import { listImageRequests, viewerOf } from '../core/images/requests.ts';
 import { defineRoute, json } from '../core/route.ts';
 import { imageReferenceSchema, imageRequestStatesSchema, pageLimitSchema, pageOffsetSchema } from '../core/schemas.ts';
 

@@ -9,7 +9,7 @@
  * 200 · 400 invalid name/duration/detail · 404 unknown facility, or no uptime record of the app
  * (a deleted app's record stays readable until the retention prunes it).
  */
-import { uptimeSummaryJson } from '../core/uptime.ts';
+import { uptimeSummaryJson } from '../core/uptime-summary.ts';
 import { defineRoute } from '../core/route.ts';
 import { appNameSchema, booleanFlagSchema, durationSchema } from '../core/schemas.ts';
 

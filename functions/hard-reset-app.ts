@@ -8,7 +8,7 @@
  * 409 concurrent change · 503/504 Engine.
  */
 import { defineAppAction } from '../core/app-action.ts';
-import { assertApproved } from '../core/images.ts';
+import { assertApproved } from '../core/images/approval.ts';
 
 export default defineAppAction({
   route: 'hard-reset-app',

@@ -22,7 +22,7 @@
  * `requestedBy` is null unless the caller asked first, or an admin not acting on behalf) · 400
  * invalid reference · 404 unknown facility · 429 `rate_limited` (anonymous, beyond the cap).
  */
-import { requesterOf, requestImage, viewerOf, viewOf } from '../core/images.ts';
+import { requesterOf, requestImage, viewerOf, viewOf } from '../core/images/requests.ts';
 import { defineRoute, json } from '../core/route.ts';
 import { imageReferenceSchema } from '../core/schemas.ts';
 

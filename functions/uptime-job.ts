@@ -1,14 +1,14 @@
 /**
  * The uptime job as a scheduled function (Workers/Deno style): `scheduled(event, env, ctx)`
  * runs one pass over every configured facility, recording app state transitions with their
- * exact Engine times, one sample per app, and a checkpoint, in libSQL (core/uptime.ts).
+ * exact Engine times, one sample per app, and a checkpoint, in libSQL (core/uptime-job.ts).
  *
  * Fired by the local runner on `uptime.schedule` (default every minute; `SRC_UPTIME_CRON`), or
  * once from the command line for system cron / systemd timers: `npm run uptime-job`.
  * Several runners may share one libSQL server: a per-facility lease lets one run at a time.
  */
 import { loadConfig } from '../core/config.ts';
-import { runUptimeJob, type UptimeJobReport } from '../core/uptime.ts';
+import { runUptimeJob, type UptimeJobReport } from '../core/uptime-job.ts';
 
 /** The scheduled event (Workers: `ScheduledController`; Deno.cron: none). */
 export interface ScheduledEvent {

@@ -31,7 +31,7 @@ const { parseConfig, setConfig } = await import('../core/config.ts');
 setConfig(parseConfig({ facilities: { bench: { description: 'bench-pull' } } }, 'scripts/bench-pull.ts'));
 const { buildApp } = await import('../wrangler-local/app.ts');
 const { Engine, EngineError } = await import('../core/engine.ts');
-const { settlePulls } = await import('../core/images.ts');
+const { settlePulls } = await import('../core/images/pull-worker.ts');
 const { closeDb } = await import('../core/store.ts');
 
 const app = buildApp({ log: false, rateLimit: 0 });

@@ -34,7 +34,8 @@ setConfig(parseConfig({ facilities: { [FAC]: { publishHost: '127.0.0.1', images:
 const { getFacility } = await import('../core/facility.ts');
 const { createApp, startApp, stopApp } = await import('../core/apps.ts');
 const { parseImageReference } = await import('../core/reference.ts');
-const { runUptimeJob, uptimeSummary } = await import('../core/uptime.ts');
+const { runUptimeJob } = await import('../core/uptime-job.ts');
+const { uptimeSummary } = await import('../core/uptime-summary.ts');
 const { uptimeDb } = await import('../core/uptime-store.ts');
 const { nsToIso, msToNs } = await import('../core/uptime-model.ts');
 const { closeDb } = await import('../core/store.ts');

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../core/auth.ts';
-import { settlePulls } from '../core/images.ts';
+import { settlePulls } from '../core/images/pull-worker.ts';
 import { engine, removeUserApps, uniqueUser } from './helpers.ts';
 import {
   api,

@@ -34,7 +34,7 @@ import { parseConfig, setConfig } from '../core/config.ts';
 import { resetFacilities } from '../core/facility.ts';
 import { closeDb, getDb } from '../core/store.ts';
 import { mintToken, revokeToken } from '../core/auth.ts';
-import { settlePulls } from '../core/images.ts';
+import { settlePulls } from '../core/images/pull-worker.ts';
 import { LABELS } from '../core/naming.ts';
 import { appNameSchema, timeoutSchema, userSchema } from '../core/schemas.ts';
 import { routes } from '../functions/index.ts';

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
 import { EngineError, registryAuthHeader, type ProgressStream } from '../core/engine.ts';
-import { settlePulls } from '../core/images.ts';
+import { settlePulls } from '../core/images/pull-worker.ts';
 import { call, engine } from './helpers.ts';
 
 /** The registries scripts/registry.sh runs (and test/fixtures/config.json names). */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS } from '../core/images.ts';
+import { MIGRATIONS } from '../core/images/store.ts';
 import { migrate } from '../core/store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'src-images-migration-'));

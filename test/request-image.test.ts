@@ -8,7 +8,8 @@ import { mintToken } from '../core/auth.ts';
 import { loadConfig, setConfig } from '../core/config.ts';
 import { engineTimestamp } from '../core/engine.ts';
 import { resetFacilities } from '../core/facility.ts';
-import { imagesDb, settlePulls } from '../core/images.ts';
+import { settlePulls } from '../core/images/pull-worker.ts';
+import { imagesDb } from '../core/images/store.ts';
 import { engine, removeUserApps, uniqueUser } from './helpers.ts';
 import { api, assertNoCredentials, buildImage, hasImage, push, record, REG, removeImages, RUN, seenBodies, useRegistries, waitForState } from './image-helpers.ts';
 

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { parseConfig, setConfig } from '../core/config.ts';
 import { Engine } from '../core/engine.ts';
 import { resetFacilities } from '../core/facility.ts';
-import { runUptimeJob } from '../core/uptime.ts';
+import { runUptimeJob } from '../core/uptime-job.ts';
 import { isoToNs, nsToIso } from '../core/uptime-model.ts';
 import { uptimeDb } from '../core/uptime-store.ts';
 import { call, IMAGES, uniqueUser } from './helpers.ts';

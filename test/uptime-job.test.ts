@@ -13,7 +13,8 @@ import { promisify } from 'node:util';
 import { parseConfig, setConfig } from '../core/config.ts';
 import { Engine, engineTimestamp, type EngineEvent } from '../core/engine.ts';
 import { getFacility, resetFacilities } from '../core/facility.ts';
-import { runUptimeJob, uptimeSummary, type UptimeDetail } from '../core/uptime.ts';
+import { runUptimeJob } from '../core/uptime-job.ts';
+import { uptimeSummary, type UptimeDetail } from '../core/uptime-summary.ts';
 import { isoToNs, nsToIso } from '../core/uptime-model.ts';
 import { openUptimeDb, uptimeDb } from '../core/uptime-store.ts';
 import { call, createApp, engine, IMAGES, removeUserApps, uniqueUser } from './helpers.ts';
@@ -119,7 +120,6 @@ describe('uptime job on the main engine', () => {
       const before = await one(FAC);
       expect(before.outcome).toBe('recorded');
       await post(`/${FAC}/stop-app?name=${name}&timeout=2`);
-      await new Promise((r) => setTimeout(r, 1500));
       await post(`/${FAC}/start-app?name=${name}`);
       const after = await one(FAC);
       return { before, after, covered: !!after.covered };
@@ -226,9 +226,12 @@ describe('two runners on one database', () => {
     await one(FAC, { db: a, holder: 'A' }); // first run
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const slowA = one(FAC, { db: a, holder: 'A', settings: { leaseSeconds: 0.05 }, beforeCommit: () => gate });
-    await new Promise((r) => setTimeout(r, 300)); // A's 50 ms lease has expired
-    const bRun = await one(FAC, { db: b, holder: 'B' });
+    let arrived!: () => void;
+    const aAtCommit = new Promise<void>((r) => (arrived = r));
+    const slowA = one(FAC, { db: a, holder: 'A', settings: { leaseSeconds: 0.05 }, beforeCommit: () => (arrived(), gate) });
+    await aAtCommit; // A holds its lease, has read the Engine, and waits to commit
+    // B's clock is a second ahead, so A's 50 ms lease has expired for B without waiting for it
+    const bRun = await one(FAC, { db: b, holder: 'B', nowMs: () => Date.now() + 1000 });
     release();
     const aRun = await slowA;
     expect(bRun.outcome).toBe('recorded');

@@ -14,7 +14,7 @@ import { problemBody } from '../core/http.ts';
 import { bootstrapAdmin } from '../core/auth.ts';
 import { Cron } from 'croner';
 import uptimeJob from '../functions/uptime-job.ts';
-import { settlePulls } from '../core/images.ts';
+import { settlePulls } from '../core/images/pull-worker.ts';
 
 const config = loadConfig();
 const admin = await bootstrapAdmin();

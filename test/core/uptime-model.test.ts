@@ -2,19 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../core/engine.ts';
 import { parseEventLines, engineTimestamp } from '../../core/engine.ts';
 import { LABELS } from '../../core/naming.ts';
-import {
-  appStateFrom,
-  computeRun,
-  computeSwarmRun,
-  isoToNs,
-  nsToIso,
-  reconstructContainer,
-  secondKey,
-  stateAfter,
-  stateBefore,
-  type ContainerView,
-  type RunInput,
-} from '../../core/uptime-model.ts';
+import { appStateFrom, isoToNs, nsToIso, reconstructContainer, secondKey, stateAfter, stateBefore, type ContainerView } from '../../core/uptime-model.ts';
+import { computeRun, type RunInput } from '../../core/uptime-run.ts';
+import { computeSwarmRun } from '../../core/uptime-swarm-run.ts';
 
 const F = 'fac';
 const S = 1_000_000_000n; // one second in ns

@@ -1,6 +1,7 @@
 /**
- * Uptime history: the scheduled job that records every app's state transitions with their
- * exact Engine times, and the summary that reads them back.
+ * The uptime job: on a schedule, records every app's state transitions with their exact Engine
+ * times, one sample per app, and a checkpoint (the summary that reads them back is
+ * core/uptime-summary.ts).
  *
  * One run, per facility (all facilities concurrently):
  * 1. take the facility's lease (`uptime_leases`; skipped if another runner holds it);
@@ -18,7 +19,7 @@
  * 5. prune rows older than the retention (at most hourly).
  *
  * Swarm mode (a manager's Engine): services and their tasks are compared between runs and a
- * change is dated by the swarm's own task timestamps (core/uptime-model.ts `computeSwarmRun`).
+ * change is dated by the swarm's own task timestamps (core/uptime-swarm-run.ts `computeSwarmRun`).
  *
  * If the Engine cannot be reached, the run writes an `unknown` sample per app and remembers
  * when that started; the stretch is recorded as `unknown` once the Engine answers again (unless
@@ -26,34 +27,20 @@
  *
  * @example
  * const report = await runUptimeJob();            // one pass over every configured facility
- * const summary = await uptimeSummary(getFacility('demo'), 'busybox--alice', 'day');
  *
  * @module
  */
 import type { Client } from '@libsql/client';
-import { DomainError, ENGINE_FAULTS, hasCode } from './errors.ts';
+import { ENGINE_FAULTS, hasCode } from './errors.ts';
 import { EngineError, engineTimestamp, orNotFound, type EngineEvent } from './engine.ts';
 import { getFacility, type Facility } from './facility.ts';
 import { loadConfig, type UptimeSettings } from './config.ts';
 import { appFilter, LABELS } from './naming.ts';
-import {
-  computeRun,
-  computeSwarmRun,
-  isoToNs,
-  msToNs,
-  nsToIso,
-  NS_PER_S,
-  secondKey,
-  stateFromInspect,
-  stateFromListStatus,
-  type AppState,
-  type ContainerView,
-  type ServiceView,
-  type TransitionSource,
-} from './uptime-model.ts';
+import { isoToNs, msToNs, nsToIso, NS_PER_S, stateFromInspect, stateFromListStatus, type ContainerView } from './uptime-model.ts';
+import { computeRun } from './uptime-run.ts';
+import { computeSwarmRun, type ServiceView } from './uptime-swarm-run.ts';
 import { modeOf } from './mode.ts';
-import type { UPTIME_DURATIONS } from './schemas.ts';
-import { acquireLease, commitRun, openUptimeDb, pruneFacility, readAppHistory, readCheckpoint, releaseLease, type Anchor, type AppHistory, type Checkpoint, type RunWrite } from './uptime-store.ts';
+import { acquireLease, commitRun, openUptimeDb, pruneFacility, readCheckpoint, releaseLease, type Anchor, type Checkpoint, type RunWrite } from './uptime-store.ts';
 
 /** Options of one job pass (all optional; tests and benchmarks use them). */
 export interface UptimeJobOptions {
@@ -122,6 +109,10 @@ export async function runUptimeJob(opts: UptimeJobOptions = {}): Promise<UptimeJ
   return { startedAt: new Date(started).toISOString(), ms: nowMs() - started, facilities };
 }
 
+/**
+ * One facility's run: take the lease, read the Engine, compute and commit the run (or record
+ * the Engine unreachable), prune when due, give the lease back.
+ */
 async function runFacility(
   f: Facility,
   db: Client,
@@ -140,7 +131,7 @@ async function runFacility(
     const ctx: RunCtx = { f, db, cp, holder, nowMs, t0ms, beforeCommit };
     let seen: Observation;
     try {
-      seen = await observe(f, cp);
+      seen = await observe(f, cp, nowMs);
     } catch (e) {
       if (!hasCode(e, ...ENGINE_FAULTS) && !(e instanceof EngineError)) throw e;
       return await recordUnreachable(ctx, e as Error);
@@ -189,11 +180,12 @@ interface Observation {
 
 /**
  * Reads the Engine: its time, then in solo mode the facility's app events since the anchor and
- * its containers; in swarm mode its app services and their tasks.
+ * its containers; in swarm mode its app services and their tasks. `nowMs` stands in for the
+ * Engine's time when `GET /info` has no `SystemTime`.
  */
-async function observe(f: Facility, cp: Checkpoint | null): Promise<Observation> {
+async function observe(f: Facility, cp: Checkpoint | null, nowMs: () => number): Promise<Observation> {
   const info = await f.engine.info();
-  const T = isoToNs(info.SystemTime) ?? msToNs(Date.now());
+  const T = isoToNs(info.SystemTime) ?? msToNs(nowMs());
   if (cp?.checkpointAt != null && T <= cp.checkpointAt) {
     // The Engine's clock went back: nothing to read yet (the next run after it passes catches up).
     throw new Error(`the Engine's clock (${nsToIso(T)}) is not past the last checkpoint (${nsToIso(cp.checkpointAt)}); nothing recorded`);
@@ -294,162 +286,3 @@ async function recordUnreachable(ctx: RunCtx, err: Error): Promise<FacilityRunRe
   });
   return refused ?? { facility: ctx.f.id, outcome: 'unreachable', transitions: 0, samples: apps.length, detail: err.message, ms: ctx.nowMs() - ctx.t0ms };
 }
-
-// --- Summary ----------------------------------------------------------------------------------
-
-/** The summary windows; a month is 30 days, as the old API counted it. */
-export type UptimeDuration = (typeof UPTIME_DURATIONS)[number];
-export const DURATION_SECONDS: Record<UptimeDuration, number> = { hour: 3600, day: 86_400, week: 7 * 86_400, month: 30 * 86_400 };
-
-/** One stretch of an app's state. */
-export interface UptimeInterval {
-  from: string;
-  to: string;
-  state: AppState;
-}
-
-/** The `detail=true` answer. */
-export interface UptimeDetail {
-  facility: string;
-  name: string;
-  duration: UptimeDuration;
-  /** The window, `[from, to]` (UTC, nanoseconds). */
-  from: string;
-  to: string;
-  /** Up to when the job has recorded this facility (its last checkpoint), or `null`. */
-  recordedUntil: string | null;
-  /** Since when the job cannot reach the facility's Engine, or `null`. */
-  engineUnreachableSince: string | null;
-  /** Running time / (running + not-running time) in the window, from the transitions; `null` if none is known. */
-  uptimeRatio: number | null;
-  /** Seconds of the window per state; `unrecorded` = before the app's first record or after the last run. */
-  seconds: { running: number; notRunning: number; unknown: number; unrecorded: number };
-  intervals: UptimeInterval[];
-  transitions: { at: string; state: AppState; source: TransitionSource; action: string | null }[];
-  samples: { at: string; state: AppState }[];
-}
-
-/**
- * An app's uptime over the last `duration`.
- *
- * Default: the spec's `{ "2023-06-20T13:50:45Z": true, … }` (UTC second -> running). Keys are
- * the job's samples plus every recorded transition (so a stop between two samples shows);
- * paused counts as not running; unknown samples and stretches (Engine unreachable) are left
- * out. Points in the same second: the last one gives the key its value (the state at the end
- * of that second; `detail=true` has the sub-second changes).
- *
- * `detail`: {@link UptimeDetail}.
- *
- * @throws DomainError 404 `app_not_found` when the facility has no uptime record of the app at all
- */
-export async function uptimeSummary(
-  f: Facility,
-  name: string,
-  duration: UptimeDuration,
-  opts: { detail?: boolean; nowMs?: number; db?: Client } = {},
-): Promise<Record<string, boolean> | UptimeDetail> {
-  const { h, from, to } = await loadHistory(f, name, duration, opts);
-  if (!opts.detail) return Object.fromEntries(summaryPoints(h));
-  return detailOf(f, name, duration, h, from, to);
-}
-
-/**
- * The same answer as {@link uptimeSummary}, as JSON text: the default map of a month of
- * one-minute samples has ~43,000 keys, and writing the text directly is several times faster
- * than building the object first.
- */
-export async function uptimeSummaryJson(
-  f: Facility,
-  name: string,
-  duration: UptimeDuration,
-  opts: { detail?: boolean; nowMs?: number; db?: Client } = {},
-): Promise<string> {
-  const { h, from, to } = await loadHistory(f, name, duration, opts);
-  if (opts.detail) return JSON.stringify(detailOf(f, name, duration, h, from, to));
-  const parts: string[] = [];
-  for (const [k, up] of summaryPoints(h)) parts.push(`"${k}":${up}`);
-  return `{${parts.join(',')}}`;
-}
-
-async function loadHistory(f: Facility, name: string, duration: UptimeDuration, opts: { nowMs?: number; db?: Client }) {
-  const db = await openUptimeDb(opts.db);
-  const to = msToNs(opts.nowMs ?? Date.now());
-  const from = to - BigInt(DURATION_SECONDS[duration]) * NS_PER_S;
-  const h = await readAppHistory(db, f.id, name, nsToIso(from), nsToIso(to));
-  if (!h.known) {
-    throw new DomainError('app_not_found', `No uptime history for '${name}' in facility '${f.id}' (never recorded, or pruned after the retention)`, { name });
-  }
-  return { h, from, to };
-}
-
-/**
- * The default answer's points, in time order: samples and transitions (both already sorted by
- * time) merged, unknown ones left out, one per UTC second (the last point of a second wins).
- */
-function summaryPoints(h: AppHistory): [string, boolean][] {
-  const a = h.samples;
-  const b = h.transitions;
-  const out: [string, boolean][] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const p = j >= b.length || (i < a.length && a[i].at <= b[j].at) ? a[i++] : b[j++];
-    if (p.state === 'unknown') continue;
-    const k = secondKey(p.at);
-    const up = p.state === 'running';
-    const last = out[out.length - 1];
-    if (last && last[0] === k) last[1] = up;
-    else out.push([k, up]);
-  }
-  return out;
-}
-
-function detailOf(f: Facility, name: string, duration: UptimeDuration, h: AppHistory, from: bigint, to: bigint): UptimeDetail {
-  const recordedUntil = h.checkpoint?.checkpointAt ?? null;
-  const unreachable = h.checkpoint?.unreachableSince ?? null;
-  const intervals: { from: bigint; to: bigint; state: AppState }[] = [];
-  const add = (a: bigint, b: bigint, state: AppState) => {
-    if (b <= a) return;
-    const last = intervals[intervals.length - 1];
-    if (last && last.state === state && last.to === a) last.to = b;
-    else intervals.push({ from: a, to: b, state });
-  };
-  const end = recordedUntil !== null && recordedUntil < to ? recordedUntil : to;
-  let state: AppState | undefined = h.before?.state;
-  let at = from;
-  for (const t of h.transitions) {
-    const tAt = isoToNs(t.at)!;
-    if (state !== undefined) add(at, tAt < end ? tAt : end, state);
-    state = t.state;
-    at = tAt;
-  }
-  if (state !== undefined) add(at, end, state);
-  if (unreachable !== null && recordedUntil !== null && recordedUntil < to && state !== undefined) {
-    add(recordedUntil > from ? recordedUntil : from, to, 'unknown');
-  }
-  const secs = { running: 0, notRunning: 0, unknown: 0, unrecorded: 0 };
-  for (const i of intervals) {
-    const s = Number(i.to - i.from) / 1e9;
-    if (i.state === 'running') secs.running += s;
-    else if (i.state === 'not-running') secs.notRunning += s;
-    else secs.unknown += s;
-  }
-  secs.unrecorded = Math.max(0, DURATION_SECONDS[duration] - secs.running - secs.notRunning - secs.unknown);
-  const round = (x: number) => Math.round(x * 1e6) / 1e6;
-  const known = secs.running + secs.notRunning;
-  return {
-    facility: f.id,
-    name,
-    duration,
-    from: nsToIso(from),
-    to: nsToIso(to),
-    recordedUntil: recordedUntil === null ? null : nsToIso(recordedUntil),
-    engineUnreachableSince: unreachable === null ? null : nsToIso(unreachable),
-    uptimeRatio: known > 0 ? round(secs.running / known) : null,
-    seconds: { running: round(secs.running), notRunning: round(secs.notRunning), unknown: round(secs.unknown), unrecorded: round(secs.unrecorded) },
-    intervals: intervals.map((i) => ({ from: nsToIso(i.from), to: nsToIso(i.to), state: i.state })),
-    transitions: h.transitions,
-    samples: h.samples,
-  };
-}
-

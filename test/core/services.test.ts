@@ -14,7 +14,7 @@ import { assertServiceName, currentTasks, formatServiceStatus, serviceSpec } fro
 import { LABELS } from '../../core/naming.ts';
 
 function facility(extra: Record<string, unknown> = {}): Facility {
-  const config = parseConfig({ facilities: { lab: { engine: { host: 'unix:///nowhere.sock' }, ...extra } } }, 'test').facilities.lab;
+  const config = parseConfig({ facilities: { lab: { engine: { host: 'unix:///nowhere.sock' }, mode: 'swarm', ...extra } } }, 'test').facilities.lab;
   return { id: 'lab', config, engine: new Engine(config.engine) };
 }
 

@@ -11,9 +11,24 @@ function randomToken(): string {
 const dataDir = `.tmp/test-data/run-${Date.now()}-${randomBytes(3).toString('hex')}`;
 process.env.SRC_TEST_RUN_DIR = dataDir; // for test/setup/data-dir.ts (runs in this process)
 
+/**
+ * The unit lane: every test file that needs no Docker Engine (pure code, the database, the
+ * in-process app on routes that answer without the Engine). `npm run test:unit` runs it alone;
+ * `npm test` runs it first with DOCKER_HOST on a closed socket, which proves it. A file that
+ * needs the Engine for some of its tests stays in the engine lane, or is split in two.
+ */
+const UNIT = [
+  'test/core/**/*.test.ts',
+  // not cli-parity.test.ts: it compares with the docker CLI on the real Engine
+  'test/format/{containers,images,nodes,stats,units}.test.ts',
+  'test/outline.test.ts',
+  'test/images-migration.test.ts',
+  'test/runner-limits.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // include is the projects' (arrays of `extends: true` projects are added to the root's)
     exclude: ['**/node_modules/**', 'dist/**', 'data/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
@@ -26,5 +41,11 @@ export default defineConfig({
       // the admin token of this test run, random each run (test/helpers.ts sends it by default)
       SRC_ADMIN_TOKEN: randomToken(),
     },
+    // both lanes inherit the settings above (`extends: true`); every test file is in exactly one
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT } },
+      // the rest: the real Engine (test images from scripts/build-test-images.sh), private Engines, swarm labs
+      { extends: true, test: { name: 'engine', include: ['test/**/*.test.ts'], exclude: UNIT } },
+    ],
   },
 });

@@ -50,16 +50,16 @@ setConfig(
   parseConfig(
     {
       facilities: {
-        pe: { engine: { host: PE_HOST, timeoutMs: 30_000 }, images },
-        main: { engine: mainEngine, images },
-        kill: { engine: mainEngine, images }, // also the facility of the runner killed in (d)
-        hang: { engine: { host: `unix://${sock('hang')}`, timeoutMs: 300 }, images },
-        late: { engine: { host: `unix://${sock('late')}`, timeoutMs: 300 }, images },
+        pe: { engine: { host: PE_HOST, timeoutMs: 30_000 }, mode: 'solo', images },
+        main: { engine: mainEngine, mode: 'solo', images },
+        kill: { engine: mainEngine, mode: 'solo', images }, // also the facility of the runner killed in (d)
+        hang: { engine: { host: `unix://${sock('hang')}`, timeoutMs: 300 }, mode: 'solo', images },
+        late: { engine: { host: `unix://${sock('late')}`, timeoutMs: 300 }, mode: 'solo', images },
         // the fast failures get a generous timeout, so a stalled test process cannot turn them into 504s
-        closing: { engine: { host: `unix://${sock('closing')}`, timeoutMs: 10_000 }, images },
-        garbage: { engine: { host: `unix://${sock('garbage')}`, timeoutMs: 10_000 }, images },
-        badversion: { engine: { host: `unix://${sock('badversion')}`, timeoutMs: 10_000 }, images },
-        gone: { engine: { host: `unix://${sock('nobody-listens')}`, timeoutMs: 10_000 }, images },
+        closing: { engine: { host: `unix://${sock('closing')}`, timeoutMs: 10_000 }, mode: 'solo', images },
+        garbage: { engine: { host: `unix://${sock('garbage')}`, timeoutMs: 10_000 }, mode: 'solo', images },
+        badversion: { engine: { host: `unix://${sock('badversion')}`, timeoutMs: 10_000 }, mode: 'solo', images },
+        gone: { engine: { host: `unix://${sock('nobody-listens')}`, timeoutMs: 10_000 }, mode: 'solo', images },
       },
     },
     'test/faults.test.ts',
@@ -385,7 +385,7 @@ describe('the runner killed with SIGKILL while it writes', () => {
 
   beforeAll(async () => {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ facilities: { kill: { engine: mainEngine, images } } }));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ facilities: { kill: { engine: mainEngine, mode: 'solo', images } } }));
     for (const image of [IMAGES.busybox, IMAGES.httpd]) {
       const r = await call('POST', `/kill/create-app?image=${encodeURIComponent(image)}&user=${u}`);
       expect(r.status, show(r)).toBe(201);

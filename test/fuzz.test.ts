@@ -60,11 +60,12 @@ setConfig(
   parseConfig(
     {
       facilities: {
-        [F.read]: { description: 'fuzz reads', engine: mainEngine, images },
-        [F.write]: { description: 'fuzz writes', engine: mainEngine, images },
+        [F.read]: { description: 'fuzz reads', engine: mainEngine, mode: 'solo', images },
+        [F.write]: { description: 'fuzz writes', engine: mainEngine, mode: 'solo', images },
         [F.strict]: {
           description: 'fuzz policy',
           engine: mainEngine,
+          mode: 'solo',
           images,
           policy: { memory: { default: '64m', max: '256m' }, cpus: { default: 0.5, max: 1 }, pids: { default: 100, max: 200 } },
         },

@@ -16,7 +16,7 @@ import { LABELS } from '../../core/naming.ts';
 import { STATUS_OF } from '../../core/http.ts';
 
 function facility(extra: Record<string, unknown> = {}): Facility {
-  const config = parseConfig({ facilities: { lab: { engine: { host: 'unix:///nowhere.sock' }, ...extra } } }, 'test').facilities.lab;
+  const config = parseConfig({ facilities: { lab: { engine: { host: 'unix:///nowhere.sock' }, mode: 'swarm', ...extra } } }, 'test').facilities.lab;
   return { id: 'lab', config, engine: new Engine(config.engine) };
 }
 

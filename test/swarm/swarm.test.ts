@@ -60,13 +60,16 @@ function useConfig(overrides: { nodes?: Record<string, string> } = {}): void {
       {
         facilities: {
           // default: replicated jobs of one task
-          swarm: { engine: { host: facilityJson.manager }, nodes, images: approved },
+          swarm: { engine: { host: facilityJson.manager }, mode: 'swarm', nodes, images: approved },
           // long-running replicated services of three tasks
-          swarm3: { engine: { host: facilityJson.manager }, nodes, images: approved, swarm: { serviceMode: 'replicated', replicas: 3 } },
+          swarm3: { engine: { host: facilityJson.manager }, mode: 'swarm', nodes, images: approved, swarm: { serviceMode: 'replicated', replicas: 3 } },
           // the same manager forced to solo mode
           forcedsolo: { engine: { host: facilityJson.manager }, mode: 'solo', images: approved },
           // the main Engine (solo), read only: GET /info
-          solo: { images: approved },
+          solo: { mode: 'solo', images: approved },
+          // mode detection (`auto`), on the lab's own Engines only: the manager, and a worker (solo)
+          automanager: { engine: { host: facilityJson.manager }, mode: 'auto', images: approved },
+          autoworker: { engine: { host: facilityJson.nodes['src-node2'] }, mode: 'auto', images: approved },
         },
       },
       'test/swarm/swarm.test.ts',
@@ -101,7 +104,10 @@ afterAll(async () => {
 }, 180_000);
 
 describe('facility mode', () => {
-  it('is detected from the Engine: the lab manager is swarm, the main Engine solo; the config overrides it', async () => {
+  it('auto is detected from the Engine: the lab manager is swarm, a lab worker solo; an explicit mode is kept', async () => {
+    resetModeCache();
+    expect(await facilityMode(getFacility('automanager'))).toBe('swarm');
+    expect(await facilityMode(getFacility('autoworker'))).toBe('solo');
     expect(await facilityMode(getFacility('swarm'))).toBe('swarm');
     expect(await facilityMode(getFacility('solo'))).toBe('solo');
     expect(await facilityMode(getFacility('forcedsolo'))).toBe('solo');

@@ -19,13 +19,7 @@ const timeoutParam = { schema: timeoutSchema, doc: 'seconds of SIGTERM grace bef
  * Defines a lifecycle route running `action` (core/backend.ts) on each named app.
  * `options` adds per-facility options (e.g. hard reset's image check).
  */
-export function defineAppAction(def: {
-  route: string;
-  summary: string;
-  action: AppAction;
-  withTimeout?: boolean;
-  options?: (f: Facility) => ActionOptions;
-}): RouteFunction {
+export function defineAppAction(def: { route: string; summary: string; action: AppAction; withTimeout?: boolean; options?: (f: Facility) => ActionOptions }): RouteFunction {
   const query: { name: typeof nameParam; timeout?: typeof timeoutParam } = def.withTimeout ? { name: nameParam, timeout: timeoutParam } : { name: nameParam };
   return defineRoute({
     method: 'POST',

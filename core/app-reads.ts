@@ -29,7 +29,12 @@ async function appBatch(f: Facility, names?: string[], user?: string): Promise<B
 export async function appStatuses(f: Facility, names?: string[], user?: string): Promise<Batch<unknown>> {
   const batch = await appBatch(f, names, user);
   const now = new Date();
-  return mapBatch(batch, async (c) => formatContainerSummary(c, { now }), () => ({}), Infinity);
+  return mapBatch(
+    batch,
+    async (c) => formatContainerSummary(c, { now }),
+    () => ({}),
+    Infinity,
+  );
 }
 
 /**

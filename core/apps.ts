@@ -189,7 +189,11 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
       const parameter = refusedParameter(e.engineMessage);
       if (parameter) throw new DomainError('invalid_parameter', `Engine refused the container: ${e.engineMessage}`, { parameter, rule: e.engineMessage });
       // not the caller's input: the facility's create policy does not fit this host
-      throw new DomainError('engine_error', `The Engine refused to create ${name} (${e.engineMessage}); an admin should check facility '${f.id}''s create policy (mount sources must exist on the host)`, { name });
+      throw new DomainError(
+        'engine_error',
+        `The Engine refused to create ${name} (${e.engineMessage}); an admin should check facility '${f.id}''s create policy (mount sources must exist on the host)`,
+        { name },
+      );
     }
     throw e;
   }
@@ -239,7 +243,10 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
     imageForCreate = current?.Id === original.Id ? given : original.Id;
   } else {
     if (!current) {
-      throw new DomainError('image_not_found', `Cannot reset ${name}: neither its original image ${originalId ?? '(unknown)'} nor '${given}' is on the Engine; the app is unchanged`, { name, image: given });
+      throw new DomainError('image_not_found', `Cannot reset ${name}: neither its original image ${originalId ?? '(unknown)'} nor '${given}' is on the Engine; the app is unchanged`, {
+        name,
+        image: given,
+      });
     }
     source = 'reference';
     imageId = current.Id;

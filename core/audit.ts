@@ -84,11 +84,11 @@ export async function queryAudit(q: AuditQuery): Promise<AuditEntry[]> {
   const db = await auditDb();
   const where = ['facility = ?'];
   const args: (string | number)[] = [q.facility];
-  if (q.route) (where.push('route = ?'), args.push(q.route));
-  if (q.user) (where.push("(',' || target_user || ',' LIKE '%,' || ? || ',%' OR on_behalf_of = ?)"), args.push(q.user, q.user));
-  if (q.subject) (where.push('subject = ?'), args.push(q.subject));
-  if (q.since) (where.push('at >= ?'), args.push(q.since));
-  if (q.until) (where.push('at < ?'), args.push(q.until));
+  if (q.route) where.push('route = ?'), args.push(q.route);
+  if (q.user) where.push("(',' || target_user || ',' LIKE '%,' || ? || ',%' OR on_behalf_of = ?)"), args.push(q.user, q.user);
+  if (q.subject) where.push('subject = ?'), args.push(q.subject);
+  if (q.since) where.push('at >= ?'), args.push(q.since);
+  if (q.until) where.push('at < ?'), args.push(q.until);
   if (q.failed !== undefined) where.push(q.failed ? "result <> 'ok'" : "result = 'ok'");
   const r = await db.execute({
     sql: `SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY at DESC, id DESC LIMIT ?`,

@@ -80,7 +80,10 @@ function fromHex(s: string): Uint8Array {
 }
 function randomString(bytes: number): string {
   const b = crypto.getRandomValues(new Uint8Array(bytes));
-  return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...b))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 function randomId(): string {
   const b = crypto.getRandomValues(new Uint8Array(12));
@@ -180,9 +183,7 @@ export function bootstrapAdmin(): Promise<{ created?: string; file?: string }> {
         });
       }
       // a rotated SRC_ADMIN_TOKEN replaces the previous one: the old one stops working
-      await withBusyRetry(() =>
-        db.execute({ sql: 'UPDATE tokens SET revoked_at = ? WHERE name = ? AND id <> ? AND revoked_at IS NULL', args: [new Date().toISOString(), ENV_ADMIN_NAME, id] }),
-      );
+      await withBusyRetry(() => db.execute({ sql: 'UPDATE tokens SET revoked_at = ? WHERE name = ? AND id <> ? AND revoked_at IS NULL', args: [new Date().toISOString(), ENV_ADMIN_NAME, id] }));
       return {};
     }
     const live = await db.execute("SELECT count(*) AS n FROM tokens WHERE role = 'admin' AND revoked_at IS NULL");
@@ -197,4 +198,3 @@ export function bootstrapAdmin(): Promise<{ created?: string; file?: string }> {
   });
   return bootstrapped;
 }
-

@@ -87,9 +87,16 @@ function runActions(f: Facility, mode: Mode, table: Partial<Record<AppAction, Ac
   return (action: AppAction, names: string[], opts: ActionOptions = {}): Promise<Batch<AppResult>> => {
     const fn = table[action];
     if (!fn) {
-      throw new DomainError('wrong_mode', `${action}-app does not exist in ${mode} mode (facility '${f.id}')`, { mode, modes: (Object.keys(ACTIONS) as Mode[]).filter((m) => ACTIONS[m].includes(action)) });
+      throw new DomainError('wrong_mode', `${action}-app does not exist in ${mode} mode (facility '${f.id}')`, {
+        mode,
+        modes: (Object.keys(ACTIONS) as Mode[]).filter((m) => ACTIONS[m].includes(action)),
+      });
     }
-    return settle(names, (n) => fn(f, n, opts), (n) => ({ name: n }));
+    return settle(
+      names,
+      (n) => fn(f, n, opts),
+      (n) => ({ name: n }),
+    );
   };
 }
 
@@ -112,7 +119,12 @@ function withDerived(b: Omit<AppBackend, 'names' | 'users'>): AppBackend {
 function soloBackend(f: Facility): AppBackend {
   return withDerived({
     mode: 'solo',
-    list: async (user) => summaries(await listApps(f, { user }), (c) => c.Labels, (c) => c.Id),
+    list: async (user) =>
+      summaries(
+        await listApps(f, { user }),
+        (c) => c.Labels,
+        (c) => c.Id,
+      ),
     statuses: (names, user) => appStatuses(f, names, user),
     stats: (names, user) => appStats(f, names, user),
     info: (name) => appInfo(f, name),
@@ -135,7 +147,12 @@ function soloBackend(f: Facility): AppBackend {
 function swarmBackend(f: Facility): AppBackend {
   return withDerived({
     mode: 'swarm',
-    list: async (user) => summaries(await listServiceApps(f, { user }), (s) => s.Spec.Labels, (s) => s.ID),
+    list: async (user) =>
+      summaries(
+        await listServiceApps(f, { user }),
+        (s) => s.Spec.Labels,
+        (s) => s.ID,
+      ),
     statuses: (names, user) => serviceStatuses(f, names, user),
     stats: (names, user) => serviceStats(f, names, user),
     info: (name) => serviceInfo(f, name),

@@ -86,7 +86,10 @@ const registryCredentialSchema = v.pipe(
     /** An identity (refresh) token instead of username and password. */
     identityToken: v.optional(v.string()),
   }),
-  v.check((c) => c.identityToken !== undefined || (c.username !== undefined && (c.password !== undefined || c.passwordEnv !== undefined)), 'needs username and password (or passwordEnv), or identityToken'),
+  v.check(
+    (c) => c.identityToken !== undefined || (c.username !== undefined && (c.password !== undefined || c.passwordEnv !== undefined)),
+    'needs username and password (or passwordEnv), or identityToken',
+  ),
 );
 
 /**
@@ -99,10 +102,7 @@ const imagesSchema = v.object({
   /** Patterns whose requests are approved (and pulled) at once, without an admin. */
   autoApprove: v.optional(v.array(imagePatternSchema), []),
   /** Credentials per registry host[:port] (`docker.io` for Docker Hub). */
-  registries: v.optional(
-    v.record(v.pipe(v.string(), v.regex(/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::\d+)?$/, 'must be a registry host[:port]')), registryCredentialSchema),
-    {},
-  ),
+  registries: v.optional(v.record(v.pipe(v.string(), v.regex(/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::\d+)?$/, 'must be a registry host[:port]')), registryCredentialSchema), {}),
   /** A pull that reports no progress for this many seconds is aborted and recorded as failed (default 120). */
   pullStallSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(3600)), 120),
   /**
@@ -143,7 +143,10 @@ const nodeHostnameSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9]([A-Za-z0-9_.
 /** A node's Engine: an endpoint object, or its host URL alone. */
 const nodeEndpointSchema = v.union(
   [
-    v.pipe(engineHostSchema, v.transform((host): v.InferOutput<typeof endpointSchema> => ({ host }))),
+    v.pipe(
+      engineHostSchema,
+      v.transform((host): v.InferOutput<typeof endpointSchema> => ({ host })),
+    ),
     endpointSchema,
   ],
   'must be an Engine URL (unix://, tcp://, ssh://) or an endpoint object { host, tls?, timeoutMs? }',
@@ -186,10 +189,7 @@ const uptimeSchema = v.object({
    * Cron pattern (croner: 5 or 6 fields, or `@hourly` …) of the local runner's schedule, default
    * every minute; `off` when system cron or a timer runs `npm run uptime-job` instead.
    */
-  schedule: v.optional(
-    v.pipe(v.string(), v.regex(/^(off|@\w+|\S+( +\S+){4,6})$/, "must be a cron pattern such as '* * * * *', or 'off'")),
-    '* * * * *',
-  ),
+  schedule: v.optional(v.pipe(v.string(), v.regex(/^(off|@\w+|\S+( +\S+){4,6})$/, "must be a cron pattern such as '* * * * *', or 'off'")), '* * * * *'),
   /** Days of uptime history kept; the job prunes older rows (default 35). */
   retentionDays: v.optional(v.pipe(v.number(), v.integer('must be whole days'), v.minValue(1, 'must be at least 1'), v.maxValue(3650, 'must be at most 3650')), 35),
   /** Seconds one run may hold a facility's lease before another runner may take it over (default 120). */

@@ -13,7 +13,11 @@ export type StatusTable = Readonly<Record<number, true | string>>;
 
 /** A documented non-success answer from the Engine (e.g. 404 "no such container"). */
 export class EngineError extends Error {
-  constructor(readonly statusCode: number, readonly reason: string, readonly engineMessage: string) {
+  constructor(
+    readonly statusCode: number,
+    readonly reason: string,
+    readonly engineMessage: string,
+  ) {
     super(`${reason}: ${engineMessage}`);
     this.name = 'EngineError';
   }
@@ -70,7 +74,14 @@ export const S_SWARM_READ: StatusTable = { 200: true, 400: 'bad parameter', 404:
 export const S_EVENTS: StatusTable = { 200: true, 400: 'bad parameter', 500: 'server error' };
 
 /** `POST /services/create`: 400 bad parameter, 403 network not eligible, 409 name conflicts with an existing service. */
-export const S_SERVICE_CREATE: StatusTable = { 201: true, 400: 'bad parameter', 403: 'network is not eligible for services', 409: 'name conflicts with an existing service', 500: 'server error', 503: 'node is not part of a swarm' };
+export const S_SERVICE_CREATE: StatusTable = {
+  201: true,
+  400: 'bad parameter',
+  403: 'network is not eligible for services',
+  409: 'name conflicts with an existing service',
+  500: 'server error',
+  503: 'node is not part of a swarm',
+};
 /** `GET /services/{id}`: 404 no such service. */
 export const S_SERVICE_READ: StatusTable = { 200: true, 404: 'no such service', 500: 'server error', 503: 'node is not part of a swarm' };
 /** `DELETE /services/{id}`: 404 no such service. */

@@ -39,4 +39,3 @@ export function parseEventLines(text: string): EngineEvent[] {
   }
   return out;
 }
-

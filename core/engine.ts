@@ -13,7 +13,31 @@
  */
 import Modem from 'docker-modem';
 import { DomainError } from './errors.ts';
-import { EngineError, translateError, S_CONTAINER_CREATE, S_CONTAINER_KILL, S_CONTAINER_PAUSE, S_CONTAINER_READ, S_CONTAINER_REMOVE, S_CONTAINER_RENAME, S_CONTAINER_RESTART, S_CONTAINER_START, S_CONTAINER_STOP, S_EVENTS, S_IMAGE_PULL, S_IMAGE_PUSH, S_IMAGE_READ, S_IMAGE_REMOVE, S_IMAGE_TAG, S_READ, S_SERVICE_CREATE, S_SERVICE_READ, S_SERVICE_REMOVE, S_SWARM_READ, type StatusTable } from './engine-errors.ts';
+import {
+  EngineError,
+  translateError,
+  S_CONTAINER_CREATE,
+  S_CONTAINER_KILL,
+  S_CONTAINER_PAUSE,
+  S_CONTAINER_READ,
+  S_CONTAINER_REMOVE,
+  S_CONTAINER_RENAME,
+  S_CONTAINER_RESTART,
+  S_CONTAINER_START,
+  S_CONTAINER_STOP,
+  S_EVENTS,
+  S_IMAGE_PULL,
+  S_IMAGE_PUSH,
+  S_IMAGE_READ,
+  S_IMAGE_REMOVE,
+  S_IMAGE_TAG,
+  S_READ,
+  S_SERVICE_CREATE,
+  S_SERVICE_READ,
+  S_SERVICE_REMOVE,
+  S_SWARM_READ,
+  type StatusTable,
+} from './engine-errors.ts';
 import { parseEventLines, type EngineEvent } from './engine-events.ts';
 
 export * from './engine-errors.ts';
@@ -91,7 +115,10 @@ export class Engine {
    */
   readonly signal?: AbortSignal;
 
-  constructor(readonly endpoint: EngineEndpoint, opts: { signal?: AbortSignal; conn?: Connection } = {}) {
+  constructor(
+    readonly endpoint: EngineEndpoint,
+    opts: { signal?: AbortSignal; conn?: Connection } = {},
+  ) {
     this.signal = opts.signal;
     if (opts.conn) {
       this.conn = opts.conn;
@@ -280,7 +307,13 @@ export class Engine {
    */
   pullImage(q: { fromImage: string; tag?: string }, opts: { auth?: string; timeoutMs?: number } = {}): Promise<ProgressStream> {
     return this.progressCall(
-      { method: 'POST', path: '/images/create', query: { fromImage: q.fromImage, tag: q.tag }, headers: opts.auth ? { 'X-Registry-Auth': opts.auth } : undefined, timeoutMs: opts.timeoutMs ?? 3600_000 },
+      {
+        method: 'POST',
+        path: '/images/create',
+        query: { fromImage: q.fromImage, tag: q.tag },
+        headers: opts.auth ? { 'X-Registry-Auth': opts.auth } : undefined,
+        timeoutMs: opts.timeoutMs ?? 3600_000,
+      },
       S_IMAGE_PULL,
     );
   }

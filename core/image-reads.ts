@@ -39,8 +39,7 @@ export async function imageRows(f: Facility, apps: () => Promise<AppBackend>, op
   const counts = new Map<string, number>();
   for (const id of ids) if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
   const now = opts.now ?? new Date();
-  const approval = (ref: ImageReference | null): Approval =>
-    ref ? approvalOf(f, ref, records.get(ref.normalized) ?? null) : { state: 'none', by: null, requestState: null, reason: null };
+  const approval = (ref: ImageReference | null): Approval => (ref ? approvalOf(f, ref, records.get(ref.normalized) ?? null) : { state: 'none', by: null, requestState: null, reason: null });
   return images.flatMap((img) =>
     formatImageSummary(img, { now }).map((row) => {
       let a: Approval;

@@ -166,12 +166,24 @@ async function audit(req: Request, facility: string, route: string, requestId: s
   const name = url.searchParams.get('name') ?? undefined;
   const target = (name ?? url.searchParams.get('image') ?? undefined)?.slice(0, 512);
   // every user a call touched: the user parameter, or the USER part of each app name
-  const users = url.searchParams.get('user') ?? [...new Set((name ?? '').split(',').filter((n) => n.includes('--')).map((n) => splitAppName(n).user))].join(',');
+  const users =
+    url.searchParams.get('user') ??
+    [
+      ...new Set(
+        (name ?? '')
+          .split(',')
+          .filter((n) => n.includes('--'))
+          .map((n) => splitAppName(n).user),
+      ),
+    ].join(',');
   const targetUser = users || undefined;
   let result = 'ok';
   if (res.status === 207) result = 'partial';
   else if (res.status >= 300) {
-    const body = (await res.clone().json().catch(() => ({}))) as { code?: string };
+    const body = (await res
+      .clone()
+      .json()
+      .catch(() => ({}))) as { code?: string };
     result = body.code ?? String(res.status);
   }
   try {

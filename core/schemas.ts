@@ -93,18 +93,37 @@ export const hostnameSchema = v.pipe(
  * metrics, health): no facility may be named like them (compared case-insensitively, as
  * proxies and browsers may fold them).
  */
-export const RESERVED_FACILITY_IDS: readonly string[] = ['ui', 'apps', 'api', 'docs', 'metrics', 'healthz', 'readyz', 'livez', 'openapi.json', 'openapi', 'static', 'assets', 'auth', 'login', 'logout', 'favicon.ico', 'robots.txt', 'well-known'];
+export const RESERVED_FACILITY_IDS: readonly string[] = [
+  'ui',
+  'apps',
+  'api',
+  'docs',
+  'metrics',
+  'healthz',
+  'readyz',
+  'livez',
+  'openapi.json',
+  'openapi',
+  'static',
+  'assets',
+  'auth',
+  'login',
+  'logout',
+  'favicon.ico',
+  'robots.txt',
+  'well-known',
+];
 
 /** `facility` path segment: a configured facility ID. */
-export const facilityIdSchema = v.pipe(
-  v.string(),
-  v.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "must be letters, digits, '-', '_' (at most 64)"),
-);
+export const facilityIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "must be letters, digits, '-', '_' (at most 64)"));
 
 /** A facility ID in the configuration: {@link facilityIdSchema}, and none of {@link RESERVED_FACILITY_IDS}. */
 export const configFacilityIdSchema = v.pipe(
   facilityIdSchema,
-  v.check((id) => !RESERVED_FACILITY_IDS.includes(id.toLowerCase()), (i) => `'${String(i.input)}' is reserved for the service's own paths (${RESERVED_FACILITY_IDS.join(', ')}); name the facility otherwise`),
+  v.check(
+    (id) => !RESERVED_FACILITY_IDS.includes(id.toLowerCase()),
+    (i) => `'${String(i.input)}' is reserved for the service's own paths (${RESERVED_FACILITY_IDS.join(', ')}); name the facility otherwise`,
+  ),
 );
 
 /** `true`/`false` flags in query strings. */
@@ -144,13 +163,7 @@ export const cpusSchema = v.pipe(
 );
 
 /** `pids`: maximum processes per app. */
-export const pidsSchema = v.pipe(
-  v.string(),
-  v.regex(/^\d+$/, 'must be a whole number'),
-  v.maxLength(7, 'must be at most 9999999'),
-  v.transform(Number),
-  v.minValue(1, 'must be at least 1'),
-);
+export const pidsSchema = v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.maxLength(7, 'must be at most 9999999'), v.transform(Number), v.minValue(1, 'must be at least 1'));
 
 /** An ISO-8601 time (`2026-11-29T12:00:00Z`, offset or `Z` required), normalised to UTC ISO. */
 export const isoTimeSchema = v.pipe(

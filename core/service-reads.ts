@@ -138,7 +138,12 @@ async function servicesWithTasks(f: Facility, names?: string[], user?: string) {
  */
 export async function serviceStatuses(f: Facility, names?: string[], user?: string): Promise<Batch<ServiceStatusJson>> {
   const { batch, tasks, hostnames } = await servicesWithTasks(f, names, user);
-  return mapBatch(batch, async (s) => formatServiceStatus(s, tasks, hostnames), () => ({}), Infinity);
+  return mapBatch(
+    batch,
+    async (s) => formatServiceStatus(s, tasks, hostnames),
+    () => ({}),
+    Infinity,
+  );
 }
 
 /**
@@ -190,7 +195,12 @@ export async function serviceStats(f: Facility, names?: string[], user?: string)
           throw new DomainError('app_not_found', `Task ${task.ID} of '${service}' has no container on node '${node}' any more (the task ended meanwhile)`, { name: service }, { cause: e });
         }
         if (hasCode(e, 'engine_unavailable', 'engine_timeout')) {
-          throw new DomainError(e.code, `Node '${node}' cannot be reached for the stats of task ${task.ID} of '${service}': ${e.detail}`, { node, ...(e.extra.retryAfter ? { retryAfter: e.extra.retryAfter } : {}) }, { cause: e });
+          throw new DomainError(
+            e.code,
+            `Node '${node}' cannot be reached for the stats of task ${task.ID} of '${service}': ${e.detail}`,
+            { node, ...(e.extra.retryAfter ? { retryAfter: e.extra.retryAfter } : {}) },
+            { cause: e },
+          );
         }
         throw e;
       }

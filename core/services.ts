@@ -28,7 +28,7 @@
  */
 import { DomainError } from './errors.ts';
 import { EngineError, orNotFound } from './engine.ts';
-import { nodeEngine, type Facility } from './facility.ts';
+import type { Facility } from './facility.ts';
 import { appFilter, appLabels, appNameFor, appNotFound, appUsers, assertAppNameFree, isAppOf, LABELS, type CreateParams } from './naming.ts';
 import type { ImageReference } from './reference.ts';
 import { engineMounts, exposedPorts, resolvePolicy, type Requested, type Resolved } from './policy.ts';
@@ -40,8 +40,7 @@ import { compareServiceNames } from './format/nodes.ts';
 /** Docker's service-name rule (swarmkit `validateAnnotations`: a DNS name component, ≤ 63). */
 export const SERVICE_NAME_RULE = /^[A-Za-z0-9](?:[-_]*[A-Za-z0-9]+)*$/;
 /** The rule in words, for 400 answers. */
-export const SERVICE_NAME_RULE_TEXT =
-  "Docker's service-name rule: letters, digits, '-' and '_' only (no dots), starting and ending with a letter or digit, at most 63 characters";
+export const SERVICE_NAME_RULE_TEXT = "Docker's service-name rule: letters, digits, '-' and '_' only (no dots), starting and ending with a letter or digit, at most 63 characters";
 
 /** Engine service inspect JSON (fields we read; the rest passes through unchanged). */
 export type ServiceInspect = Record<string, any> & { ID: string; Spec: { Name: string; Labels?: Record<string, string> | null; [k: string]: any } };
@@ -217,4 +216,3 @@ export async function serviceAppNames(f: Facility, user?: string): Promise<strin
 export async function listServiceUsers(f: Facility): Promise<string[]> {
   return appUsers((await listServiceApps(f)).map((s) => s.Spec.Labels));
 }
-

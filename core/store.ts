@@ -55,9 +55,7 @@ export function getDb(): Promise<Client> {
 
 /** Creates the `schema_migrations` table {@link migrate} records in, if missing. */
 export async function ensureMigrationsTable(db: Client): Promise<void> {
-  await db.execute(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (domain TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (domain, version))',
-  );
+  await db.execute('CREATE TABLE IF NOT EXISTS schema_migrations (domain TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (domain, version))');
 }
 
 /** Closes the process database (tests, shutdown). */
@@ -123,10 +121,7 @@ export async function migrate(db: Client, domain: string, migrations: Migration[
       // One atomic batch: the schema_migrations row first, so a concurrent process that
       // applied this step already makes the whole batch fail on the primary key.
       await withBusyRetry(() =>
-        db.batch(
-          [{ sql: 'INSERT INTO schema_migrations (domain, version, name, applied_at) VALUES (?, ?, ?, ?)', args: [domain, m.version, m.name, new Date().toISOString()] }, ...m.sql],
-          'write',
-        ),
+        db.batch([{ sql: 'INSERT INTO schema_migrations (domain, version, name, applied_at) VALUES (?, ?, ?, ?)', args: [domain, m.version, m.name, new Date().toISOString()] }, ...m.sql], 'write'),
       );
     } catch (e) {
       if (!/UNIQUE constraint failed: schema_migrations|SQLITE_CONSTRAINT/.test(String((e as Error).message) + String((e as { code?: string }).code))) throw e;

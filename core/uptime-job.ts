@@ -113,14 +113,7 @@ export async function runUptimeJob(opts: UptimeJobOptions = {}): Promise<UptimeJ
  * One facility's run: take the lease, read the Engine, compute and commit the run (or record
  * the Engine unreachable), prune when due, give the lease back.
  */
-async function runFacility(
-  f: Facility,
-  db: Client,
-  settings: UptimeSettings,
-  holder: string,
-  nowMs: () => number,
-  beforeCommit?: (facility: string) => Promise<void>,
-): Promise<FacilityRunReport> {
+async function runFacility(f: Facility, db: Client, settings: UptimeSettings, holder: string, nowMs: () => number, beforeCommit?: (facility: string) => Promise<void>): Promise<FacilityRunReport> {
   const t0ms = nowMs();
   const base = { facility: f.id, transitions: 0, samples: 0 };
   if (!(await acquireLease(db, f.id, holder, settings.leaseSeconds * 1000, t0ms))) {

@@ -290,26 +290,28 @@ export interface AppHistory {
 
 /** Reads one app's history in `[from, to]` (ISO text bounds). */
 export async function readAppHistory(db: Client, facility: string, app: string, from: string, to: string): Promise<AppHistory> {
-  const [before, transitions, samples, known, checkpoint] = await withBusyRetry(() => db.batch(
-    [
-      { sql: 'SELECT at, state, source, action FROM uptime_transitions WHERE facility = ? AND app = ? AND at < ? ORDER BY at DESC LIMIT 1', args: [facility, app, from] },
-      { sql: 'SELECT at, state, source, action FROM uptime_transitions WHERE facility = ? AND app = ? AND at >= ? AND at <= ? ORDER BY at', args: [facility, app, from, to] },
-      // One text of `at state` lines: a month of one-minute samples is 43,200 rows, and one
-      // string is ~5x faster to read than as many row objects.
-      // (An ordered subquery, not `group_concat(… ORDER BY …)`: sqld's parser predates that.)
-      {
-        sql: "SELECT group_concat(line, char(10)) AS lines FROM (SELECT at || ' ' || state AS line FROM uptime_samples WHERE facility = ? AND app = ? AND at >= ? AND at <= ? ORDER BY at)",
-        args: [facility, app, from, to],
-      },
-      {
-        sql: `SELECT EXISTS (SELECT 1 FROM uptime_transitions WHERE facility = ?1 AND app = ?2)
+  const [before, transitions, samples, known, checkpoint] = await withBusyRetry(() =>
+    db.batch(
+      [
+        { sql: 'SELECT at, state, source, action FROM uptime_transitions WHERE facility = ? AND app = ? AND at < ? ORDER BY at DESC LIMIT 1', args: [facility, app, from] },
+        { sql: 'SELECT at, state, source, action FROM uptime_transitions WHERE facility = ? AND app = ? AND at >= ? AND at <= ? ORDER BY at', args: [facility, app, from, to] },
+        // One text of `at state` lines: a month of one-minute samples is 43,200 rows, and one
+        // string is ~5x faster to read than as many row objects.
+        // (An ordered subquery, not `group_concat(… ORDER BY …)`: sqld's parser predates that.)
+        {
+          sql: "SELECT group_concat(line, char(10)) AS lines FROM (SELECT at || ' ' || state AS line FROM uptime_samples WHERE facility = ? AND app = ? AND at >= ? AND at <= ? ORDER BY at)",
+          args: [facility, app, from, to],
+        },
+        {
+          sql: `SELECT EXISTS (SELECT 1 FROM uptime_transitions WHERE facility = ?1 AND app = ?2)
                   OR EXISTS (SELECT 1 FROM uptime_samples WHERE facility = ?1 AND app = ?2) AS known`,
-        args: [facility, app],
-      },
-      { sql: 'SELECT * FROM uptime_checkpoints WHERE facility = ?', args: [facility] },
-    ],
-    'read',
-  ));
+          args: [facility, app],
+        },
+        { sql: 'SELECT * FROM uptime_checkpoints WHERE facility = ?', args: [facility] },
+      ],
+      'read',
+    ),
+  );
   const tr = (r: Record<string, unknown>): StoredTransition => ({ at: r.at as string, state: r.state as AppState, source: r.source as TransitionSource, action: (r.action as string | null) ?? null });
   return {
     before: before.rows[0] ? tr(before.rows[0] as Record<string, unknown>) : null,

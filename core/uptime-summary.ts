@@ -78,12 +78,7 @@ export async function uptimeSummary(
  * one-minute samples has ~43,000 keys, and writing the text directly is several times faster
  * than building the object first.
  */
-export async function uptimeSummaryJson(
-  f: Facility,
-  name: string,
-  duration: UptimeDuration,
-  opts: { detail?: boolean; nowMs?: number; db?: Client } = {},
-): Promise<string> {
+export async function uptimeSummaryJson(f: Facility, name: string, duration: UptimeDuration, opts: { detail?: boolean; nowMs?: number; db?: Client } = {}): Promise<string> {
   const { h, from, to } = await loadHistory(f, name, duration, opts);
   if (opts.detail) return JSON.stringify(detailOf(f, name, duration, h, from, to));
   const parts: string[] = [];
@@ -145,7 +140,7 @@ function detailOf(f: Facility, name: string, duration: UptimeDuration, h: AppHis
   let at = from;
   for (const t of h.transitions) {
     const tAt = isoToNs(t.at)!;
-    if (state !== undefined) add(at, tAt < end ? tAt : end, state);
+    if (state !== undefined) add(at, tAt < end ? tAt : end, state); // bigint: no Math.min
     state = t.state;
     at = tAt;
   }
@@ -178,4 +173,3 @@ function detailOf(f: Facility, name: string, duration: UptimeDuration, h: AppHis
     samples: h.samples,
   };
 }
-

@@ -16,7 +16,7 @@ export default defineRoute({
   access: 'admin',
   query: {
     route: { schema: v.pipe(v.string(), v.regex(/^[a-z-]{1,40}$/, 'must be a route name like stop-app')), doc: 'only this route' },
-    user: { schema: userSchema, doc: 'only calls on this user\'s apps or on their behalf' },
+    user: { schema: userSchema, doc: "only calls on this user's apps or on their behalf" },
     subject: { schema: v.pipe(v.string(), v.regex(/^[a-z0-9]{1,40}$/, 'must be a token id')), doc: 'only calls made with this token id' },
     since: { schema: isoTimeSchema, doc: 'from this time (ISO-8601)' },
     until: { schema: isoTimeSchema, doc: 'before this time (ISO-8601)' },

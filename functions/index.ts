@@ -30,11 +30,29 @@ import denyImage from './deny-image.ts';
 
 /** All route functions. */
 export const routes: RouteFunction[] = [
-  startApp, stopApp, pauseApp, unpauseApp, restartApp, killApp, createApp, deleteApp, hardResetApp,
-  getUsers, getAppNames, getAppStatus, getAppStats, getAppInfo,
-  getNodeNames, getNodeStatus, getNodeInfo,
+  startApp,
+  stopApp,
+  pauseApp,
+  unpauseApp,
+  restartApp,
+  killApp,
+  createApp,
+  deleteApp,
+  hardResetApp,
+  getUsers,
+  getAppNames,
+  getAppStatus,
+  getAppStats,
+  getAppInfo,
+  getNodeNames,
+  getNodeStatus,
+  getNodeInfo,
   getUptimeSummary,
-  requestImage, getImages, getImageRequests, approveImage, denyImage,
+  requestImage,
+  getImages,
+  getImageRequests,
+  approveImage,
+  denyImage,
   getAuditLog,
 ];
 

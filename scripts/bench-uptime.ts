@@ -15,7 +15,6 @@ import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient } from '@libsql/client';
 
 const { values } = parseArgs({ options: { apps: { type: 'string', default: '50' }, runs: { type: 'string', default: '20' }, days: { type: 'string', default: '30' } } });
 const N = Number(values.apps);
@@ -111,14 +110,19 @@ try {
       const up = Math.floor((day * 1440 + m) / 120) % 7 !== 3; // down one 2-hour block in 7
       stmts.push({ sql: 'INSERT INTO uptime_samples (facility, app, at, state) VALUES (?, ?, ?, ?)', args: [SFAC, app, nsToIso(msToNs(ms)), up ? 'running' : 'not-running'] });
       if (m % 120 === 0) {
-        stmts.push({ sql: "INSERT INTO uptime_transitions (facility, app, at, state, source, action) VALUES (?, ?, ?, ?, 'event', ?)", args: [SFAC, app, nsToIso(msToNs(ms - 5_000)), up ? 'running' : 'not-running', up ? 'start' : 'die'] });
+        stmts.push({
+          sql: "INSERT INTO uptime_transitions (facility, app, at, state, source, action) VALUES (?, ?, ?, ?, 'event', ?)",
+          args: [SFAC, app, nsToIso(msToNs(ms - 5_000)), up ? 'running' : 'not-running', up ? 'start' : 'die'],
+        });
       }
       rows++;
     }
     await db.batch(stmts, 'write');
   }
   await db.execute({ sql: "INSERT INTO uptime_checkpoints (facility, checkpoint_at, snapshot, runs) VALUES (?, ?, '{}', 1)", args: [SFAC, nsToIso(msToNs(now))] });
-  console.log(`month data: ${rows} samples of one app (${DAYS} days) loaded in ${((performance.now() - tl) / 1000).toFixed(1)} s; database ${(statSync(join(dir, 'src.db')).size / 1e6).toFixed(1)} MB (+WAL)`);
+  console.log(
+    `month data: ${rows} samples of one app (${DAYS} days) loaded in ${((performance.now() - tl) / 1000).toFixed(1)} s; database ${(statSync(join(dir, 'src.db')).size / 1e6).toFixed(1)} MB (+WAL)`,
+  );
 
   const sf = getFacility(SFAC);
   const plain: number[] = [];

@@ -114,10 +114,7 @@ function functionsPlugin(): Plugin {
   };
 }
 
-const BANNER = [
-  "import { createRequire as __srcCreateRequire } from 'node:module';",
-  'const require = __srcCreateRequire(import.meta.url);',
-].join('\n');
+const BANNER = ["import { createRequire as __srcCreateRequire } from 'node:module';", 'const require = __srcCreateRequire(import.meta.url);'].join('\n');
 
 /** Reads a function's metadata from its source module (route, method, schedule). */
 async function describe(name: string): Promise<Partial<BuiltFunction>> {

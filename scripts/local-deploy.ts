@@ -232,7 +232,19 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions = {}): P
       const [cmd, args] =
         runtime === 'node'
           ? [process.execPath, [host, '--once', join(dist, fn.file)]]
-          : [denoBinary(), ['run', '--no-prompt', '--no-config', '--quiet', ...denoPermissionFlags({ env: fn.env, configPath, dbUrl, dockerHost: env.DOCKER_HOST, extraRead: [dist] }), host, '--once', join(dist, fn.file)]];
+          : [
+              denoBinary(),
+              [
+                'run',
+                '--no-prompt',
+                '--no-config',
+                '--quiet',
+                ...denoPermissionFlags({ env: fn.env, configPath, dbUrl, dockerHost: env.DOCKER_HOST, extraRead: [dist] }),
+                host,
+                '--once',
+                join(dist, fn.file),
+              ],
+            ];
       const p = spawnProc(`${name} --once (${runtime})`, cmd, args, { cwd: dir, env, port: 0 });
       procs.push(p);
       // 'close': the process exited and its output is fully read
@@ -291,7 +303,11 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions = {}): P
       const deployment: Deployment = {
         ...opts.proxy,
         listen: `127.0.0.1:${nginxPort}`,
-        functions: Object.fromEntries(Object.entries(functions).filter(([n]) => served(byName.get(n) ?? { name: n })).map(([n, ps]) => [n, ps.map((p) => `127.0.0.1:${p.port}`)])),
+        functions: Object.fromEntries(
+          Object.entries(functions)
+            .filter(([n]) => served(byName.get(n) ?? { name: n }))
+            .map(([n, ps]) => [n, ps.map((p) => `127.0.0.1:${p.port}`)]),
+        ),
       };
       writeFileSync(join(dir, 'deployment.json'), JSON.stringify(deployment, null, 2));
       const conf = generateNginxConfig(deployment, {

@@ -120,10 +120,7 @@ const server = createServer(async (req, res) => {
   try {
     const declared = Number(req.headers['content-length'] ?? 0);
     const body = declared > maxBody ? null : await readBody(req);
-    response =
-      body === null
-        ? problem(413, 'payload_too_large', 'Payload Too Large', `Request bodies are limited to ${maxBody} bytes`)
-        : await mod.fetch(toRequest(req, res, body));
+    response = body === null ? problem(413, 'payload_too_large', 'Payload Too Large', `Request bodies are limited to ${maxBody} bytes`) : await mod.fetch(toRequest(req, res, body));
   } catch (e) {
     console.error(`${req.method} ${req.url}:`, e);
     response = problem(500, 'internal_error', 'Internal Server Error', 'Internal error; see the server log');

@@ -45,13 +45,18 @@ try {
         facilities,
       });
       if (values.json) console.log(JSON.stringify({ token, ...record }));
-      else console.log(`${token}\n(id ${record.id}, role ${record.role}${record.user ? `, user ${record.user}` : ''}${facilities ? `, facilities ${facilities.join(',')}` : ''}; shown once: store it now)`);
+      else
+        console.log(
+          `${token}\n(id ${record.id}, role ${record.role}${record.user ? `, user ${record.user}` : ''}${facilities ? `, facilities ${facilities.join(',')}` : ''}; shown once: store it now)`,
+        );
       break;
     }
     case 'list': {
       const tokens = await listTokens();
       if (values.json) console.log(JSON.stringify(tokens));
-      else for (const t of tokens) console.log(`${t.id}  ${t.role.padEnd(5)}  ${(t.user ?? '-').padEnd(12)}  ${t.revokedAt ? 'revoked ' + t.revokedAt : 'live'}  ${t.facilities?.join(',') ?? 'all facilities'}  ${t.name}`);
+      else
+        for (const t of tokens)
+          console.log(`${t.id}  ${t.role.padEnd(5)}  ${(t.user ?? '-').padEnd(12)}  ${t.revokedAt ? 'revoked ' + t.revokedAt : 'live'}  ${t.facilities?.join(',') ?? 'all facilities'}  ${t.name}`);
       break;
     }
     case 'revoke':

@@ -8,22 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../core/auth.ts';
 import { settlePulls } from '../core/images/pull-worker.ts';
 import { engine, removeUserApps, uniqueUser } from './helpers.ts';
-import {
-  api,
-  assertNoCredentials,
-  buildImage,
-  hasImage,
-  push,
-  record,
-  REG,
-  REG_AUTH,
-  removeImages,
-  RUN,
-  seenBodies,
-  throttledProxy,
-  useRegistries,
-  waitForState,
-} from './image-helpers.ts';
+import { api, assertNoCredentials, buildImage, hasImage, push, record, REG, REG_AUTH, removeImages, RUN, seenBodies, throttledProxy, useRegistries, waitForState } from './image-helpers.ts';
 
 useRegistries();
 
@@ -112,7 +97,7 @@ describe('POST /{facility}/approve-image', () => {
     expect(Date.parse(rec.pull.finishedAt) - Date.parse(rec.pull.startedAt)).toBeGreaterThan(1500);
   });
 
-  it('the htpasswd registry: no credentials, or a wrong password, fail with the registry\'s message', async () => {
+  it("the htpasswd registry: no credentials, or a wrong password, fail with the registry's message", async () => {
     const none = await api('POST', `/strict/approve-image?image=${enc(SECRET)}`);
     expect(none.status).toBe(202);
     const n = await waitForState('strict', SECRET, ['pulled', 'failed']);

@@ -58,7 +58,7 @@ describe('authorization matrix: each role x each route x own/other app', () => {
     }
   });
 
-  it.each(cases)('%s: user token on own app passes authorization; on another user\'s app -> 403', async (_n, route) => {
+  it.each(cases)("%s: user token on own app passes authorization; on another user's app -> 403", async (_n, route) => {
     const own = await call(route.meta.method, requestFor(route, alice), { token: tokens.alice });
     const other = await call(route.meta.method, requestFor(route, bob), { token: tokens.alice });
     if (route.meta.access === 'admin') {

@@ -77,7 +77,9 @@ describe('POST /{facility}/create-app', () => {
     expect(binding.HostIp).toBe('127.0.0.1');
     let page = '';
     for (let i = 0; i < 150 && !page; i++) {
-      page = await fetch(`http://127.0.0.1:${binding.HostPort}/`).then((r) => r.text()).catch(() => '');
+      page = await fetch(`http://127.0.0.1:${binding.HostPort}/`)
+        .then((r) => r.text())
+        .catch(() => '');
       if (!page) await new Promise((r) => setTimeout(r, 100));
     }
     expect(page).toContain('src-test httpd');

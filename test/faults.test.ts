@@ -103,7 +103,22 @@ function plausible(route: (typeof routes)[number], facility: string, app: string
   return `/${facility}/${route.meta.route}${q ? '?' + q : ''}`;
 }
 /** Routes that always talk to the Engine (the rest may answer from the database). */
-const ENGINE_ROUTES = new Set(['start-app', 'stop-app', 'pause-app', 'unpause-app', 'restart-app', 'kill-app', 'create-app', 'delete-app', 'hard-reset-app', 'get-users', 'get-app-names', 'get-app-status', 'get-app-stats', 'get-app-info']);
+const ENGINE_ROUTES = new Set([
+  'start-app',
+  'stop-app',
+  'pause-app',
+  'unpause-app',
+  'restart-app',
+  'kill-app',
+  'create-app',
+  'delete-app',
+  'hard-reset-app',
+  'get-users',
+  'get-app-names',
+  'get-app-status',
+  'get-app-stats',
+  'get-app-info',
+]);
 
 // --- Fake Engines ---------------------------------------------------------------------------
 const servers: Server[] = [];
@@ -215,7 +230,10 @@ describe('a private Engine that stops and starts again', () => {
     const stats = call('GET', `/pe/get-app-stats?name=${stubborn}`);
     await sleep(1000);
     privateEngine('stop', { SRC_PRIVATE_ENGINE_STOP_TIMEOUT: '0' }); // SIGKILL at once
-    for (const [what, p] of [['stop-app', inFlight], ['get-app-stats', stats]] as const) {
+    for (const [what, p] of [
+      ['stop-app', inFlight],
+      ['get-app-stats', stats],
+    ] as const) {
       const a = await p;
       expectNoInternalError(a, what);
       if (what === 'stop-app') expect([503, 504], show(a)).toContain(a.status);
@@ -293,32 +311,39 @@ describe('concurrent calls on one app', () => {
     ['three hard resets', ['hard-reset-app', 'hard-reset-app', 'hard-reset-app']],
     ['four hard resets', ['hard-reset-app', 'hard-reset-app', 'hard-reset-app', 'hard-reset-app']],
   ];
-  it.each(mixes)('%s at once, four rounds: deleted or exactly one labelled container, no orphan', async (_label, calls) => {
-    for (let round = 0; round < 4; round++) {
-      const u = user(`r${Math.random().toString(36).slice(2, 7)}`);
-      const name = `busybox--${u}`;
-      await call('POST', `/main/create-app?image=${encodeURIComponent(IMAGES.busybox)}&user=${u}`);
-      if (round !== 1) await call('POST', `/main/start-app?name=${name}`); // round 1: not running
-      const answers = await Promise.all(calls.map((r) => call('POST', `/main/${r}?name=${name}${r === 'stop-app' ? '&timeout=1' : ''}`)));
-      answers.forEach((a, i) => {
-        expect([200, 404, 409], `${calls[i]}: ${show(a)}`).toContain(a.status);
-        if (a.status === 404) expect(a.body.code).toBe('app_not_found');
-      });
-      const left = await containersOf(name, u);
-      const detail = `${calls.join(', ')} -> ${answers.map((a) => a.status).join(', ')}; left: ${left.map((c) => c.Names[0]).join(', ')}`;
-      if (left.length > 0) {
-        expect(left.length, detail).toBe(1);
-        expect(left[0].Names[0], detail).toBe(`/${name}`);
-        expect(left[0].Labels).toMatchObject({ [LABELS.facility]: 'main', [LABELS.app]: name, [LABELS.user]: u });
-        expect(left[0].Labels[LABELS.schema]).toBeDefined();
-        // and the API sees it as the app
-        expect((await call('GET', `/main/get-app-names?user=${u}`)).body, detail).toEqual([name]);
-      } else {
-        expect(answers.some((a, i) => calls[i] === 'delete-app' && a.status === 200), `${detail}: gone without a delete`).toBe(true);
-        expect((await call('GET', `/main/get-app-names?user=${u}`)).body).toEqual([]);
+  it.each(mixes)(
+    '%s at once, four rounds: deleted or exactly one labelled container, no orphan',
+    async (_label, calls) => {
+      for (let round = 0; round < 4; round++) {
+        const u = user(`r${Math.random().toString(36).slice(2, 7)}`);
+        const name = `busybox--${u}`;
+        await call('POST', `/main/create-app?image=${encodeURIComponent(IMAGES.busybox)}&user=${u}`);
+        if (round !== 1) await call('POST', `/main/start-app?name=${name}`); // round 1: not running
+        const answers = await Promise.all(calls.map((r) => call('POST', `/main/${r}?name=${name}${r === 'stop-app' ? '&timeout=1' : ''}`)));
+        answers.forEach((a, i) => {
+          expect([200, 404, 409], `${calls[i]}: ${show(a)}`).toContain(a.status);
+          if (a.status === 404) expect(a.body.code).toBe('app_not_found');
+        });
+        const left = await containersOf(name, u);
+        const detail = `${calls.join(', ')} -> ${answers.map((a) => a.status).join(', ')}; left: ${left.map((c) => c.Names[0]).join(', ')}`;
+        if (left.length > 0) {
+          expect(left.length, detail).toBe(1);
+          expect(left[0].Names[0], detail).toBe(`/${name}`);
+          expect(left[0].Labels).toMatchObject({ [LABELS.facility]: 'main', [LABELS.app]: name, [LABELS.user]: u });
+          expect(left[0].Labels[LABELS.schema]).toBeDefined();
+          // and the API sees it as the app
+          expect((await call('GET', `/main/get-app-names?user=${u}`)).body, detail).toEqual([name]);
+        } else {
+          expect(
+            answers.some((a, i) => calls[i] === 'delete-app' && a.status === 200),
+            `${detail}: gone without a delete`,
+          ).toBe(true);
+          expect((await call('GET', `/main/get-app-names?user=${u}`)).body).toEqual([]);
+        }
       }
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 });
 
 // --- (d) SIGKILL of the runner during writes -----------------------------------------------------
@@ -352,7 +377,7 @@ describe('the runner killed with SIGKILL while it writes', () => {
       const t = setTimeout(() => rej(new Error(`runner did not start: ${log}`)), 60_000);
       const on = (d: Buffer) => {
         log += d;
-        if (log.includes('listening')) (clearTimeout(t), res());
+        if (log.includes('listening')) clearTimeout(t), res();
       };
       proc.stdout!.on('data', on);
       proc.stderr!.on('data', (d) => (log += d));
@@ -520,25 +545,26 @@ describe('a busy database', () => {
   it.each([
     ['a moment', 800],
     ['a few seconds', 3000],
-  ])('a write lock held by another process for %s: mutating routes wait and succeed, committed, lock left free', async (_label, ms) => {
-    await call('POST', `/main/stop-app?name=warm--up${ms}`); // the domains' migrations run before the lock
-    await twoPooledConnections();
-    const u = user(`b${ms}`);
-    const holder = await holdWriteLock(ms);
-    const [created, stopped] = await Promise.all([
-      call('POST', `/main/create-app?image=${encodeURIComponent(IMAGES.busybox)}&user=${u}`),
-      call('POST', `/main/stop-app?name=ghost--${u}`),
-    ]);
-    await holder.released;
-    expect(created.status, show(created)).toBe(201);
-    expect(stopped.status, show(stopped)).toBe(404);
-    expect(await fromOutside(requestId(created))).toEqual({ result: 'ok', lockFree: true });
-    expect(await fromOutside(requestId(stopped))).toEqual({ result: 'app_not_found', lockFree: true });
-    // and the next write of this process commits too
-    const after = await call('POST', `/main/delete-app?name=busybox--${u}`);
-    expect(after.status).toBe(200);
-    expect(await fromOutside(requestId(after))).toEqual({ result: 'ok', lockFree: true });
-  }, 60_000);
+  ])(
+    'a write lock held by another process for %s: mutating routes wait and succeed, committed, lock left free',
+    async (_label, ms) => {
+      await call('POST', `/main/stop-app?name=warm--up${ms}`); // the domains' migrations run before the lock
+      await twoPooledConnections();
+      const u = user(`b${ms}`);
+      const holder = await holdWriteLock(ms);
+      const [created, stopped] = await Promise.all([call('POST', `/main/create-app?image=${encodeURIComponent(IMAGES.busybox)}&user=${u}`), call('POST', `/main/stop-app?name=ghost--${u}`)]);
+      await holder.released;
+      expect(created.status, show(created)).toBe(201);
+      expect(stopped.status, show(stopped)).toBe(404);
+      expect(await fromOutside(requestId(created))).toEqual({ result: 'ok', lockFree: true });
+      expect(await fromOutside(requestId(stopped))).toEqual({ result: 'app_not_found', lockFree: true });
+      // and the next write of this process commits too
+      const after = await call('POST', `/main/delete-app?name=busybox--${u}`);
+      expect(after.status).toBe(200);
+      expect(await fromOutside(requestId(after))).toEqual({ result: 'ok', lockFree: true });
+    },
+    60_000,
+  );
 
   it('a write transaction of this process open across awaits (as the uptime job commits): routes wait their turn, all committed', async () => {
     const db = await getDb();

@@ -204,14 +204,51 @@ const lengths = [32, 33, 62, 63, 64, 65, 128, 255, 256, 1000, 4000];
 
 const validUser = fc.stringMatching(/^[A-Za-z0-9_]{1,8}$/).map((s) => `${MARK}${s}`);
 const imagePart = fc.stringMatching(/^[a-z0-9]{1,6}([._-][a-z0-9]{1,6}){0,2}$/);
-const validName = fc.tuple(imagePart, validUser).map(([i, u]) => `${i}--${u}`).filter((n) => !FIXTURE_NAMES.has(n));
+const validName = fc
+  .tuple(imagePart, validUser)
+  .map(([i, u]) => `${i}--${u}`)
+  .filter((n) => !FIXTURE_NAMES.has(n));
 /** Strings of length `n` near Docker's and our limits. */
 const longString = fc.tuple(fc.constantFrom(...lengths), fc.constantFrom('a', 'A', '-', '0', 'é', '🐳', '%', ',', '/', ' ')).map(([n, c]) => c.repeat(n));
 const longName = fc.tuple(fc.constantFrom(...lengths), validUser).map(([n, u]) => `${'b'.repeat(Math.max(1, n - u.length - 2))}--${u}`);
 
 /** Generic hostile strings: shell, unicode, long, arbitrary code points. */
 const hostile: fc.Arbitrary<string> = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom(...shell, ...unicode, '', ' ', ',', ',,', '-', '--', '.', '..', '../', '/', '%', '%%', '+', '&', '=', '#', '?', '*', 'null', 'undefined', 'true', '[]', '{}', '0', '-1', 'NaN', '__proto__', 'constructor') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      ...shell,
+      ...unicode,
+      '',
+      ' ',
+      ',',
+      ',,',
+      '-',
+      '--',
+      '.',
+      '..',
+      '../',
+      '/',
+      '%',
+      '%%',
+      '+',
+      '&',
+      '=',
+      '#',
+      '?',
+      '*',
+      'null',
+      'undefined',
+      'true',
+      '[]',
+      '{}',
+      '0',
+      '-1',
+      'NaN',
+      '__proto__',
+      'constructor',
+    ),
+  },
   { weight: 3, arbitrary: fc.tuple(fc.oneof(validName, validUser, fc.constant('busybox')), fc.constantFrom(...shell, ...unicode), fc.boolean()).map(([a, b, pre]) => (pre ? b + a : a + b)) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 40 }) },
@@ -233,18 +270,32 @@ function nameArb(fixtureUser: string): fc.Arbitrary<string> {
   return fc.oneof({ weight: 4, arbitrary: single }, { weight: 1, arbitrary: batch }).filter((s) => !s.split(',').some((n) => FIXTURE_NAMES.has(n)));
 }
 
-const numberish = fc.oneof(
-  fc.nat(400).map(String),
-  fc.constantFrom('-1', '1e3', '0x10', '1.5', '٣', '３', '1_000', '+5', ' 5', '5 ', '00000010', '9'.repeat(30), 'Infinity', '0.0.1', '1,2'),
+const numberish = fc.oneof(fc.nat(400).map(String), fc.constantFrom('-1', '1e3', '0x10', '1.5', '٣', '３', '1_000', '+5', ' 5', '5 ', '00000010', '9'.repeat(30), 'Infinity', '0.0.1', '1,2'), hostile);
+const memoryish = fc.oneof(
+  fc.tuple(fc.nat(99999), fc.constantFrom('', 'b', 'k', 'm', 'g', 't', 'K', 'M', 'G', 'T', 'p', 'mb', 'gi')).map(([n, u]) => `${n}${u}`),
+  fc.constantFrom('9999999999999t', '9999999999999.999t', '1e9', '-1m', '0'),
   hostile,
 );
-const memoryish = fc.oneof(fc.tuple(fc.nat(99999), fc.constantFrom('', 'b', 'k', 'm', 'g', 't', 'K', 'M', 'G', 'T', 'p', 'mb', 'gi')).map(([n, u]) => `${n}${u}`), fc.constantFrom('9999999999999t', '9999999999999.999t', '1e9', '-1m', '0'), hostile);
 const isoish = fc.oneof(
   fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString()),
-  fc.constantFrom('2026-13-45T99:99Z', '2026-02-30T00:00Z', '2026-11-29T12:00:00', '2026-11-29', '0000-00-00T00:00:00Z', '2026-11-29T12:00:00+99:99', '2026-11-29T12:00:00.1234567890Z', 'now', '1700000000'),
+  fc.constantFrom(
+    '2026-13-45T99:99Z',
+    '2026-02-30T00:00Z',
+    '2026-11-29T12:00:00',
+    '2026-11-29',
+    '0000-00-00T00:00:00Z',
+    '2026-11-29T12:00:00+99:99',
+    '2026-11-29T12:00:00.1234567890Z',
+    'now',
+    '1700000000',
+  ),
   hostile,
 );
-const hostnameish = fc.oneof(fc.stringMatching(/^[a-z0-9]{1,10}(\.[a-z0-9]{1,10}){0,2}$/).map((h) => `${MARK}${h}`), fc.constantFrom('a'.repeat(64), `${'a.'.repeat(127)}a`, 'a..b', '.a', '-a', 'a_b', 'localhost'), hostile);
+const hostnameish = fc.oneof(
+  fc.stringMatching(/^[a-z0-9]{1,10}(\.[a-z0-9]{1,10}){0,2}$/).map((h) => `${MARK}${h}`),
+  fc.constantFrom('a'.repeat(64), `${'a.'.repeat(127)}a`, 'a..b', '.a', '-a', 'a_b', 'localhost'),
+  hostile,
+);
 
 /** Values for a parameter, by its name (unknown names get generic strings). */
 function valueArb(param: string): fc.Arbitrary<string> {
@@ -255,7 +306,9 @@ function valueArb(param: string): fc.Arbitrary<string> {
       return fc.oneof(validUser, fc.constantFrom(`${U.write}--x`, `x--${U.write}`, `-${U.write}`, `${U.write}-`, 'a'.repeat(33), U.other), hostile);
     case 'image':
       return fc.oneof(
-        fc.tuple(fc.stringMatching(/^[a-z0-9]{1,6}$/), fc.constantFrom('', ':latest', ':v1.2', '@sha256:' + 'a'.repeat(64)), fc.constantFrom('', 'localhost:5000/', '127.0.0.1:1/', 'docker.io/')).map(([n, t, reg]) => `${reg}${MARK}/${n}${t}`),
+        fc
+          .tuple(fc.stringMatching(/^[a-z0-9]{1,6}$/), fc.constantFrom('', ':latest', ':v1.2', '@sha256:' + 'a'.repeat(64)), fc.constantFrom('', 'localhost:5000/', '127.0.0.1:1/', 'docker.io/'))
+          .map(([n, t, reg]) => `${reg}${MARK}/${n}${t}`),
         fc.constantFrom('', ':', '@', 'UPPER/case', 'a//b', 'a:b:c', 'a@sha256:short', `${MARK}/x:${'t'.repeat(129)}`, `${MARK}/${'x/'.repeat(200)}y`),
         hostile,
       );
@@ -279,22 +332,59 @@ function valueArb(param: string): fc.Arbitrary<string> {
     case 'route':
       return fc.oneof(fc.constantFrom(...routes.map((r) => r.meta.route)), hostile);
     default:
-      return fc.oneof(fc.stringMatching(/^[a-z0-9]{1,8}$/).map((s) => `${MARK}${s}`), validName, hostile);
+      return fc.oneof(
+        fc.stringMatching(/^[a-z0-9]{1,8}$/).map((s) => `${MARK}${s}`),
+        validName,
+        hostile,
+      );
   }
 }
 
 /** The facility path segment: mostly the route's facility, else traversal and other tricks. */
 function facilityArb(home: string): fc.Arbitrary<string> {
   const tricks = [
-    '..', '.', '%2e%2e', '%2E%2E%2F', `..%2f${home}`, `%2e%2e%2f${home}`, `x/../${home}`, `x%2f..%2f${home}`, `${home}/..`, `..;/${home}`,
-    home.toUpperCase(), `${home}%00`, `${home}%20`, `%20${home}`, `${home};x`, `${home}%3Bx`, `${home}%2F`, `${home}%5C..`, '%5C..%5C',
-    '__proto__', 'constructor', 'hasOwnProperty', 'toString', 'demo', 'other', '', '%', '%zz', '%F0%9F%90%B3', '%C0%AE%C0%AE', '~root', 'a'.repeat(65), 'x'.repeat(3000),
+    '..',
+    '.',
+    '%2e%2e',
+    '%2E%2E%2F',
+    `..%2f${home}`,
+    `%2e%2e%2f${home}`,
+    `x/../${home}`,
+    `x%2f..%2f${home}`,
+    `${home}/..`,
+    `..;/${home}`,
+    home.toUpperCase(),
+    `${home}%00`,
+    `${home}%20`,
+    `%20${home}`,
+    `${home};x`,
+    `${home}%3Bx`,
+    `${home}%2F`,
+    `${home}%5C..`,
+    '%5C..%5C',
+    '__proto__',
+    'constructor',
+    'hasOwnProperty',
+    'toString',
+    'demo',
+    'other',
+    '',
+    '%',
+    '%zz',
+    '%F0%9F%90%B3',
+    '%C0%AE%C0%AE',
+    '~root',
+    'a'.repeat(65),
+    'x'.repeat(3000),
   ];
   return fc.oneof({ weight: 7, arbitrary: fc.constant(home) }, { weight: 2, arbitrary: fc.constantFrom(...tricks) }, { weight: 1, arbitrary: hostile.map((s) => enc(s, 'std')) });
 }
 
 const methodArb = (m: string) =>
-  fc.oneof({ weight: 8, arbitrary: fc.constant(m) }, { weight: 2, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'PROPFIND', 'get', 'post', 'FOO', 'M-SEARCH', 'BREW') });
+  fc.oneof(
+    { weight: 8, arbitrary: fc.constant(m) },
+    { weight: 2, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'PROPFIND', 'get', 'post', 'FOO', 'M-SEARCH', 'BREW') },
+  );
 
 const authArb = fc.oneof(
   { weight: 12, arbitrary: fc.constant(`Bearer ${ADMIN_TOKEN}`) },
@@ -303,7 +393,20 @@ const authArb = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.oneof(
-      fc.constantFrom('Bearer', 'Bearer ', `bearer ${ADMIN_TOKEN}`, `BEARER  ${ADMIN_TOKEN}`, ADMIN_TOKEN, `Basic ${btoa('admin:admin')}`, `Bearer ${ADMIN_TOKEN} x`, `Bearer ${ADMIN_TOKEN.slice(0, -1)}B`, `Bearer ${ADMIN_TOKEN}A`, `Bearer src_${'a'.repeat(12)}_${'b'.repeat(43)}`, `Bearer ${'x'.repeat(10000)}`, `Bearer ${ADMIN_TOKEN.replace('src_', 'SRC_')}`),
+      fc.constantFrom(
+        'Bearer',
+        'Bearer ',
+        `bearer ${ADMIN_TOKEN}`,
+        `BEARER  ${ADMIN_TOKEN}`,
+        ADMIN_TOKEN,
+        `Basic ${btoa('admin:admin')}`,
+        `Bearer ${ADMIN_TOKEN} x`,
+        `Bearer ${ADMIN_TOKEN.slice(0, -1)}B`,
+        `Bearer ${ADMIN_TOKEN}A`,
+        `Bearer src_${'a'.repeat(12)}_${'b'.repeat(43)}`,
+        `Bearer ${'x'.repeat(10000)}`,
+        `Bearer ${ADMIN_TOKEN.replace('src_', 'SRC_')}`,
+      ),
       hostile.map((s) => `Bearer ${s}`),
       hostile,
     ),
@@ -329,7 +432,30 @@ function requestArb(route: RouteFunction, home: string): fc.Arbitrary<Req> {
     }),
   );
   const extra = fc.array(fc.tuple(fc.oneof(fc.constantFrom('x', 'names', 'Name', 'user_', 'force', 'privileged', 'volume', 'cmd', '__proto__'), hostile), hostile), { maxLength: 3 });
-  const tricky = fc.constantFrom('%', '%%', '%2', '%zz', '%252e', '%u0041', '%00', '%0a', '%0d%0a', '%2C', '%26', '%3D', '%23', '+', '%2B', '%C0%AF', '%E0%80%AF', '%F0%80%80%AF', '%C1%BF', '%ED%A0%80', '%FF%FE', '%EF%BB%BF');
+  const tricky = fc.constantFrom(
+    '%',
+    '%%',
+    '%2',
+    '%zz',
+    '%252e',
+    '%u0041',
+    '%00',
+    '%0a',
+    '%0d%0a',
+    '%2C',
+    '%26',
+    '%3D',
+    '%23',
+    '+',
+    '%2B',
+    '%C0%AF',
+    '%E0%80%AF',
+    '%F0%80%80%AF',
+    '%C1%BF',
+    '%ED%A0%80',
+    '%FF%FE',
+    '%EF%BB%BF',
+  );
   const rawSuffix = fc.oneof({ weight: 9, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.array(tricky, { minLength: 1, maxLength: 4 }).map((a) => a.join('')) });
   const huge = fc.oneof(
     { weight: 30, arbitrary: fc.constant('') },
@@ -337,13 +463,26 @@ function requestArb(route: RouteFunction, home: string): fc.Arbitrary<Req> {
     { weight: 1, arbitrary: fc.integer({ min: 50, max: 700 }).map((n) => '&z=1'.repeat(n)) },
   );
   const sep = fc.constantFrom('&', '&', '&', '&', ';', '&&');
-  const body = fc.oneof({ weight: 9, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 200 }), fc.constant('{"name":"busybox--x","Privileged":true}'), fc.integer({ min: 60_000, max: 80_000 }).map((n) => 'x'.repeat(n))) });
+  const body = fc.oneof(
+    { weight: 9, arbitrary: fc.constant(undefined) },
+    {
+      weight: 1,
+      arbitrary: fc.oneof(
+        fc.string({ maxLength: 200 }),
+        fc.constant('{"name":"busybox--x","Privileged":true}'),
+        fc.integer({ min: 60_000, max: 80_000 }).map((n) => 'x'.repeat(n)),
+      ),
+    },
+  );
   const reqId = fc.oneof({ weight: 9, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: hostile.map(headerSafe) });
   return fc
     .record({
       method: methodArb(route.meta.method),
       facility: facilityArb(home),
-      routeSeg: fc.oneof({ weight: 30, arbitrary: fc.constant(route.meta.route) }, { weight: 1, arbitrary: fc.constantFrom(route.meta.route.toUpperCase(), `${route.meta.route}/`, `${route.meta.route}%00`, `${route.meta.route}/..`, `./${route.meta.route}`) }),
+      routeSeg: fc.oneof(
+        { weight: 30, arbitrary: fc.constant(route.meta.route) },
+        { weight: 1, arbitrary: fc.constantFrom(route.meta.route.toUpperCase(), `${route.meta.route}/`, `${route.meta.route}%00`, `${route.meta.route}/..`, `./${route.meta.route}`) },
+      ),
       params: fc.tuple(...paramArbs),
       extra,
       rawSuffix,
@@ -488,7 +627,9 @@ async function dbSnapshot(): Promise<string | undefined> {
   clearTimeout(timer);
   if (!settled) return undefined; // a pull still running: no comparison this time
   const db = await getDb();
-  const tables = (await db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('audit', 'sqlite_sequence', 'schema_migrations') ORDER BY name")).rows.map((r) => String(r.name));
+  const tables = (await db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('audit', 'sqlite_sequence', 'schema_migrations') ORDER BY name")).rows.map((r) =>
+    String(r.name),
+  );
   const parts: unknown[] = [];
   for (const t of tables) {
     const rows = (await db.execute(`SELECT * FROM "${t}" ORDER BY rowid`).catch(() => db.execute(`SELECT * FROM "${t}"`))).rows;
@@ -513,8 +654,15 @@ async function runProperty<T>(prop: fc.IAsyncProperty<[T]>, budgetMs: number): P
 
 const summary: string[] = [];
 function record(label: string, t: Tally): void {
-  const st = [...t.statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}:${n}`).join(' ');
-  const codes = [...t.codes].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([c, n]) => `${c}:${n}`).join(' ');
+  const st = [...t.statuses]
+    .sort((a, b) => a[0] - b[0])
+    .map(([s, n]) => `${s}:${n}`)
+    .join(' ');
+  const codes = [...t.codes]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([c, n]) => `${c}:${n}`)
+    .join(' ');
   summary.push(`${label.padEnd(40)} ${String(t.runs).padStart(6)} runs  ${st}  ${codes}`);
 }
 
@@ -564,19 +712,23 @@ const share = BUDGET_MS / (routes.length + postWithName.length + 1);
 const PER_TEST_TIMEOUT = share * 4 + MIN_RUNS * 200 + 60_000;
 
 describe('fuzz: generated requests over every route and parameter', () => {
-  it.each(routes.map((r) => [r.meta.route, r] as const))('%s: no 5xx, problem+json errors, nothing created or changed', async (name, route) => {
-    const home = route.meta.method === 'GET' ? F.read : F.write;
-    const tally = newTally();
-    const db0 = await dbSnapshot();
-    const prop = fc.asyncProperty(requestArb(route, home), async (req) => check(route, req, await send(req), tally));
-    await runProperty(prop, share);
-    record(name, tally);
-    expect(await engineSnapshot()).toEqual(engineBefore);
-    // GETs never write; POSTs that were all refused wrote nothing but audit entries.
-    const db1 = await dbSnapshot();
-    if ((route.meta.method === 'GET' || tally.successes === 0) && db0 !== undefined && db1 !== undefined) expect(db1).toEqual(db0);
-    expect(tally.statuses.get(400) ?? 0, 'some requests were refused as invalid').toBeGreaterThan(0);
-  }, PER_TEST_TIMEOUT);
+  it.each(routes.map((r) => [r.meta.route, r] as const))(
+    '%s: no 5xx, problem+json errors, nothing created or changed',
+    async (name, route) => {
+      const home = route.meta.method === 'GET' ? F.read : F.write;
+      const tally = newTally();
+      const db0 = await dbSnapshot();
+      const prop = fc.asyncProperty(requestArb(route, home), async (req) => check(route, req, await send(req), tally));
+      await runProperty(prop, share);
+      record(name, tally);
+      expect(await engineSnapshot()).toEqual(engineBefore);
+      // GETs never write; POSTs that were all refused wrote nothing but audit entries.
+      const db1 = await dbSnapshot();
+      if ((route.meta.method === 'GET' || tally.successes === 0) && db0 !== undefined && db1 !== undefined) expect(db1).toEqual(db0);
+      expect(tally.statuses.get(400) ?? 0, 'some requests were refused as invalid').toBeGreaterThan(0);
+    },
+    PER_TEST_TIMEOUT,
+  );
 });
 
 describe('rejected requests naming real apps change nothing', () => {
@@ -618,13 +770,18 @@ describe('rejected requests naming real apps change nothing', () => {
         headers: k === 'other' ? { authorization: `Bearer ${tokens.other}` } : k === 'limited' ? { authorization: `Bearer ${tokens.limited}` } : { ...admin, 'x-on-behalf-of': U.other },
         expect: [403],
       })),
-      fc.tuple(fixtureArb, hostile.map(headerSafe).filter((s) => s.trim() === s && !valid(userSchema, s))).map(([n, obo]) => ({
-        guard: 'invalid X-On-Behalf-Of',
-        method: m,
-        path: `/${F.write}/${route.meta.route}?name=${n}`,
-        headers: { ...admin, 'x-on-behalf-of': obo },
-        expect: [400],
-      })),
+      fc
+        .tuple(
+          fixtureArb,
+          hostile.map(headerSafe).filter((s) => s.trim() === s && !valid(userSchema, s)),
+        )
+        .map(([n, obo]) => ({
+          guard: 'invalid X-On-Behalf-Of',
+          method: m,
+          path: `/${F.write}/${route.meta.route}?name=${n}`,
+          headers: { ...admin, 'x-on-behalf-of': obo },
+          expect: [400],
+        })),
       fc.tuple(fixtureArb, fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'FOO')).map(([n, meth]) => ({
         guard: `method ${meth}`,
         method: meth,
@@ -639,91 +796,119 @@ describe('rejected requests naming real apps change nothing', () => {
         headers: admin,
         expect: [404],
       })),
-      fc.tuple(fixtureArb, fc.constantFrom('%00', '%20', '+', '%C0%AE', '%E2%80%AE', '%F0%9F%90%B3', '%2C', '%2C%2C', '%3B', '%24(touch%20' + encodeURIComponent(MARKER_FILE) + ')', '%0A', '%09', '%5C', '%2F..'), fc.boolean()).map(([n, t, pre]) => ({
-        guard: `encoded suffix ${t}`,
-        method: m,
-        path: `/${F.write}/${route.meta.route}?name=${pre ? t + n : n + t}`,
-        headers: admin,
-        expect: [400],
-      })),
+      fc
+        .tuple(
+          fixtureArb,
+          fc.constantFrom('%00', '%20', '+', '%C0%AE', '%E2%80%AE', '%F0%9F%90%B3', '%2C', '%2C%2C', '%3B', '%24(touch%20' + encodeURIComponent(MARKER_FILE) + ')', '%0A', '%09', '%5C', '%2F..'),
+          fc.boolean(),
+        )
+        .map(([n, t, pre]) => ({
+          guard: `encoded suffix ${t}`,
+          method: m,
+          path: `/${F.write}/${route.meta.route}?name=${pre ? t + n : n + t}`,
+          headers: admin,
+          expect: [400],
+        })),
       fixtureArb.map((n) => ({ guard: 'uppercase IMAGE', method: m, path: `/${F.write}/${route.meta.route}?name=${n[0].toUpperCase()}${n.slice(1)}`, headers: admin, expect: [400] })),
     ];
     if ('timeout' in route.meta.query) {
       guards.push(
-        fc.tuple(fixtureArb, invalidTimeout).map(([n, t]) => ({ guard: 'invalid timeout', method: m, path: `/${F.write}/${route.meta.route}?name=${n}&timeout=${enc(t, 'std')}`, headers: admin, expect: [400] })),
+        fc
+          .tuple(fixtureArb, invalidTimeout)
+          .map(([n, t]) => ({ guard: 'invalid timeout', method: m, path: `/${F.write}/${route.meta.route}?name=${n}&timeout=${enc(t, 'std')}`, headers: admin, expect: [400] })),
       );
     }
     return fc.oneof(...guards);
   }
 
-  it.each(postWithName.map((r) => [r.meta.route, r] as const))('%s: refused with the expected 4xx and the app untouched', async (name, route) => {
-    const tally = newTally();
-    const prop = fc.asyncProperty(guardedArb(route), async (req) => {
-      const a = await send(req);
-      check(route, req, a, tally);
-      if (!req.expect.includes(a.status) && !(a.status === 414 && req.path.length > 8000)) throw new Error(`${req.guard}: expected ${req.expect.join('/')}: ${show(req)} -> ${a.status} ${a.text.slice(0, 300)}`);
-    });
-    await runProperty(prop, share);
-    record(`${name} (guarded)`, tally);
-    expect(await fixtureSnapshot()).toEqual(fixturesBefore);
-    expect(await engineSnapshot()).toEqual(engineBefore);
-  }, PER_TEST_TIMEOUT);
+  it.each(postWithName.map((r) => [r.meta.route, r] as const))(
+    '%s: refused with the expected 4xx and the app untouched',
+    async (name, route) => {
+      const tally = newTally();
+      const prop = fc.asyncProperty(guardedArb(route), async (req) => {
+        const a = await send(req);
+        check(route, req, a, tally);
+        if (!req.expect.includes(a.status) && !(a.status === 414 && req.path.length > 8000))
+          throw new Error(`${req.guard}: expected ${req.expect.join('/')}: ${show(req)} -> ${a.status} ${a.text.slice(0, 300)}`);
+      });
+      await runProperty(prop, share);
+      record(`${name} (guarded)`, tally);
+      expect(await fixtureSnapshot()).toEqual(fixturesBefore);
+      expect(await engineSnapshot()).toEqual(engineBefore);
+    },
+    PER_TEST_TIMEOUT,
+  );
 
-  it('create-app with a present image but a hostile, colliding or over-limit request creates nothing', async () => {
-    const route = routes.find((r) => r.meta.route === 'create-app');
-    if (!route) return;
-    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    // References of images on the Engine; an image ID (sha256:…) parses as repository `sha256`.
-    const busyboxRefs = [IMAGES.busybox, 'src-test/busybox', 'docker.io/src-test/busybox:latest', 'docker.io/src-test/busybox'];
-    const httpdRefs = [IMAGES.httpd, 'src-test/httpd', 'docker.io/src-test/httpd:latest'];
-    /** [image, user, facility] whose app name is a fixture's (in that facility or another). */
-    const colliding = fc.oneof(
-      fc.tuple(fc.constantFrom(...busyboxRefs), fc.constantFrom(U.write, U.read), fc.constantFrom(F.write, F.read)),
-      fc.tuple(fc.constantFrom(...httpdRefs), fc.constant(U.write), fc.constantFrom(F.write, F.read)),
-    );
-    const refs = fc.constantFrom(...busyboxRefs, ...httpdRefs);
-    /** A valid user that has no app (never a fixture's user, nor the other token's). */
-    const newUser = validUser.filter((u) => !Object.values(U).includes(u));
-    const present = fc.constantFrom(...busyboxRefs, ...httpdRefs, imageId, imageId.replace('sha256:', ''), imageId.slice(7, 19));
-    const badUser = valueArb('user').filter((u) => !/^[A-Za-z0-9_-]{1,32}$/.test(u) || u.includes('--') || u.startsWith('-') || u.endsWith('-'));
-    const arb = fc.oneof(
-      // a user that is not a valid user (shell, unicode, '--', long): 400 on user
-      fc.tuple(present, badUser, fc.constantFrom<Enc>('std', 'all', 'lower', 'plus')).map(([img, u, e]) => ({ path: `/${F.write}/create-app?image=${enc(img, e)}&user=${enc(u, e)}`, headers: admin, expect: [400] })),
-      // the name of an existing app (here or in another facility): 409 (or 400 for an image ID)
-      colliding.map(([img, u, fac]) => ({ path: `/${fac}/create-app?image=${enc(img, 'std')}&user=${u}`, headers: admin, expect: [409] })),
-      // over the facility's maximum: 400 on that parameter
-      fc.tuple(refs, newUser, fc.constantFrom(['memory', '257m'], ['memory', '1g'], ['memory', '9999999999999t'], ['cpus', '1.01'], ['cpus', '999'], ['pids', '201'], ['pids', '9999999'])).map(([img, u, [k, val]]) => ({
-        path: `/${F.strict}/create-app?image=${enc(img, 'std')}&user=${u}&${k}=${val}`,
-        headers: admin,
-        expect: [400],
-      })),
-      // no maximum in the policy, but past what the Engine takes: 400 on that parameter, not on image
-      fc.tuple(refs, newUser, fc.constantFrom(['memory', '9999999999999t'], ['memory', '1025t'], ['cpus', '999'], ['cpus', '999.999'])).map(([img, u, [k, val]]) => ({
-        path: `/${F.write}/create-app?image=${enc(img, 'std')}&user=${u}&${k}=${val}`,
-        headers: admin,
-        expect: [400],
-      })),
-      // a valid new user, but the caller may not act for them
-      fc.tuple(refs, newUser, fc.constantFrom('other', 'limited', 'obo', 'none')).map(([img, u, k]) => ({
-        path: `/${F.write}/create-app?image=${enc(img, 'std')}&user=${u}`,
-        headers: k === 'other' ? { authorization: `Bearer ${tokens.other}` } : k === 'limited' ? { authorization: `Bearer ${tokens.limited}` } : k === 'obo' ? { ...admin, 'x-on-behalf-of': U.other } : ({} as Record<string, string>),
-        expect: k === 'none' ? [401] : [403],
-      })),
-    );
-    const tally = newTally();
-    const prop = fc.asyncProperty(arb, async (g) => {
-      const req: Req = { method: 'POST', path: g.path, headers: g.headers };
-      const a = await send(req);
-      check(route, req, a, tally);
-      if (!g.expect.includes(a.status) && !(a.status === 414 && req.path.length > 8000)) throw new Error(`expected ${g.expect.join('/')}: ${show(req)} -> ${a.status} ${a.text.slice(0, 300)}`);
-      const over = /&(memory|cpus|pids)=/.exec(req.path)?.[1];
-      if (over && a.status === 400 && a.body.parameter !== over) throw new Error(`an over-limit ${over} got a 400 naming ${a.body.parameter}: ${show(req)}`);
-    });
-    await runProperty(prop, share);
-    record('create-app (present image)', tally);
-    expect(await engineSnapshot()).toEqual(engineBefore);
-    expect(await fixtureSnapshot()).toEqual(fixturesBefore);
-  }, PER_TEST_TIMEOUT);
+  it(
+    'create-app with a present image but a hostile, colliding or over-limit request creates nothing',
+    async () => {
+      const route = routes.find((r) => r.meta.route === 'create-app');
+      if (!route) return;
+      const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+      // References of images on the Engine; an image ID (sha256:…) parses as repository `sha256`.
+      const busyboxRefs = [IMAGES.busybox, 'src-test/busybox', 'docker.io/src-test/busybox:latest', 'docker.io/src-test/busybox'];
+      const httpdRefs = [IMAGES.httpd, 'src-test/httpd', 'docker.io/src-test/httpd:latest'];
+      /** [image, user, facility] whose app name is a fixture's (in that facility or another). */
+      const colliding = fc.oneof(
+        fc.tuple(fc.constantFrom(...busyboxRefs), fc.constantFrom(U.write, U.read), fc.constantFrom(F.write, F.read)),
+        fc.tuple(fc.constantFrom(...httpdRefs), fc.constant(U.write), fc.constantFrom(F.write, F.read)),
+      );
+      const refs = fc.constantFrom(...busyboxRefs, ...httpdRefs);
+      /** A valid user that has no app (never a fixture's user, nor the other token's). */
+      const newUser = validUser.filter((u) => !Object.values(U).includes(u));
+      const present = fc.constantFrom(...busyboxRefs, ...httpdRefs, imageId, imageId.replace('sha256:', ''), imageId.slice(7, 19));
+      const badUser = valueArb('user').filter((u) => !/^[A-Za-z0-9_-]{1,32}$/.test(u) || u.includes('--') || u.startsWith('-') || u.endsWith('-'));
+      const arb = fc.oneof(
+        // a user that is not a valid user (shell, unicode, '--', long): 400 on user
+        fc
+          .tuple(present, badUser, fc.constantFrom<Enc>('std', 'all', 'lower', 'plus'))
+          .map(([img, u, e]) => ({ path: `/${F.write}/create-app?image=${enc(img, e)}&user=${enc(u, e)}`, headers: admin, expect: [400] })),
+        // the name of an existing app (here or in another facility): 409 (or 400 for an image ID)
+        colliding.map(([img, u, fac]) => ({ path: `/${fac}/create-app?image=${enc(img, 'std')}&user=${u}`, headers: admin, expect: [409] })),
+        // over the facility's maximum: 400 on that parameter
+        fc
+          .tuple(refs, newUser, fc.constantFrom(['memory', '257m'], ['memory', '1g'], ['memory', '9999999999999t'], ['cpus', '1.01'], ['cpus', '999'], ['pids', '201'], ['pids', '9999999']))
+          .map(([img, u, [k, val]]) => ({
+            path: `/${F.strict}/create-app?image=${enc(img, 'std')}&user=${u}&${k}=${val}`,
+            headers: admin,
+            expect: [400],
+          })),
+        // no maximum in the policy, but past what the Engine takes: 400 on that parameter, not on image
+        fc.tuple(refs, newUser, fc.constantFrom(['memory', '9999999999999t'], ['memory', '1025t'], ['cpus', '999'], ['cpus', '999.999'])).map(([img, u, [k, val]]) => ({
+          path: `/${F.write}/create-app?image=${enc(img, 'std')}&user=${u}&${k}=${val}`,
+          headers: admin,
+          expect: [400],
+        })),
+        // a valid new user, but the caller may not act for them
+        fc.tuple(refs, newUser, fc.constantFrom('other', 'limited', 'obo', 'none')).map(([img, u, k]) => ({
+          path: `/${F.write}/create-app?image=${enc(img, 'std')}&user=${u}`,
+          headers:
+            k === 'other'
+              ? { authorization: `Bearer ${tokens.other}` }
+              : k === 'limited'
+                ? { authorization: `Bearer ${tokens.limited}` }
+                : k === 'obo'
+                  ? { ...admin, 'x-on-behalf-of': U.other }
+                  : ({} as Record<string, string>),
+          expect: k === 'none' ? [401] : [403],
+        })),
+      );
+      const tally = newTally();
+      const prop = fc.asyncProperty(arb, async (g) => {
+        const req: Req = { method: 'POST', path: g.path, headers: g.headers };
+        const a = await send(req);
+        check(route, req, a, tally);
+        if (!g.expect.includes(a.status) && !(a.status === 414 && req.path.length > 8000)) throw new Error(`expected ${g.expect.join('/')}: ${show(req)} -> ${a.status} ${a.text.slice(0, 300)}`);
+        const over = /&(memory|cpus|pids)=/.exec(req.path)?.[1];
+        if (over && a.status === 400 && a.body.parameter !== over) throw new Error(`an over-limit ${over} got a 400 naming ${a.body.parameter}: ${show(req)}`);
+      });
+      await runProperty(prop, share);
+      record('create-app (present image)', tally);
+      expect(await engineSnapshot()).toEqual(engineBefore);
+      expect(await fixtureSnapshot()).toEqual(fixturesBefore);
+    },
+    PER_TEST_TIMEOUT,
+  );
 });
 
 describe('after the fuzz run', () => {

@@ -38,10 +38,7 @@ function decimalBytes(s: string): number {
 
 describe('GET /{facility}/get-app-stats', () => {
   it('equals `docker stats --no-stream --format json` for a running and a stopped app', async () => {
-    const [api, cli] = await Promise.all([
-      call('GET', `/demo/get-app-stats?name=${running},${stopped}`),
-      cliJsonLines(['stats', '--no-stream', '--format', 'json', running, stopped]),
-    ]);
+    const [api, cli] = await Promise.all([call('GET', `/demo/get-app-stats?name=${running},${stopped}`), cliJsonLines(['stats', '--no-stream', '--format', 'json', running, stopped])]);
     expect(api.status).toBe(200);
     expect(api.body).toHaveLength(2);
     for (const expected of cli) {

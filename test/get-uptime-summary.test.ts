@@ -18,7 +18,9 @@ const APPROVED = { approved: ['docker.io/src-test/*'] };
 const RUN = Math.random().toString(36).slice(2, 8);
 const FACS = [1, 2, 3].map((i) => `ups${RUN}${i}`);
 const facility = { description: 'uptime summary test', publishHost: '127.0.0.1', images: APPROVED, mode: 'solo' };
-setConfig(parseConfig({ facilities: { demo: { publishHost: '127.0.0.1', images: APPROVED, mode: 'solo' }, ...Object.fromEntries(FACS.map((f) => [f, facility])) } }, 'test/get-uptime-summary.test.ts'));
+setConfig(
+  parseConfig({ facilities: { demo: { publishHost: '127.0.0.1', images: APPROVED, mode: 'solo' }, ...Object.fromEntries(FACS.map((f) => [f, facility])) } }, 'test/get-uptime-summary.test.ts'),
+);
 resetFacilities();
 
 let FAC = FACS[0];
@@ -106,7 +108,7 @@ describe('GET /{facility}/get-uptime-summary', () => {
     expect(d.intervals.map((i) => i.state)).toEqual(['running', 'not-running', 'running']);
     expect(d.intervals[0].from).toBe(first.checkpoint);
     expect(d.intervals[2].to).toBe(second.checkpoint);
-    const down = (Number(isoToNs(d.intervals[1].to)! - isoToNs(d.intervals[1].from)!) / 1e9);
+    const down = Number(isoToNs(d.intervals[1].to)! - isoToNs(d.intervals[1].from)!) / 1e9;
     expect(down).toBeGreaterThanOrEqual(5);
     expect(down).toBeLessThan(30);
     expect(d.seconds.notRunning).toBeCloseTo(down, 6);
@@ -126,7 +128,12 @@ describe('GET /{facility}/get-uptime-summary', () => {
   });
 
   it('every duration answers; a month is 30 days', async () => {
-    for (const [duration, secs] of [['hour', 3600], ['day', 86_400], ['week', 604_800], ['month', 2_592_000]] as const) {
+    for (const [duration, secs] of [
+      ['hour', 3600],
+      ['day', 86_400],
+      ['week', 604_800],
+      ['month', 2_592_000],
+    ] as const) {
       const r = await call('GET', `/${FAC}/get-uptime-summary?name=${name}&duration=${duration}&detail=true`);
       expect(r.status).toBe(200);
       expect(Number(isoToNs(r.body.to)! - isoToNs(r.body.from)!) / 1e9).toBe(secs);

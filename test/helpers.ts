@@ -33,13 +33,7 @@ export function call(method: string, path: string, init: CallInit = {}): Promise
  * `call()` through any fetch (the in-process app, or real HTTP to a deployment): the request
  * goes to `base + path`, as the suite's admin unless `init.token` says otherwise.
  */
-export async function callWith(
-  fetcher: (req: Request) => Response | Promise<Response>,
-  base: string,
-  method: string,
-  path: string,
-  init: CallInit = {},
-): Promise<Answer> {
+export async function callWith(fetcher: (req: Request) => Response | Promise<Response>, base: string, method: string, path: string, init: CallInit = {}): Promise<Answer> {
   const { token = ADMIN_TOKEN, ...rest } = init;
   const headers = new Headers(rest.headers);
   if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);

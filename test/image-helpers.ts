@@ -44,7 +44,10 @@ export async function readStream(stream: ProgressStream): Promise<any[]> {
   let text = '';
   const decoder = new TextDecoder();
   for await (const chunk of stream) text += typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true });
-  const msgs = text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  const msgs = text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
   const err = msgs.find((m) => m.error);
   if (err) throw new Error(`stream error: ${err.error}`);
   return msgs;

@@ -22,7 +22,11 @@ describe('images migration 2: requesters with counts', () => {
   it('aggregates the version-1 log per requester and flags anonymous-only records', async () => {
     db = createClient({ url: `file:${join(dir, 'src.db')}` });
     await db.execute('CREATE TABLE schema_migrations (domain TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (domain, version))');
-    await migrate(db, 'images', MIGRATIONS.filter((m) => m.version === 1));
+    await migrate(
+      db,
+      'images',
+      MIGRATIONS.filter((m) => m.version === 1),
+    );
     const rec = (ref: string, state: string, by: string | null, n: number) => ({
       sql: `INSERT INTO image_requests (facility, reference, familiar, state, requested_by, requested_at, request_count, created_at, updated_at) VALUES ('f', ?, ?, ?, ?, '2026-01-01T00:00:00.000Z', ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`,
       args: [ref, ref, state, by, n],

@@ -40,7 +40,12 @@ describe('create policy', () => {
     ]);
     // the app sees its user's files and nothing else of the host
     expect((await call('POST', `/strict/start-app?name=${r.body.name}`)).body.state).toBe('running');
-    const e = await engine.call<{ Id: string }>({ method: 'POST', path: `/containers/${r.body.id}/exec`, body: { Cmd: ['cat', `/home/${user}/notes.txt`], AttachStdout: true }, statusCodes: { 201: true } });
+    const e = await engine.call<{ Id: string }>({
+      method: 'POST',
+      path: `/containers/${r.body.id}/exec`,
+      body: { Cmd: ['cat', `/home/${user}/notes.txt`], AttachStdout: true },
+      statusCodes: { 201: true },
+    });
     const out = await engine.call<any>({ method: 'POST', path: `/exec/${e.Id}/start`, body: { Detach: false }, statusCodes: { 200: true } });
     expect(String(out)).toContain('mine');
   });
@@ -72,6 +77,6 @@ describe('create policy', () => {
     expect(r.status).toBe(400);
     expect(r.body.parameter).toBe(param);
     expect(r.body.detail).toContain(rule);
-    expect((await engine.listContainers({ all: true, filters: { name: [`busybox--${other}x`] } }))).toHaveLength(0);
+    expect(await engine.listContainers({ all: true, filters: { name: [`busybox--${other}x`] } })).toHaveLength(0);
   });
 });

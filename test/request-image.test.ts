@@ -144,9 +144,7 @@ describe('POST /{facility}/request-image', () => {
 
   it('300 repeats of one request grow a count, not the history', async () => {
     for (let i = 0; i < 300; i += 50) {
-      const batch = await Promise.all(
-        Array.from({ length: 50 }, (_, j) => api('POST', `/demo/request-image?image=${enc(APP)}`, (i + j) % 3 === 0 ? { token: userToken } : { token: null })),
-      );
+      const batch = await Promise.all(Array.from({ length: 50 }, (_, j) => api('POST', `/demo/request-image?image=${enc(APP)}`, (i + j) % 3 === 0 ? { token: userToken } : { token: null })));
       expect(batch.every((a) => a.status === 202)).toBe(true);
     }
     const rec = await record('demo', APP);
@@ -195,7 +193,7 @@ describe('POST /{facility}/request-image', () => {
     expect(a.body.imageId).toBe((await engine.inspectImage(LOCAL)).Id);
   });
 
-  it('a missing tag ends as a failed request carrying the registry\'s message; create-app then says 404', async () => {
+  it("a missing tag ends as a failed request carrying the registry's message; create-app then says 404", async () => {
     await api('POST', `/demo/request-image?image=${enc(MISSING_TAG)}`);
     await api('POST', `/demo/approve-image?image=${enc(MISSING_TAG)}`);
     const rec = await waitForState('demo', MISSING_TAG, ['pulled', 'failed']);

@@ -24,7 +24,7 @@ describe('npm start (the runner process)', () => {
       const t = setTimeout(() => reject(new Error(`runner did not start: ${log}`)), 30_000);
       proc.stdout!.on('data', (d) => {
         log += d;
-        if (log.includes('listening')) (clearTimeout(t), resolve());
+        if (log.includes('listening')) clearTimeout(t), resolve();
       });
       proc.stderr!.on('data', (d) => (log += d));
     });

@@ -60,10 +60,12 @@ async function settle(engine: Engine, service: string, running: boolean): Promis
   for (let i = 0; i < 300; i++) {
     const tasks = await engine.listTasks({ filters: { service: [service] } });
     if (tasks.some((t) => t.Status?.State === 'running') === running) {
-      return tasks.filter((t) => t.Status?.State !== 'running').reduce<bigint | null>((m, t) => {
-        const at = isoToNs(t.Status.Timestamp)!;
-        return m === null || at > m ? at : m;
-      }, null);
+      return tasks
+        .filter((t) => t.Status?.State !== 'running')
+        .reduce<bigint | null>((m, t) => {
+          const at = isoToNs(t.Status.Timestamp)!;
+          return m === null || at > m ? at : m;
+        }, null);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

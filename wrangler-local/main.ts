@@ -45,10 +45,13 @@ server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
 });
 
 // The uptime job on `uptime.schedule` (SRC_UPTIME_CRON; `off` disables); protect: no overlapping runs here.
-const uptimeCron = config.uptime.schedule === 'off' ? undefined : new Cron(config.uptime.schedule, { name: 'uptime-job', protect: true, catch: (e) => console.error('uptime-job:', e) }, async () => {
-  const report = await uptimeJob.scheduled({ cron: config.uptime.schedule, scheduledTime: Date.now() });
-  for (const f of report.facilities) if (f.outcome === 'failed' || f.outcome === 'refused') console.error(`uptime-job: ${f.facility}: ${f.outcome}: ${f.detail}`);
-});
+const uptimeCron =
+  config.uptime.schedule === 'off'
+    ? undefined
+    : new Cron(config.uptime.schedule, { name: 'uptime-job', protect: true, catch: (e) => console.error('uptime-job:', e) }, async () => {
+        const report = await uptimeJob.scheduled({ cron: config.uptime.schedule, scheduledTime: Date.now() });
+        for (const f of report.facilities) if (f.outcome === 'failed' || f.outcome === 'refused') console.error(`uptime-job: ${f.facility}: ${f.outcome}: ${f.detail}`);
+      });
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, async () => {

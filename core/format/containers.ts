@@ -260,4 +260,3 @@ export function formatContainerSummary(c: EngineContainerSummary, opts: Containe
     Status: c.Status ?? '',
   };
 }
-

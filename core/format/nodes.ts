@@ -56,11 +56,7 @@ function tlsEmpty(t: EngineTLSInfo | undefined): boolean {
 }
 
 function tlsEqual(a: EngineTLSInfo, b: EngineTLSInfo): boolean {
-  return (
-    (a.TrustRoot ?? '') === (b.TrustRoot ?? '') &&
-    (a.CertIssuerSubject ?? '') === (b.CertIssuerSubject ?? '') &&
-    (a.CertIssuerPublicKey ?? '') === (b.CertIssuerPublicKey ?? '')
-  );
+  return (a.TrustRoot ?? '') === (b.TrustRoot ?? '') && (a.CertIssuerSubject ?? '') === (b.CertIssuerSubject ?? '') && (a.CertIssuerPublicKey ?? '') === (b.CertIssuerPublicKey ?? '');
 }
 
 /**

@@ -210,9 +210,7 @@ export function computeStats(s: EngineStats, opts: ComputeStatsOptions = {}): Co
   const net = networkIO(s.networks);
   const base = { name: s.name ?? '', id: s.id ?? '', networkRx: net.rx, networkTx: net.tx, osType };
   if (osType === 'windows') {
-    const cpu = opts.previous
-      ? cpuPercentWindows({ ...s, preread: opts.previous.read, precpu_stats: opts.previous.cpu_stats })
-      : cpuPercentWindows(s);
+    const cpu = opts.previous ? cpuPercentWindows({ ...s, preread: opts.previous.read, precpu_stats: opts.previous.cpu_stats }) : cpuPercentWindows(s);
     return {
       ...base,
       cpuPercentage: cpu,

@@ -78,9 +78,7 @@ function localesFor(zone: string): string[] {
 function intlAbbreviation(zone: string, instant: Date, offsetMinutes: number): string | undefined {
   for (const locale of localesFor(zone)) {
     try {
-      const part = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'short' })
-        .formatToParts(instant)
-        .find((p) => p.type === 'timeZoneName');
+      const part = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'short' }).formatToParts(instant).find((p) => p.type === 'timeZoneName');
       const name = part?.value;
       if (!name || !/^[A-Za-z]{2,6}$/.test(name)) continue;
       if ((name === 'GMT' || name === 'UTC') && offsetMinutes !== 0) continue;
@@ -180,11 +178,7 @@ export function goTimeString(unixSeconds: number, opts: GoTimeOptions = {}): str
   const instant = new Date(unixSeconds * 1000);
   const zone = opts.timeZone ?? localTimeZone();
   const w = opts.timeZone ? wallClockIn(instant, opts.timeZone) : wallClockLocal(instant);
-  const abbr =
-    opts.zoneAbbreviation?.(instant, w.offsetMinutes, zone) ?? zoneAbbreviation(zone, w.offsetMinutes, instant);
+  const abbr = opts.zoneAbbreviation?.(instant, w.offsetMinutes, zone) ?? zoneAbbreviation(zone, w.offsetMinutes, instant);
   const year = w.year < 0 ? '-' + String(-w.year).padStart(4, '0') : String(w.year).padStart(4, '0');
-  return (
-    `${year}-${pad2(w.month)}-${pad2(w.day)} ${pad2(w.hour)}:${pad2(w.minute)}:${pad2(w.second)} ` +
-    `${offsetString(w.offsetMinutes)} ${abbr}`
-  );
+  return `${year}-${pad2(w.month)}-${pad2(w.day)} ${pad2(w.hour)}:${pad2(w.minute)}:${pad2(w.second)} ` + `${offsetString(w.offsetMinutes)} ${abbr}`;
 }

@@ -91,8 +91,23 @@ export async function requestImage(f: Facility, ref: ImageReference, who: Reques
                   anonymous_only = MIN(anonymous_only, excluded.anonymous_only),
                   updated_at = excluded.updated_at`,
           args: [
-            f.id, ref.normalized, ref.familiar, policy ? 'approved' : 'pending', who.name, now, now, policy, policy ? now : null, who.anonymous ? 1 : 0, now, now,
-            cap, f.id, ref.normalized, f.id, cap,
+            f.id,
+            ref.normalized,
+            ref.familiar,
+            policy ? 'approved' : 'pending',
+            who.name,
+            now,
+            now,
+            policy,
+            policy ? now : null,
+            who.anonymous ? 1 : 0,
+            now,
+            now,
+            cap,
+            f.id,
+            ref.normalized,
+            f.id,
+            cap,
           ],
         },
         {
@@ -106,7 +121,8 @@ export async function requestImage(f: Facility, ref: ImageReference, who: Reques
     ),
   );
   if (upsert.rowsAffected === 0) {
-    throw new DomainError('rate_limited',
+    throw new DomainError(
+      'rate_limited',
       `Facility '${f.id}' already has ${cap} unresolved image requests made without a token (images.maxPendingAnonymous); request '${ref.given}' with a token, or wait until an admin has decided them`,
       { limit: cap },
     );

@@ -9,7 +9,7 @@
  */
 import type { Client, Row } from '@libsql/client';
 import type { PullProgress } from '../image-pull.ts';
-import { IMAGE_REQUEST_STATES } from '../schemas.ts';
+import type { IMAGE_REQUEST_STATES } from '../schemas.ts';
 import { domainDb, withBusyRetry, type Migration } from '../store.ts';
 
 /** A request's state: `pending`, `approved`, `pulling`, `pulled`, `failed` or `denied`. */
@@ -165,7 +165,6 @@ export function toRecord(r: Row): ImageRequest {
     updatedAt: String(r.updated_at),
   };
 }
-
 
 /** The record of `reference` (normalised) in `facility`, or `null` when it was never requested nor decided. */
 export async function loadRequest(db: Client, facility: string, reference: string): Promise<ImageRequest | null> {

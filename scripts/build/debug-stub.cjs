@@ -9,7 +9,7 @@
 'use strict';
 
 function createDebug(namespace) {
-  const d = function () {};
+  const d = () => {};
   d.enabled = false;
   d.namespace = namespace;
   d.extend = (ns) => createDebug(`${namespace}:${ns}`);

@@ -12,8 +12,7 @@
 import { EventEmitter } from 'node:events';
 
 /** The message every `ssh://` connection attempt fails with inside a bundle. */
-export const SSH_UNSUPPORTED =
-  'ssh:// Engine hosts are not supported by the function bundles (ssh2 is not bundled); use unix:// or tcp:// with TLS, or the local runner';
+export const SSH_UNSUPPORTED = 'ssh:// Engine hosts are not supported by the function bundles (ssh2 is not bundled); use unix:// or tcp:// with TLS, or the local runner';
 
 /** Mimics `ssh2.Client` just enough for docker-modem: `connect()` emits an `error`. */
 export class Client extends EventEmitter {

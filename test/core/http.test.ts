@@ -11,7 +11,21 @@ import { failed, ok, settle } from '../../core/batch.ts';
 
 describe('STATUS_OF', () => {
   it('gives every code a status; engine faults are 502/503/504, the caller gone is 499', () => {
-    const expected: Partial<Record<ErrorCode, number>> = { invalid_parameter: 400, unauthorized: 401, forbidden: 403, app_not_found: 404, app_exists: 409, wrong_mode: 409, rate_limited: 429, engine_error: 502, engine_unavailable: 503, store_unavailable: 503, engine_timeout: 504, client_closed: 499, internal_error: 500 };
+    const expected: Partial<Record<ErrorCode, number>> = {
+      invalid_parameter: 400,
+      unauthorized: 401,
+      forbidden: 403,
+      app_not_found: 404,
+      app_exists: 409,
+      wrong_mode: 409,
+      rate_limited: 429,
+      engine_error: 502,
+      engine_unavailable: 503,
+      store_unavailable: 503,
+      engine_timeout: 504,
+      client_closed: 499,
+      internal_error: 500,
+    };
     for (const [code, status] of Object.entries(expected)) expect(STATUS_OF[code as ErrorCode], code).toBe(status);
     for (const s of Object.values(STATUS_OF)) expect(s).toBeGreaterThanOrEqual(200);
   });
@@ -28,7 +42,14 @@ describe('errorResponse', () => {
     expect(r.headers.get('retry-after')).toBe('5');
     expect(r.headers.get('x-request-id')).toBe('rid');
     const body = await r.json();
-    expect(body).toEqual({ type: 'https://src-container-api.dev/errors/engine_unavailable', title: 'Service Unavailable', status: 503, code: 'engine_unavailable', detail: 'Engine unreachable (ECONNREFUSED)', retryAfter: 5 });
+    expect(body).toEqual({
+      type: 'https://src-container-api.dev/errors/engine_unavailable',
+      title: 'Service Unavailable',
+      status: 503,
+      code: 'engine_unavailable',
+      detail: 'Engine unreachable (ECONNREFUSED)',
+      retryAfter: 5,
+    });
   });
 
   it('an Engine answer no core code interpreted is engine_error (502), its EngineError kept as cause', () => {
@@ -59,7 +80,7 @@ describe('batchResponse', () => {
   });
 
   it('several: 200 when none failed, 207 with per-item problems when some did, [] for none', async () => {
-    expect((await batchResponse({ single: false, outcomes: [ok(1), ok(2)] }).json())).toEqual([1, 2]);
+    expect(await batchResponse({ single: false, outcomes: [ok(1), ok(2)] }).json()).toEqual([1, 2]);
     const some = batchResponse({ single: false, outcomes: [ok({ name: 'a--x' }), nf('b--x')] });
     expect(some.status).toBe(207);
     const body = await some.json();
@@ -75,15 +96,37 @@ describe('batchResponse', () => {
     const mixed = batchResponse({ single: false, outcomes: [nf('a--x'), failed(new DomainError('engine_timeout', 'slow'), { name: 'b--x' })] });
     expect(mixed.status).toBe(504);
     expect(mixed.headers.get('content-type')).toBe('application/problem+json');
-    expect(await mixed.json()).toMatchObject({ code: 'batch_failed', status: 504, results: [{ name: 'a--x', error: { code: 'app_not_found' } }, { name: 'b--x', error: { code: 'engine_timeout' } }] });
+    expect(await mixed.json()).toMatchObject({
+      code: 'batch_failed',
+      status: 504,
+      results: [
+        { name: 'a--x', error: { code: 'app_not_found' } },
+        { name: 'b--x', error: { code: 'engine_timeout' } },
+      ],
+    });
   });
 
   it('settle: domain errors become failed outcomes in order; any other error is a bug and rejects', async () => {
-    const b = await settle(['a', 'b'], async (x) => {
-      if (x === 'b') throw new DomainError('state_conflict', 'no');
-      return x.toUpperCase();
-    }, (x) => ({ name: x }));
-    expect(b.outcomes).toMatchObject([{ ok: true, value: 'A' }, { ok: false, key: { name: 'b' } }]);
-    await expect(settle(['a'], async () => { throw new TypeError('bug'); }, (x) => ({ name: x }))).rejects.toThrow('bug');
+    const b = await settle(
+      ['a', 'b'],
+      async (x) => {
+        if (x === 'b') throw new DomainError('state_conflict', 'no');
+        return x.toUpperCase();
+      },
+      (x) => ({ name: x }),
+    );
+    expect(b.outcomes).toMatchObject([
+      { ok: true, value: 'A' },
+      { ok: false, key: { name: 'b' } },
+    ]);
+    await expect(
+      settle(
+        ['a'],
+        async () => {
+          throw new TypeError('bug');
+        },
+        (x) => ({ name: x }),
+      ),
+    ).rejects.toThrow('bug');
   });
 });

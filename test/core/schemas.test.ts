@@ -28,9 +28,8 @@ describe('userSchema', () => {
 
 describe('appNameSchema', () => {
   it.each(['busybox--alice', 'jupyter-lab--john', 'a.b--c', 'a__b--c_d', 'a-b--c', 'x--y-z'])('accepts %j', (n) => expect(ok(appNameSchema, n)).toBe(true));
-  it.each(['busybox', 'busybox--', '--alice', 'Busybox--alice', 'busybox---alice', 'a--b--', 'x'.repeat(60) + '--abc1', 'a--b c', 'busybox-' + '-alice-'])(
-    'refuses %j',
-    (n) => expect(ok(appNameSchema, n)).toBe(false),
+  it.each(['busybox', 'busybox--', '--alice', 'Busybox--alice', 'busybox---alice', 'a--b--', 'x'.repeat(60) + '--abc1', 'a--b c', 'busybox-' + '-alice-'])('refuses %j', (n) =>
+    expect(ok(appNameSchema, n)).toBe(false),
   );
   it('splits at the last --', () => {
     expect(splitAppName('a--b--c')).toEqual({ image: 'a--b', user: 'c' });

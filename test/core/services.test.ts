@@ -93,7 +93,14 @@ describe('service spec', () => {
   it('restart: configured; a job never restarts on any exit', () => {
     const job: any = serviceSpec(facility({ swarm: { restart: 'any' } }), { name: 'x--y', user: 'y', ref, imageId: '', params, resolved: resolvePolicy(facility().config.policy, 'y') });
     expect(job.TaskTemplate.RestartPolicy.Condition).toBe('on-failure');
-    const rep: any = serviceSpec(facility({ swarm: { serviceMode: 'replicated', restart: 'none' } }), { name: 'x--y', user: 'y', ref, imageId: '', params, resolved: resolvePolicy(facility().config.policy, 'y') });
+    const rep: any = serviceSpec(facility({ swarm: { serviceMode: 'replicated', restart: 'none' } }), {
+      name: 'x--y',
+      user: 'y',
+      ref,
+      imageId: '',
+      params,
+      resolved: resolvePolicy(facility().config.policy, 'y'),
+    });
     expect(rep.TaskTemplate.RestartPolicy.Condition).toBe('none');
   });
 });

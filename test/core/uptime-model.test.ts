@@ -43,7 +43,8 @@ describe('times', () => {
   });
 
   it('keeps timeNano exact when parsing the event stream', () => {
-    const line = '{"status":"start","id":"x","Type":"container","Action":"start","Actor":{"ID":"x","Attributes":{"a":"\\"timeNano\\":1"}},"scope":"local","time":1795955351,"timeNano":1795955351649077909}';
+    const line =
+      '{"status":"start","id":"x","Type":"container","Action":"start","Actor":{"ID":"x","Attributes":{"a":"\\"timeNano\\":1"}},"scope":"local","time":1795955351,"timeNano":1795955351649077909}';
     const [e] = parseEventLines(`${line}\n\n`);
     expect(e.timeNano).toBe('1795955351649077909');
     expect(engineTimestamp(1_795_955_351_649_077_909n)).toBe('1795955351.649077909');
@@ -92,7 +93,13 @@ describe('event actions', () => {
 describe('computeRun', () => {
   it('first run: current state of every app, at T', () => {
     const out = computeRun({
-      facility: F, t0: null, snapshot: {}, events: [], covered: false, T: at(5), unreachableSince: null,
+      facility: F,
+      t0: null,
+      snapshot: {},
+      events: [],
+      covered: false,
+      T: at(5),
+      unreachableSince: null,
       containers: [
         { id: 'a', app: 'x--u', state: 'running' },
         { id: 'b', app: 'y--u', state: 'paused' },
@@ -102,7 +109,10 @@ describe('computeRun', () => {
       { app: 'x--u', at: at(5), state: 'running', source: 'first-run' },
       { app: 'y--u', at: at(5), state: 'not-running', source: 'first-run' },
     ]);
-    expect(out.samples).toEqual([{ app: 'x--u', state: 'running' }, { app: 'y--u', state: 'not-running' }]);
+    expect(out.samples).toEqual([
+      { app: 'x--u', state: 'running' },
+      { app: 'y--u', state: 'not-running' },
+    ]);
   });
 
   it('covered window: every change at its exact event time; no-op actions and older events ignored', () => {
@@ -272,7 +282,19 @@ describe('computeRun after an Engine restart', () => {
 describe('computeSwarmRun', () => {
   const svc = (id: string, app: string, tasks: [string, bigint][], createdAt = at(-100)) => ({ id, app, createdAt, tasks: tasks.map(([state, t]) => ({ state, at: t })) });
   it('first run: running when any task runs', () => {
-    const out = computeSwarmRun({ t0: null, snapshot: {}, T: at(5), unreachableSince: null, services: [svc('s1', 'a--u', [['running', at(1)], ['shutdown', at(0)]]), svc('s2', 'b--u', [['complete', at(2)]])] });
+    const out = computeSwarmRun({
+      t0: null,
+      snapshot: {},
+      T: at(5),
+      unreachableSince: null,
+      services: [
+        svc('s1', 'a--u', [
+          ['running', at(1)],
+          ['shutdown', at(0)],
+        ]),
+        svc('s2', 'b--u', [['complete', at(2)]]),
+      ],
+    });
     expect(out.transitions.map((t) => [t.app, t.state, t.source])).toEqual([
       ['a--u', 'running', 'first-run'],
       ['b--u', 'not-running', 'first-run'],
@@ -285,8 +307,14 @@ describe('computeSwarmRun', () => {
       unreachableSince: null,
       snapshot: { 'service:s1': { app: 'a--u', state: 'running' }, 'service:s2': { app: 'b--u', state: 'stopped' }, 'service:s3': { app: 'c--u', state: 'running' } },
       services: [
-        svc('s1', 'a--u', [['shutdown', at(20)], ['shutdown', at(-50)]]),
-        svc('s2', 'b--u', [['running', at(30)], ['running', at(31)]]),
+        svc('s1', 'a--u', [
+          ['shutdown', at(20)],
+          ['shutdown', at(-50)],
+        ]),
+        svc('s2', 'b--u', [
+          ['running', at(30)],
+          ['running', at(31)],
+        ]),
         svc('s4', 'd--u', [['running', at(45)]], at(40)),
       ],
     });
@@ -323,7 +351,13 @@ describe('computeSwarmRun', () => {
     ]);
   });
   it('unknown while the manager could not be reached', () => {
-    const out = computeSwarmRun({ t0: at(0), T: at(60), unreachableSince: at(20), snapshot: { 'service:s1': { app: 'a--u', state: 'running' } }, services: [svc('s1', 'a--u', [['running', at(50)]])] });
+    const out = computeSwarmRun({
+      t0: at(0),
+      T: at(60),
+      unreachableSince: at(20),
+      snapshot: { 'service:s1': { app: 'a--u', state: 'running' } },
+      services: [svc('s1', 'a--u', [['running', at(50)]])],
+    });
     expect(out.transitions.map((t) => [t.at, t.state, t.source])).toEqual([
       [at(20), 'unknown', 'unreachable'],
       [at(60), 'running', 'reconcile'],

@@ -45,10 +45,7 @@ beforeAll(async () => {
     req.socket.once('close', () => (entry.closed = true));
   });
   await new Promise<void>((r) => engineServer.listen(sock, r));
-  writeFileSync(
-    configPath,
-    JSON.stringify({ facilities: { held: { mode: 'solo', engine: { host: `unix://${sock}`, timeoutMs: 60_000 }, images: { approved: ['docker.io/src-test/*'] } } } }),
-  );
+  writeFileSync(configPath, JSON.stringify({ facilities: { held: { mode: 'solo', engine: { host: `unix://${sock}`, timeoutMs: 60_000 }, images: { approved: ['docker.io/src-test/*'] } } } }));
 
   // the runner, as `npm start` runs it
   const port = await freePort();
@@ -62,7 +59,7 @@ beforeAll(async () => {
     const t = setTimeout(() => rej(new Error(`runner did not start: ${log}`)), 60_000);
     runner!.stdout!.on('data', (b) => {
       log += b;
-      if (log.includes('listening')) (clearTimeout(t), res());
+      if (log.includes('listening')) clearTimeout(t), res();
     });
     runner!.stderr!.on('data', (b) => (log += b));
     runner!.once('exit', (code) => rej(new Error(`runner exited (${code}): ${log}`)));

@@ -84,7 +84,10 @@ describe('functions on Deno (deno serve, narrow permissions)', () => {
   });
 
   it('get-app-status: as `docker ps -a --format json` (names, states)', async () => {
-    const [api, cli] = await Promise.all([call('GET', `/demo/get-app-status?name=${running},${stopped}`), cliJsonLines(['ps', '-a', '--format', 'json', '--filter', `label=io.src-container-api.user=${user}`])]);
+    const [api, cli] = await Promise.all([
+      call('GET', `/demo/get-app-status?name=${running},${stopped}`),
+      cliJsonLines(['ps', '-a', '--format', 'json', '--filter', `label=io.src-container-api.user=${user}`]),
+    ]);
     expect(api.status).toBe(200);
     expect(cli).toHaveLength(2);
     for (const expected of cli) {

@@ -153,13 +153,17 @@ describe('smoke run of every route through nginx', () => {
       expect(r.body?.code, `${f.route}: ${JSON.stringify(r.body)}`).not.toBe('unknown_route');
       expect(r.status, f.route).toBeLessThan(500);
     }
-    expect([...reached].sort()).toEqual(built.filter((x) => x.route).map((x) => x.route).sort());
+    expect([...reached].sort()).toEqual(
+      built
+        .filter((x) => x.route)
+        .map((x) => x.route)
+        .sort(),
+    );
   });
 });
 
 describe('state shared between replicas (sqld)', () => {
-  const each = async (fn: string, method: string, path: string, init: CallInit = {}) =>
-    Promise.all(d.functions[fn].map((_, i) => httpCall(d.direct(fn, i + 1), method, path, init)));
+  const each = async (fn: string, method: string, path: string, init: CallInit = {}) => Promise.all(d.functions[fn].map((_, i) => httpCall(d.direct(fn, i + 1), method, path, init)));
 
   it('a token minted once is accepted by every replica, and refused by all once revoked', async () => {
     const minted = JSON.parse(await tokenCli(d.dbUrl, ['mint', '--user', user, '--json']));
@@ -209,7 +213,7 @@ describe('what nginx answers itself', () => {
     ['GET', '/a/../b'],
     ['GET', '/.well-known/security.txt'],
     ['DELETE', '/demo'],
-  ])('an unknown route (%s %s) gets the runner\'s 404 problem', async (method, path) => {
+  ])("an unknown route (%s %s) gets the runner's 404 problem", async (method, path) => {
     const [viaProxy, runner] = await Promise.all([httpCall(d.url, method, path), call(method, path)]);
     expect(runner.status).toBe(404);
     expect(viaProxy.status).toBe(404);

@@ -83,8 +83,7 @@ const jsonLines = <T>(s: string): T[] =>
     .map((l) => JSON.parse(l) as T);
 
 const filterQuery = encodeURIComponent(JSON.stringify({ label: [RUN_LABEL] }));
-const listContainers = (size = false): Promise<EngineContainerSummary[]> =>
-  ok('GET', `/containers/json?all=1${size ? '&size=1' : ''}&filters=${filterQuery}`);
+const listContainers = (size = false): Promise<EngineContainerSummary[]> => ok('GET', `/containers/json?all=1${size ? '&size=1' : ''}&filters=${filterQuery}`);
 
 /** RunningFor/CreatedSince values possible for a CLI run between `t0` and `t1` (ms). */
 function agoWindow(createdSec: number, t0: number, t1: number): Set<string> {
@@ -112,9 +111,7 @@ async function ensureImages(): Promise<void> {
   for (const img of ['src-test/busybox:latest', 'src-test/httpd:latest']) {
     const a = await api('GET', `/images/${encodeURIComponent(img)}/json`);
     if (a.status === 404) {
-      await new Promise<void>((resolve, reject) =>
-        execFile('bash', ['scripts/build-test-images.sh'], { env: { ...process.env, DOCKER } }, (err) => (err ? reject(err) : resolve())),
-      );
+      await new Promise<void>((resolve, reject) => execFile('bash', ['scripts/build-test-images.sh'], { env: { ...process.env, DOCKER } }, (err) => (err ? reject(err) : resolve())));
     }
   }
 }
@@ -184,9 +181,7 @@ describe.each(ZONES)('TZ=%s', (tz) => {
         if (want.Names.endsWith('-paused')) expect(want.Status).toMatch(/^Up .* \(Paused\)$/);
         if (want.Names.endsWith('-exited')) expect(want.Status).toMatch(/^Exited \(3\) /);
         if (want.Names.endsWith('-created')) expect(want.Status).toBe('Created');
-        expect(want.CreatedAt).toMatch(
-          tz === 'UTC' ? / \+0000 UTC$/ : tz === 'Europe/Berlin' ? / \+0[12]00 CES?T$/ : / -0[45]00 E[SD]T$/,
-        );
+        expect(want.CreatedAt).toMatch(tz === 'UTC' ? / \+0000 UTC$/ : tz === 'Europe/Berlin' ? / \+0[12]00 CES?T$/ : / -0[45]00 E[SD]T$/);
         expect(want.Size).toMatch(size ? /^\d+(\.\d+)?k?B \(virtual 1\.98MB\)$/ : /^0B$/);
       }
       expect([...seenStates].sort()).toEqual(['created', 'exited', 'paused', 'running']);

@@ -5,14 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  containerImage,
-  containerNames,
-  displayablePorts,
-  formatContainerSummary,
-  type ContainerSummaryJson,
-  type EngineContainerSummary,
-} from '../../core/format/containers.ts';
+import { containerImage, containerNames, displayablePorts, formatContainerSummary, type ContainerSummaryJson, type EngineContainerSummary } from '../../core/format/containers.ts';
 import { cliJsonLine, ellipsis } from '../../core/format/go.ts';
 import { familiarString, parseNormalizedNamed } from '../../core/format/reference.ts';
 import { zoneAbbreviation } from '../../core/format/time.ts';
@@ -24,9 +17,7 @@ interface Fixture {
   listSize: EngineContainerSummary[];
   cli: Record<string, { plain: string; size: string; noTrunc: string }>;
 }
-const fx = JSON.parse(
-  readFileSync(new URL('../fixtures/engine/format-containers.json', import.meta.url), 'utf8'),
-) as Fixture;
+const fx = JSON.parse(readFileSync(new URL('../fixtures/engine/format-containers.json', import.meta.url), 'utf8')) as Fixture;
 
 const lines = (s: string): string[] => s.split('\n').filter(Boolean);
 

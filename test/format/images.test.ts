@@ -42,7 +42,10 @@ describe('formatImageSummary vs recorded docker images output', () => {
   }
 
   it('recorded rows show the CLI conventions', () => {
-    const rows = fx.cli.UTC.plain.split('\n').filter(Boolean).map((l) => JSON.parse(l) as ImageJson);
+    const rows = fx.cli.UTC.plain
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as ImageJson);
     expect(rows.some((r) => r.Repository === '<none>' && r.Tag === '<none>')).toBe(true);
     expect(rows.some((r) => r.Repository === 'localhost:5000/fmtprobe/x' && r.Tag === 'y')).toBe(true);
     for (const r of rows) {

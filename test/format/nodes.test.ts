@@ -6,15 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cliJsonLine } from '../../core/format/go.ts';
-import {
-  compareServiceNames,
-  formatNode,
-  formatService,
-  servicePorts,
-  type EngineNode,
-  type EngineService,
-  type EngineTLSInfo,
-} from '../../core/format/nodes.ts';
+import { compareServiceNames, formatNode, formatService, servicePorts, type EngineNode, type EngineService, type EngineTLSInfo } from '../../core/format/nodes.ts';
 
 const fx = JSON.parse(readFileSync(new URL('../fixtures/engine/format-swarm.json', import.meta.url), 'utf8')) as {
   swarmInfo: { NodeID: string; Cluster: { TLSInfo: EngineTLSInfo } };

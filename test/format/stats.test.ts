@@ -5,18 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cliJsonLine } from '../../core/format/go.ts';
-import {
-  computeCpuPercent,
-  computeStats,
-  formatPercentage,
-  formatStats,
-  memUsageNoCache,
-  type EngineStats,
-  type StatsJson,
-} from '../../core/format/stats.ts';
+import { computeCpuPercent, computeStats, formatPercentage, formatStats, memUsageNoCache, type EngineStats, type StatsJson } from '../../core/format/stats.ts';
 
-const load = <T>(name: string): T =>
-  JSON.parse(readFileSync(new URL(`../fixtures/engine/${name}`, import.meta.url), 'utf8')) as T;
+const load = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/engine/${name}`, import.meta.url), 'utf8')) as T;
 
 const v1 = load<{
   daemonOs: string;

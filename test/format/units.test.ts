@@ -207,8 +207,6 @@ describe('Go time.Time.String() per zone', () => {
   });
 
   it('lets a caller override the abbreviation', () => {
-    expect(
-      goTimeString(0, { timeZone: 'Asia/Tokyo', zoneAbbreviation: (_d, off, zone) => `${zone}:${off}` }),
-    ).toBe('1970-01-01 09:00:00 +0900 Asia/Tokyo:540');
+    expect(goTimeString(0, { timeZone: 'Asia/Tokyo', zoneAbbreviation: (_d, off, zone) => `${zone}:${off}` })).toBe('1970-01-01 09:00:00 +0900 Asia/Tokyo:540');
   });
 });

@@ -113,15 +113,12 @@ describe('facility mode', () => {
     expect(await facilityMode(getFacility('forcedsolo'))).toBe('solo');
   });
 
-  it.each(['start-app', 'stop-app', 'pause-app', 'unpause-app', 'restart-app', 'delete-app', 'hard-reset-app'])(
-    '%s is solo only: 409 wrong_mode naming the swarm mode',
-    async (route) => {
-      const r = await call('POST', `/swarm/${route}?name=busybox--nobody`);
-      expect(r.status).toBe(409);
-      expect(r.body).toMatchObject({ code: 'wrong_mode', mode: 'swarm', modes: ['solo'] });
-      expect(r.body.detail).toContain("facility 'swarm' runs in swarm mode");
-    },
-  );
+  it.each(['start-app', 'stop-app', 'pause-app', 'unpause-app', 'restart-app', 'delete-app', 'hard-reset-app'])('%s is solo only: 409 wrong_mode naming the swarm mode', async (route) => {
+    const r = await call('POST', `/swarm/${route}?name=busybox--nobody`);
+    expect(r.status).toBe(409);
+    expect(r.body).toMatchObject({ code: 'wrong_mode', mode: 'swarm', modes: ['solo'] });
+    expect(r.body.detail).toContain("facility 'swarm' runs in swarm mode");
+  });
 
   it('a swarm-only route in solo mode: 409 wrong_mode naming the solo mode', async () => {
     const route = defineRoute({ method: 'GET', route: 'swarm-only', summary: 'test', modes: ['swarm'], access: 'admin', query: {}, handler: async () => json({ ok: true }) });
@@ -301,7 +298,7 @@ describe('get-app-status / get-app-info / get-app-names / get-users (swarm)', ()
     expect([stats.status, stats.body]).toEqual([200, []]);
   });
 
-  it('get-app-info: the Engine\'s service inspect (with defaults, as `docker service inspect`) unchanged; unknown 404; missing name 400', async () => {
+  it("get-app-info: the Engine's service inspect (with defaults, as `docker service inspect`) unchanged; unknown 404; missing name 400", async () => {
     const u = user('info');
     const created = await call('POST', `/swarm/create-app?image=${IMAGES.busybox}&user=${u}`);
     const r = await call('GET', `/swarm/get-app-info?name=busybox--${u}`);
@@ -375,7 +372,12 @@ describe('get-app-stats (swarm)', () => {
       expect(bad).toHaveLength(1);
       expect(bad[0]).toMatchObject({ Service: name, Node: 'src-node3', error: { status: 503, code: 'engine_unavailable' } });
       expect(bad[0].error.detail).toContain("Node 'src-node3' cannot be reached");
-      expect(r.body.filter((e: any) => !e.error).map((e: any) => e.Node).sort()).toEqual(['src-node1', 'src-node2']);
+      expect(
+        r.body
+          .filter((e: any) => !e.error)
+          .map((e: any) => e.Node)
+          .sort(),
+      ).toEqual(['src-node1', 'src-node2']);
       // no endpoint configured for a worker: an error entry too; the manager's own tasks use the facility Engine
       useConfig({ nodes: {} });
       const r2 = await call('GET', `/swarm3/get-app-stats?name=${name}`);
@@ -448,7 +450,12 @@ describe('nodes going down and coming back', () => {
     expect((await call('GET', '/swarm/get-node-info?hostname=src-node3')).status).toBe(409);
     // the list keys nodes by ID: both entries are there
     const all = await call('GET', '/swarm/get-node-status');
-    expect(all.body.filter((n: any) => n.Hostname === 'src-node3').map((n: any) => n.ID).sort()).toEqual([oldId, newId].sort());
+    expect(
+      all.body
+        .filter((n: any) => n.Hostname === 'src-node3')
+        .map((n: any) => n.ID)
+        .sort(),
+    ).toEqual([oldId, newId].sort());
     expect((await call('GET', '/swarm/get-node-names')).body).toEqual(['src-node1', 'src-node2', 'src-node3', 'src-node3']);
   });
 });

@@ -24,6 +24,7 @@ const UNIT = [
   'test/outline.test.ts',
   'test/images-migration.test.ts',
   'test/runner-limits.test.ts',
+  'test/openapi.test.ts',
 ];
 
 export default defineConfig({

@@ -25,6 +25,7 @@ const UNIT = [
   'test/images-migration.test.ts',
   'test/runner-limits.test.ts',
   'test/openapi.test.ts',
+  'test/openapi-store.test.ts',
 ];
 
 export default defineConfig({

@@ -295,8 +295,11 @@ export interface components {
       /** @description the replaced container ID */
       previousId: string;
       image: {
-        /** @description id: recreated from the original image ID; reference: from the reference (the ID was gone) */
-        source: string;
+        /**
+         * @description original-image: recreated from the original image ID; reference: from the reference (that image was gone)
+         * @enum {string}
+         */
+        source: "original-image" | "reference";
         /** @description the image ID used */
         id: string;
         /** @description the original image reference */

@@ -103,7 +103,7 @@ export const HardReset = v.pipe(
     state: s('state of the new container'),
     previousId: s('the replaced container ID'),
     image: v.strictObject({
-      source: s('id: recreated from the original image ID; reference: from the reference (the ID was gone)'),
+      source: v.pipe(v.picklist(['original-image', 'reference']), v.description('original-image: recreated from the original image ID; reference: from the reference (that image was gone)')),
       id: s('the image ID used'),
       reference: s('the original image reference'),
     }),

@@ -10,7 +10,7 @@ import { routes } from '../functions/index.ts';
 import { STATUS_OF } from '../core/http.ts';
 import { generated } from '../scripts/openapi.ts';
 import { app } from './helpers.ts';
-import { DOC } from './openapi-check.ts';
+import { checkAnswer, DOC } from './openapi-check.ts';
 
 describe('OpenAPI document', () => {
   it('validates as OpenAPI 3.1', async () => {
@@ -38,6 +38,15 @@ describe('OpenAPI document', () => {
       for (const op of Object.values<any>(item))
         for (const res of Object.values<any>(op.responses)) for (const c of res.content?.['application/problem+json']?.schema?.allOf?.[1]?.properties?.code?.enum ?? []) codes.add(c);
     for (const c of Object.keys(STATUS_OF)) if (c !== 'partial_failure' && c !== 'unknown_route') expect(codes, c).toContain(c);
+  });
+
+  it('refuses an undocumented field, status or media type (the schemas are closed)', () => {
+    const path = '/{facility}/start-app';
+    expect(() => checkAnswer(path, 'POST', 200, 'application/json', { name: 'a--b', id: 'x', state: 'running' })).not.toThrow();
+    expect(() => checkAnswer(path, 'POST', 200, 'application/json', { name: 'a--b', id: 'x', state: 'running', extra: 1 })).toThrow(/does not match/);
+    expect(() => checkAnswer(path, 'POST', 201, 'application/json', { name: 'a--b', id: 'x', state: 'running' })).toThrow(/not documented/);
+    expect(() => checkAnswer(path, 'POST', 200, 'text/plain', 'ok')).toThrow(/not documented/);
+    expect(() => checkAnswer(path, 'POST', 404, 'application/problem+json', { type: 't', title: 'Not Found', status: 404, code: 'node_not_found', detail: 'd' })).toThrow(/does not match/);
   });
 
   it('is served at /openapi.json as committed, and /docs is a page with no external asset', async () => {

@@ -26,6 +26,7 @@ const UNIT = [
   'test/runner-limits.test.ts',
   'test/openapi.test.ts',
   'test/openapi-store.test.ts',
+  'test/docs-page.test.ts',
 ];
 
 export default defineConfig({

@@ -39,6 +39,8 @@ const el = (tag, attrs, ...kids) => {
   for (const k of kids) e.append(k);
   return e;
 };
+/** Text with \`code\` spans, as elements (never as HTML). */
+const md = (text) => { const span = el('span'); String(text || '').split('\x60').forEach((part, i) => span.append(i % 2 ? el('code', {}, part) : part)); return span; };
 const refName = (r) => r.slice(r.lastIndexOf('/') + 1);
 function typeOf(s) {
   if (!s) return 'any';
@@ -56,31 +58,31 @@ function fields(s) {
   const t = el('table', {}, el('tr', {}, el('th', {}, 'field'), el('th', {}, 'type'), el('th', {}, 'description')));
   const req = new Set(s.required || []);
   for (const [k, p] of Object.entries(s.properties || {})) {
-    t.append(el('tr', {}, el('td', {}, el('code', {}, k + (req.has(k) ? '' : '?'))), el('td', {}, typeOf(p)), el('td', {}, p.description || '')));
+    t.append(el('tr', {}, el('td', {}, el('code', {}, k + (req.has(k) ? '' : '?'))), el('td', {}, typeOf(p)), el('td', {}, md(p.description))));
   }
   return t;
 }
 function operation(doc, path, method, op) {
   const d = el('details', { class: 'op', id: 'op-' + op.operationId });
   d.append(el('summary', {}, el('span', { class: 'm ' + method }, method), ' ', el('code', { class: 'path' }, path), ' ', el('span', { class: 'muted' }, op.summary || '')));
-  if (op.description) d.append(el('p', {}, op.description));
+  if (op.description) d.append(el('p', {}, md(op.description)));
   const params = (op.parameters || []).map((p) => (p.$ref ? doc.components.parameters[refName(p.$ref)] : p));
   if (params.length) {
     const t = el('table', {}, el('tr', {}, el('th', {}, 'parameter'), el('th', {}, 'in'), el('th', {}, 'type'), el('th', {}, 'description')));
-    for (const p of params) t.append(el('tr', {}, el('td', {}, el('code', {}, p.name + (p.required ? '' : '?'))), el('td', {}, p.in), el('td', {}, typeOf(p.schema)), el('td', {}, p.description || '')));
+    for (const p of params) t.append(el('tr', {}, el('td', {}, el('code', {}, p.name + (p.required ? '' : '?'))), el('td', {}, p.in), el('td', {}, typeOf(p.schema)), el('td', {}, md(p.description))));
     d.append(t);
   }
   const t = el('table', {}, el('tr', {}, el('th', {}, 'status'), el('th', {}, 'answer'), el('th', {}, 'body')));
   for (const [status, r] of Object.entries(op.responses || {})) {
     const media = Object.entries(r.content || {})[0];
-    t.append(el('tr', {}, el('td', {}, status), el('td', {}, r.description || ''), el('td', {}, media ? typeOf(media[1].schema) : '')));
+    t.append(el('tr', {}, el('td', {}, status), el('td', {}, md(r.description)), el('td', {}, media ? typeOf(media[1].schema) : '')));
   }
   d.append(t);
   return d;
 }
 fetch('openapi.json').then((r) => r.json()).then((doc) => {
   document.getElementById('title').textContent = doc.info.title + ' ' + doc.info.version;
-  document.getElementById('desc').textContent = doc.info.description;
+  document.getElementById('desc').replaceChildren(md(doc.info.description));
   const ops = document.getElementById('ops');
   const nav = document.getElementById('nav');
   for (const tag of doc.tags || []) {
@@ -95,7 +97,7 @@ fetch('openapi.json').then((r) => r.json()).then((doc) => {
   const schemas = document.getElementById('schemas');
   for (const [name, s] of Object.entries(doc.components.schemas)) {
     const sec = el('section', { id: 'schema-' + name }, el('h3', {}, name));
-    if (s.description) sec.append(el('p', {}, s.description));
+    if (s.description) sec.append(el('p', {}, md(s.description)));
     if (s.properties) sec.append(fields(s));
     else sec.append(el('p', {}, typeOf(s)));
     if (s.anyOf) for (const alt of s.anyOf) if (alt.properties) sec.append(el('p', {}, el('b', {}, alt.title || '')), fields(alt));

@@ -42,8 +42,11 @@ export function checkAnswer(path: string, method: string, status: number, conten
   if (body && typeof body === 'object' && 'code' in body && media === 'application/problem+json') SEEN_CODES.add(String((body as { code: unknown }).code));
 }
 
-/** A fetch that checks every answer against the document before handing it back (for the typed client). */
-export function checkingFetch(inner: (req: Request) => Response | Promise<Response>): (input: Request) => Promise<Response> {
+/**
+ * A fetch that checks every answer against the document before handing it back (for the typed
+ * client); `when(res, body)` may exempt an answer (default: every answer is checked).
+ */
+export function checkingFetch(inner: (req: Request) => Response | Promise<Response>, when: (res: Response, body: unknown) => boolean = () => true): (input: Request) => Promise<Response> {
   return async (req: Request) => {
     const res = await inner(req);
     const path = docPathOf(new URL(req.url).pathname);
@@ -54,7 +57,7 @@ export function checkingFetch(inner: (req: Request) => Response | Promise<Respon
     } catch {
       /* text */
     }
-    if (path && req.method !== 'HEAD') checkAnswer(path, req.method, res.status, res.headers.get('content-type'), body);
+    if (path && req.method !== 'HEAD' && when(res, body)) checkAnswer(path, req.method, res.status, res.headers.get('content-type'), body);
     return res;
   };
 }

@@ -61,7 +61,7 @@ export async function httpCall(base: string, method: string, path: string, init:
   const token = new Headers(headers).has('authorization') ? null : init.token === undefined ? ADMIN_TOKEN : init.token;
   const check = checkingFetch(
     (req) => fetch(req),
-    (res, body) => (body as { code?: string })?.code !== 'function_unavailable',
+    (_res, body) => (body as { code?: string })?.code !== 'function_unavailable',
   );
   const client = createSrcClient(base, token, { fetch: check, headers: Object.fromEntries(new Headers(headers)), querySerializer: () => url.search.slice(1) });
   const call = client[method as 'GET'] as (p: string, o: object) => Promise<{ data?: unknown; error?: unknown; response: Response }>;

@@ -161,15 +161,16 @@ export async function revokeToken(id: string): Promise<boolean> {
   return r.rowsAffected > 0;
 }
 
-let bootstrapped: Promise<{ created?: string; file?: string }> | undefined;
+let bootstrapped: Promise<{ created?: boolean; file?: string }> | undefined;
 const ENV_ADMIN_NAME = 'env-admin (SRC_ADMIN_TOKEN)';
 
 /**
  * Makes sure an admin token exists. `SRC_ADMIN_TOKEN` (if set) is stored as the `env-admin`
  * token, and an earlier, different `SRC_ADMIN_TOKEN` is revoked (rotation); otherwise, when no live admin token exists, one is minted, written to
- * `<dataDir>/admin-token` (mode 0600) and returned once in `created` for the caller to print.
+ * `<dataDir>/admin-token` (mode 0600) and only there: the answer says `created` and the file's
+ * path (for the caller to print), never the token (standard output ends up in journald).
  */
-export function bootstrapAdmin(): Promise<{ created?: string; file?: string }> {
+export function bootstrapAdmin(): Promise<{ created?: boolean; file?: string }> {
   bootstrapped ??= (async () => {
     const db = await authDb();
     const fromEnv = env('SRC_ADMIN_TOKEN');
@@ -191,7 +192,7 @@ export function bootstrapAdmin(): Promise<{ created?: string; file?: string }> {
     const { token } = await mintToken({ role: 'admin', name: 'first admin (created at first start)' });
     const file = `${loadConfig().dataDir}/admin-token`;
     writeTextFile(file, token + '\n', 0o600);
-    return { created: token, file };
+    return { created: true, file };
   })().catch((e) => {
     bootstrapped = undefined;
     throw e;

@@ -79,10 +79,12 @@ function wrapperSource(name: string): string {
   const fn = JSON.stringify(join(FUNCTIONS_DIR, `${name}.ts`));
   const route = JSON.stringify(join(ROOT, 'core', 'route.ts'));
   const config = JSON.stringify(join(ROOT, 'core', 'config.ts'));
+  const store = JSON.stringify(join(ROOT, 'core', 'store.ts'));
   return `
 import fn from ${fn};
 import { errorResponse, unknownRoute } from ${route};
 import { loadConfig } from ${config};
+import { checkDatabase } from ${store};
 
 // Fail at start-up, with the loader's message, when the configuration is invalid.
 loadConfig();
@@ -96,6 +98,8 @@ export default {
   fetch,
   ...(scheduled ? { scheduled } : {}),
   ...(fn?.meta ? { meta: fn.meta } : {}),
+  // routes and jobs keep state in libSQL: the host checks it answers before serving (scripts/serve-function.mjs)
+  ...(fn?.meta || scheduled ? { preflight: () => checkDatabase(true) } : {}),
   ...(typeof fn?.cron === 'string' ? { cron: fn.cron } : {}),
 };
 `;

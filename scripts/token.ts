@@ -70,6 +70,10 @@ try {
     default:
       fail('usage: npm run token -- mint --user USER | mint --admin --name NAME [--facilities a,b] | list | revoke ID | generate');
   }
+} catch (e) {
+  // one clear line (a config error, an unreachable database), never a stack trace
+  await closeDb().catch(() => undefined);
+  fail((e as Error)?.message?.split('\n')[0] ?? String(e));
 } finally {
   await closeDb();
 }

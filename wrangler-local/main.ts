@@ -16,10 +16,23 @@ import { Cron } from 'croner';
 import uptimeJob from '../functions/uptime-job.ts';
 import { settlePulls } from '../core/images/pull-worker.ts';
 
-const config = loadConfig();
-const admin = await bootstrapAdmin();
+/** Prints one clear line (no stack trace) and exits: configuration errors, a taken port, an unusable database. */
+function die(message: string): never {
+  console.error(`src-container-api: not starting: ${message}`);
+  process.exit(2);
+}
+
+let config: ReturnType<typeof loadConfig>;
+let admin: Awaited<ReturnType<typeof bootstrapAdmin>>;
+try {
+  config = loadConfig();
+  admin = await bootstrapAdmin();
+} catch (e) {
+  die(String((e as Error)?.message ?? e).split('\n')[0]);
+}
 if (admin.created) {
-  console.log(`Created the first admin token (shown once; also written to ${admin.file}, mode 0600):\n  ${admin.created}`);
+  // the token itself never goes to standard output (journald keeps it); only its 0600 file does
+  console.log(`Created the first admin token; read it from ${admin.file} (mode 0600, owner only)`);
 }
 const host = env('HOST') ?? '127.0.0.1';
 const port = Number(env('PORT') ?? 8080);
@@ -31,6 +44,13 @@ const app = buildApp({
 
 const server = serve({ fetch: app.fetch, hostname: host, port, serverOptions: { maxHeaderSize: MAX_HEADER_BYTES } }, (info) => {
   console.log(`SRC Container API listening on http://${host}:${info.port}/ (config: ${config.source}; facilities: ${Object.keys(config.facilities).join(', ')})`);
+});
+
+server.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EADDRINUSE') die(`${host}:${port} is already in use (another server runs there?); set PORT to another port`);
+  if (err.code === 'EACCES') die(`${host}:${port}: permission denied (ports below 1024 need privileges); set PORT`);
+  if (err.code === 'EADDRNOTAVAIL') die(`${host} is not an address of this host; set HOST`);
+  die(err.message);
 });
 
 // Requests Node refuses before they reach the app (oversized headers, bad HTTP) get JSON too.

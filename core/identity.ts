@@ -47,7 +47,7 @@ export function bearerToken(header: string): string | undefined {
 
 /**
  * Authenticates the caller of `req` (who is it?). Routes marked `public` take anonymous calls.
- * @throws DomainError 401 (no, bad or revoked token), 400 (malformed X-On-Behalf-Of)
+ * @throws DomainError 401 (no, bad, revoked or expired token), 400 (malformed X-On-Behalf-Of)
  */
 export async function authenticate(req: Request, route: string, access: Access): Promise<Identity> {
   await bootstrapAdmin();
@@ -58,7 +58,7 @@ export async function authenticate(req: Request, route: string, access: Access):
   }
   const token = bearerToken(header);
   const record = token ? await verifyToken(token) : null;
-  if (!record) throw unauthorized('The bearer token is unknown, malformed or revoked');
+  if (!record) throw unauthorized('The bearer token is unknown, malformed, revoked or expired');
   const onBehalfOf = req.headers.get('x-on-behalf-of') ?? undefined;
   if (onBehalfOf !== undefined) {
     const r = v.safeParse(userSchema, onBehalfOf);

@@ -205,7 +205,7 @@ export interface components {
        * @description stable machine-readable code (README, "Errors")
        * @enum {string}
        */
-      code: "invalid_parameter" | "unauthorized" | "forbidden" | "image_not_approved" | "unknown_facility" | "unknown_route" | "app_not_found" | "image_not_found" | "node_not_found" | "method_not_allowed" | "app_exists" | "state_conflict" | "wrong_mode" | "payload_too_large" | "rate_limited" | "client_closed" | "internal_error" | "engine_error" | "engine_unavailable" | "store_unavailable" | "engine_timeout" | "partial_failure" | "batch_failed";
+      code: "invalid_parameter" | "unauthorized" | "forbidden" | "no_identity" | "image_not_approved" | "unknown_facility" | "unknown_route" | "app_not_found" | "image_not_found" | "node_not_found" | "method_not_allowed" | "app_exists" | "state_conflict" | "wrong_mode" | "payload_too_large" | "rate_limited" | "client_closed" | "internal_error" | "engine_error" | "engine_unavailable" | "store_unavailable" | "engine_timeout" | "partial_failure" | "batch_failed";
       /** @description what went wrong, for humans */
       detail: string;
       /** @description invalid_parameter: the query parameter */
@@ -847,16 +847,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -1079,16 +1079,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -1309,16 +1309,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -1539,16 +1539,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -1771,16 +1771,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -2001,16 +2001,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -2230,7 +2230,7 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden`, `image_not_approved` */
+      /** @description `forbidden`, `no_identity`, `image_not_approved` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
@@ -2238,7 +2238,7 @@ export interface operations {
         content: {
           "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden" | "image_not_approved";
+            code?: "forbidden" | "no_identity" | "image_not_approved";
           });
         };
       };
@@ -2460,16 +2460,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -2690,7 +2690,7 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden`, `image_not_approved` */
+      /** @description `forbidden`, `no_identity`, `image_not_approved` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
@@ -2698,7 +2698,7 @@ export interface operations {
         content: {
           "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden" | "image_not_approved";
+            code?: "forbidden" | "no_identity" | "image_not_approved";
           });
         };
       };
@@ -2904,16 +2904,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -3113,16 +3113,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -3331,16 +3331,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -3561,16 +3561,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -3782,16 +3782,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found` */
@@ -3984,16 +3984,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -4190,16 +4190,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `node_not_found` */
@@ -4408,16 +4408,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `node_not_found` */
@@ -4633,16 +4633,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found` */
@@ -4806,16 +4806,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -5011,16 +5011,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -5228,16 +5228,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -5407,16 +5407,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -5615,16 +5615,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -5797,16 +5797,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */

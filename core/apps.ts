@@ -13,6 +13,8 @@ import { appFilter, appLabels, appNameFor, appNotFound, appUsers, assertAppNameF
 import type { ImageReference } from './reference.ts';
 import { parseImageReference } from './reference.ts';
 import { containerHostConfig, exposedPorts, resolvePolicy, type Requested, type Resolved } from './policy.ts';
+import { runAsFor } from './run-as.ts';
+import { ensureUserNetwork, isNetworkMissing, releaseUserNetwork } from './user-network.ts';
 
 /** The answer of a successful action: `{ name, id, state }` (+ action-specific fields). */
 export interface AppResult {
@@ -141,7 +143,30 @@ export async function deleteApp(f: Facility, name: string): Promise<AppResult> {
     // 404: a concurrent delete won; 409: one is in progress. Either way, not this call's delete.
     throw actionError(e, name);
   }
+  const { user } = splitAppName(name);
+  await releaseUserNetwork(f, user, 'solo', () => userHasContainers(f, user));
   return { name, id: c.Id, state: 'deleted' };
+}
+
+/** Whether any container of ours (apps and hard-reset replacements) belongs to `user`. */
+async function userHasContainers(f: Facility, user: string): Promise<boolean> {
+  return (await f.engine.listContainers({ all: true, filters: appFilter(f.id, [`${LABELS.user}=${user}`]) })).length > 0;
+}
+
+/**
+ * Creates container `containerName` on the user's own network (core/user-network.ts), making
+ * the network first; a network removed meanwhile by the user's last delete is made again.
+ */
+async function createOnUserNetwork(f: Facility, containerName: string, user: string, body: (network: string) => Record<string, unknown>): Promise<{ Id: string }> {
+  for (let attempt = 0; ; attempt++) {
+    const network = await ensureUserNetwork(f, user, 'solo');
+    try {
+      return await f.engine.createContainer(containerName, body(network));
+    } catch (e) {
+      if (attempt < 3 && isNetworkMissing(e)) continue;
+      throw e;
+    }
+  }
 }
 
 /**
@@ -149,14 +174,14 @@ export async function deleteApp(f: Facility, name: string): Promise<AppResult> {
  * policy (core/policy.ts).
  * @throws DomainError 400 when the requested limits exceed the policy's maximum
  */
-function containerBody(f: Facility, name: string, resolved: Resolved, image: string, ref: ImageReference, imageId: string, params: CreateParams): Record<string, unknown> {
+function containerBody(f: Facility, name: string, resolved: Resolved, image: string, ref: ImageReference, imageId: string, params: CreateParams, network: string): Record<string, unknown> {
   const { user } = splitAppName(name);
   return {
     Image: image,
     ...(resolved.user ? { User: resolved.user } : {}),
     Labels: appLabels(f.id, name, user, ref, imageId, params),
     ExposedPorts: Object.fromEntries(params.ports.map((p) => [p, {}])),
-    HostConfig: containerHostConfig(resolved, params.ports, params.publishHost),
+    HostConfig: containerHostConfig(resolved, params.ports, params.publishHost, network),
   };
 }
 
@@ -171,14 +196,15 @@ function containerBody(f: Facility, name: string, resolved: Resolved, image: str
  */
 export async function createApp(f: Facility, ref: ImageReference, user: string, requested: Requested = {}): Promise<AppResult> {
   const name = appNameFor(ref, user);
-  const resolved = resolvePolicy(f.config.policy, user, requested); // 400 before any Engine call
+  resolvePolicy(f.config.policy, user, requested); // 400 before any lookup or Engine call
+  const resolved = resolvePolicy(f.config.policy, user, requested, await runAsFor(f, user, ref)); // 403 no_identity
   await assertNameFree(f, name);
   const image = await orNotFound(f.engine.inspectImage(ref.given));
   if (!image) throw new DomainError('image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
   const params: CreateParams = { publishHost: f.config.publishHost, ports: exposedPorts(image), requested };
   let created: { Id: string };
   try {
-    created = await f.engine.createContainer(name, containerBody(f, name, resolved, ref.given, ref, image.Id, params));
+    created = await createOnUserNetwork(f, name, user, (network) => containerBody(f, name, resolved, ref.given, ref, image.Id, params, network));
   } catch (e) {
     if (e instanceof EngineError && e.statusCode === 409) {
       await assertNameFree(f, name);
@@ -254,10 +280,11 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
   }
 
   const tempName = `${name}.reset-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 4)}`;
-  const resolved = resolvePolicy(f.config.policy, splitAppName(name).user, params.requested);
+  const { user } = splitAppName(name);
+  const resolved = resolvePolicy(f.config.policy, user, params.requested, await runAsFor(f, user, ref));
   let replacement: { Id: string };
   try {
-    replacement = await f.engine.createContainer(tempName, containerBody(f, name, resolved, imageForCreate, ref, imageId, params));
+    replacement = await createOnUserNetwork(f, tempName, user, (network) => containerBody(f, name, resolved, imageForCreate, ref, imageId, params, network));
   } catch (e) {
     throw actionError(e, name);
   }

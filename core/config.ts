@@ -133,6 +133,8 @@ const policySchema = v.strictObject({
         source: v.pipe(v.string(), v.startsWith('/', 'must be an absolute host path')),
         target: v.pipe(v.string(), v.startsWith('/', 'must be an absolute container path')),
         readOnly: v.optional(v.boolean(), false),
+        /** A missing source directory is created, owned by the app's UID:GID (else create-app answers 400 naming it). */
+        create: v.optional(v.boolean(), false),
       }),
     ),
     [],
@@ -220,7 +222,20 @@ const nodeEndpointSchema = v.union(
   'must be an Engine URL (unix://, tcp://, ssh://) or an endpoint object { host, tls?, timeoutMs? }',
 );
 
+/** Per-user app networks (core/user-network.ts): solo bridges take their subnets from `pool`. */
+const networksSchema = v.pipe(
+  v.strictObject({
+    /** IPv4 block the per-user bridge subnets come from (default 10.213.0.0/16). */
+    pool: v.optional(v.pipe(v.string(), v.regex(/^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/, 'must be an IPv4 CIDR block such as 10.213.0.0/16')), '10.213.0.0/16'),
+    /** Prefix length of one user's subnet (default 27: 29 apps per user, 2048 users in a /16). */
+    prefix: v.optional(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(16, 'must be at least 16'), v.maxValue(29, 'must be at most 29')), 27),
+  }),
+  v.check((n) => Number(n.pool.split('/')[1]) <= n.prefix, 'pool must be at least as large as one subnet (pool prefix <= prefix)'),
+);
+
 const facilitySchema = v.strictObject({
+  /** Per-user networks: the solo bridges' address pool. */
+  networks: v.optional(networksSchema, {}),
   /** Create policy for apps (limits, restart, mounts, user map). */
   policy: v.optional(policySchema, {}),
   /** Image approvals (pre-approved and auto-approved patterns) and registry credentials. */

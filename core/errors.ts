@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'image_not_approved'
   | 'unauthorized'
   | 'forbidden'
+  | 'no_identity'
   | 'payload_too_large'
   | 'rate_limited'
   | 'engine_unavailable'

@@ -20,6 +20,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   invalid_parameter: 400,
   unauthorized: 401,
   forbidden: 403,
+  no_identity: 403,
   image_not_approved: 403,
   unknown_facility: 404,
   unknown_route: 404,

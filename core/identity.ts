@@ -17,6 +17,7 @@ import type { Facility } from './facility.ts';
 import { bootstrapAdmin, verifyToken } from './auth.ts';
 import { userSchema } from './schemas.ts';
 import { splitAppName } from './naming.ts';
+import { assertUserKnown } from './run-as.ts';
 
 /** Who may call a route: admins only, any token (scoped to its user), or anyone. */
 export type Access = 'admin' | 'user' | 'public';
@@ -72,9 +73,16 @@ export async function authenticate(req: Request, route: string, access: Access):
 /**
  * Authorizes an authenticated caller for a route with `access` on `facility` (may it call
  * this route here at all?). Targets are checked after validation by {@link authorizeTargets}.
- * @throws DomainError 403 naming what is not allowed
+ * A user token of a user whose identity is gone from the facility's directory is refused
+ * when the facility refuses users without identity (core/run-as.ts).
+ * @throws DomainError 403 naming what is not allowed; 403 `no_identity`
  */
-export function authorizeAccess(identity: Identity, route: string, access: Access, facility: Facility): void {
+export async function authorizeAccess(identity: Identity, route: string, access: Access, facility: Facility): Promise<void> {
+  authorizeRole(identity, route, access, facility);
+  if (identity.role === 'user' && identity.scopeUser !== undefined) await assertUserKnown(facility, identity.scopeUser);
+}
+
+function authorizeRole(identity: Identity, route: string, access: Access, facility: Facility): void {
   if (identity.role === 'anonymous') return; // only public routes let anonymous callers through
   if (identity.facilities && !identity.facilities.includes(facility.id)) {
     throw new DomainError('forbidden', `Token '${identity.name}' is limited to facilities ${identity.facilities.join(', ')}`);

@@ -150,6 +150,7 @@ export function routeErrors(m: RouteMeta, a: RouteAnswers): Map<number, ErrorCod
     'invalid_parameter',
     'unauthorized',
     'forbidden',
+    'no_identity',
     'unknown_facility',
     'method_not_allowed',
     'payload_too_large',

@@ -122,7 +122,7 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
       }
       identity = await authenticate(c.req.raw, def.route, access);
       const configured = getFacility(c.req.param('facility') ?? '');
-      authorizeAccess(identity, def.route, access, configured);
+      await authorizeAccess(identity, def.route, access, configured);
       const query = parseQuery(new URL(c.req.url), def.query);
       authorizeTargets(identity, query);
       // a read stops when its client hangs up; a write (POST) runs to its end, reads included, and is audited

@@ -205,7 +205,7 @@ export interface components {
        * @description stable machine-readable code (README, "Errors")
        * @enum {string}
        */
-      code: "invalid_parameter" | "unauthorized" | "forbidden" | "no_identity" | "image_not_approved" | "unknown_facility" | "unknown_route" | "app_not_found" | "image_not_found" | "node_not_found" | "method_not_allowed" | "app_exists" | "state_conflict" | "wrong_mode" | "payload_too_large" | "rate_limited" | "client_closed" | "internal_error" | "engine_error" | "engine_unavailable" | "store_unavailable" | "engine_timeout" | "partial_failure" | "batch_failed";
+      code: "invalid_parameter" | "unauthorized" | "forbidden" | "no_identity" | "image_not_approved" | "unknown_facility" | "unknown_route" | "app_not_found" | "image_not_found" | "node_not_found" | "method_not_allowed" | "app_exists" | "state_conflict" | "mount_source_missing" | "wrong_mode" | "payload_too_large" | "rate_limited" | "client_closed" | "internal_error" | "engine_error" | "engine_unavailable" | "store_unavailable" | "engine_timeout" | "partial_failure" | "batch_failed";
       /** @description what went wrong, for humans */
       detail: string;
       /** @description invalid_parameter: the query parameter */
@@ -2268,16 +2268,16 @@ export interface operations {
           };
         };
       };
-      /** @description `app_exists` */
+      /** @description `app_exists`, `mount_source_missing` */
       409: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "app_exists";
-          };
+            code?: "app_exists" | "mount_source_missing";
+          });
         };
       };
       /** @description `payload_too_large` */
@@ -2728,7 +2728,7 @@ export interface operations {
           };
         };
       };
-      /** @description `state_conflict`, `wrong_mode`, `batch_failed` */
+      /** @description `state_conflict`, `mount_source_missing`, `wrong_mode`, `batch_failed` */
       409: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
@@ -2736,7 +2736,7 @@ export interface operations {
         content: {
           "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "state_conflict" | "wrong_mode" | "batch_failed";
+            code?: "state_conflict" | "mount_source_missing" | "wrong_mode" | "batch_failed";
           });
         };
       };

@@ -14,6 +14,7 @@ import type { ImageReference } from './reference.ts';
 import { parseImageReference } from './reference.ts';
 import { containerHostConfig, exposedPorts, resolvePolicy, type Requested, type Resolved } from './policy.ts';
 import { runAsFor } from './run-as.ts';
+import { createMountSources, missingMountSource, mountSourceMissing } from './mount-sources.ts';
 import { ensureUserNetwork, isNetworkMissing, releaseUserNetwork } from './user-network.ts';
 
 /** The answer of a successful action: `{ name, id, state }` (+ action-specific fields). */
@@ -202,6 +203,7 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
   const image = await orNotFound(f.engine.inspectImage(ref.given));
   if (!image) throw new DomainError('image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
   const params: CreateParams = { publishHost: f.config.publishHost, ports: exposedPorts(image), requested };
+  await createMountSources(f, resolved); // 409 mount_source_missing when one cannot be made
   let created: { Id: string };
   try {
     created = await createOnUserNetwork(f, name, user, (network) => containerBody(f, name, resolved, ref.given, ref, image.Id, params, network));
@@ -211,6 +213,8 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
       throw new DomainError('app_exists', `App '${name}' already exists`, { name });
     }
     if (e instanceof EngineError && e.statusCode === 404) throw new DomainError('image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
+    const missing = missingMountSource(e);
+    if (missing) throw mountSourceMissing(f, missing);
     if (e instanceof EngineError) {
       const parameter = refusedParameter(e.engineMessage);
       if (parameter) throw new DomainError('invalid_parameter', `Engine refused the container: ${e.engineMessage}`, { parameter, rule: e.engineMessage });
@@ -283,10 +287,12 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
   const { user } = splitAppName(name);
   const resolved = resolvePolicy(f.config.policy, user, params.requested, await runAsFor(f, user, ref));
   let replacement: { Id: string };
+  await createMountSources(f, resolved);
   try {
     replacement = await createOnUserNetwork(f, tempName, user, (network) => containerBody(f, name, resolved, imageForCreate, ref, imageId, params, network));
   } catch (e) {
-    throw actionError(e, name);
+    const missing = missingMountSource(e);
+    throw missing ? mountSourceMissing(f, missing) : actionError(e, name);
   }
   try {
     await f.engine.removeContainer(old.Id, { force: true, v: true });

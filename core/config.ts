@@ -141,6 +141,8 @@ const policySchema = v.strictObject({
   ),
   /** Per-user `UID:GID` the app runs as, so it sees the user's files as the user (the static identity source). */
   userMap: v.optional(v.record(v.string(), v.pipe(v.string(), v.regex(/^\d+(:\d+)?$/, 'must be UID or UID:GID'))), {}),
+  /** Image of the helper container that creates missing mount sources (`create: true`); it needs /bin/busybox. */
+  mountHelperImage: v.optional(v.pipe(v.string(), v.nonEmpty('must not be empty')), 'busybox:latest'),
   /** Where users' UID, GID and groups come from besides `userMap`, and what a user without one gets (core/user-identity.ts). */
   identity: v.optional(identitySchema, {}),
 });

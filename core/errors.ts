@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'node_not_found'
   | 'app_exists'
   | 'state_conflict'
+  | 'mount_source_missing'
   | 'wrong_mode'
   | 'image_not_approved'
   | 'unauthorized'

@@ -30,6 +30,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   method_not_allowed: 405,
   app_exists: 409,
   state_conflict: 409,
+  mount_source_missing: 409,
   wrong_mode: 409,
   payload_too_large: 413,
   rate_limited: 429,

@@ -63,10 +63,10 @@ export const ROUTE_ANSWERS: Record<string, RouteAnswers> = {
   'restart-app': action('`{name, id, state}`'),
   'kill-app': action('`{name, id, state}` (swarm: the service removed, state `removed`)'),
   'delete-app': action('`{name, id, state: "deleted"}`'),
-  'hard-reset-app': action('the new container, the one it replaced, and the image used', A.HardReset, ['image_not_approved', 'image_not_found']),
+  'hard-reset-app': action('the new container, the one it replaced, and the image used', A.HardReset, ['image_not_approved', 'image_not_found', 'mount_source_missing']),
   'create-app': {
     ok: { 201: { schema: v.union([A.CreatedContainer, A.CreatedService]), doc: 'the app created (solo: a container, not started; swarm: a service, started at once)' } },
-    errors: ['image_not_approved', 'image_not_found', 'app_exists'],
+    errors: ['image_not_approved', 'image_not_found', 'app_exists', 'mount_source_missing'],
     engine: true,
     tag: 'apps',
   },

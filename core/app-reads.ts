@@ -7,7 +7,8 @@ import type { Facility } from './facility.ts';
 import { inspectApp, listApps } from './apps.ts';
 import { formatContainerSummary } from './format/containers.ts';
 import { computeStats, formatStats } from './format/stats.ts';
-import { orNotFound } from './engine.ts';
+import { EngineError, orNotFound } from './engine.ts';
+import { logLines, type LogOptions, type LogSource } from './logs.ts';
 import { DomainError } from './errors.ts';
 import { truncateID } from './format/go.ts';
 import { allOf, mapBatch, type Batch } from './batch.ts';
@@ -66,4 +67,21 @@ export async function appStats(f: Facility, names?: string[], user?: string): Pr
 /** The Engine's inspect JSON of one app, unchanged (`docker inspect`). */
 export function appInfo(f: Facility, name: string): Promise<unknown> {
   return inspectApp(f, name);
+}
+
+/**
+ * `get-app-logs` in solo mode: the container's log (`docker logs`; Engine
+ * `GET /containers/{id}/logs`), stdout and stderr as lines (raw output when it has a TTY).
+ * @throws DomainError `app_not_found`
+ */
+export async function appLogs(f: Facility, name: string, opts: LogOptions): Promise<LogSource> {
+  const c = await inspectApp(f, name);
+  let stream: Awaited<ReturnType<typeof f.engine.containerLogs>>;
+  try {
+    stream = await f.engine.containerLogs(c.Id, opts);
+  } catch (e) {
+    if (e instanceof EngineError && e.statusCode === 404) throw new DomainError('app_not_found', `App '${name}' disappeared while reading its log`, { name }, { cause: e });
+    throw e;
+  }
+  return { lines: logLines(stream, { tty: !!(c.Config as { Tty?: boolean } | undefined)?.Tty, timestamps: opts.timestamps }), close: () => stream.destroy?.() };
 }

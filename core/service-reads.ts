@@ -13,6 +13,7 @@ import { computeStats, formatStats, type StatsJson } from './format/stats.ts';
 import { truncateID } from './format/go.ts';
 import { allOf, mapBatch, type Batch } from './batch.ts';
 import { inspectServiceApp, listServiceApps, swarm, type ServiceInspect } from './services.ts';
+import { logLines, mergeLines, type LogOptions, type LogSource } from './logs.ts';
 
 /** One task as the Engine lists it (`GET /tasks`). */
 type EngineTask = Record<string, any> & { ID: string; ServiceID: string; NodeID?: string; Slot?: number; DesiredState: string; Status: Record<string, any>; CreatedAt: string };
@@ -211,4 +212,41 @@ export async function serviceStats(f: Facility, names?: string[], user?: string)
   );
   // names that do not exist answer app_not_found after the tasks of those that do
   return { single: false, outcomes: [...sampled.outcomes, ...batch.outcomes.filter((o) => !o.ok)] };
+}
+
+/**
+ * `get-app-logs` in swarm mode: the log of every current task's container, read from the Engine
+ * of the node it runs on (facility config `nodes`; the manager's own tasks through the facility
+ * Engine), merged in arrival order, each line with its `task`. Follows until every task's
+ * container stops.
+ * @throws DomainError `app_not_found`; `engine_unavailable` naming a node without an endpoint
+ */
+export async function serviceLogs(f: Facility, name: string, opts: LogOptions): Promise<LogSource> {
+  const s = await inspectServiceApp(f, name);
+  const [tasks, hostnames] = await Promise.all([tasksOf(f, [s]), nodeHostnames(f)]);
+  const current = currentTasks(s, tasks).filter((t) => t.Status?.ContainerStatus?.ContainerID);
+  let selfNodeId: Promise<string> | undefined;
+  const managerNodeId = (): Promise<string> => (selfNodeId ??= f.engine.info().then((i) => (i.Swarm?.NodeID as string) ?? ''));
+  const tty = !!s.Spec?.TaskTemplate?.ContainerSpec?.TTY;
+  const streams = await Promise.all(
+    current.map(async (t) => {
+      const node = t.NodeID ? (hostnames.get(t.NodeID) ?? '') : '';
+      let engine = nodeEngine(f, node)?.withSignal(f.engine.signal);
+      if (!engine && t.NodeID && t.NodeID === (await managerNodeId())) engine = f.engine;
+      if (!engine) throw new DomainError('engine_unavailable', `No Engine endpoint for node '${node || t.NodeID}' in facility '${f.id}' (config: facilities.${f.id}.nodes)`, { node });
+      try {
+        return { task: t.ID, stream: await engine.containerLogs(t.Status.ContainerStatus.ContainerID, opts) };
+      } catch (e) {
+        if (e instanceof EngineError && e.statusCode === 404) return undefined; // the task ended meanwhile
+        throw e;
+      }
+    }),
+  );
+  const open = streams.filter((x) => x !== undefined);
+  return {
+    lines: mergeLines(open.map((x) => logLines(x.stream, { tty, timestamps: opts.timestamps, task: x.task }))),
+    close: () => {
+      for (const x of open) x.stream.destroy?.();
+    },
+  };
 }

@@ -1,0 +1,102 @@
+/**
+ * get-app-logs on the real Engine: stdout and stderr of an app demultiplexed into lines, a
+ * 40,000-character line kept whole, tail and its cap, timestamps, a user's scope, and
+ * follow=true as Server-Sent Events until the app stops.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { app, call, removeUserApps, uniqueUser } from './helpers.ts';
+import { mintToken } from '../core/auth.ts';
+
+const user = uniqueUser('logs');
+const tag = `src-test/logs-${user}:latest`;
+const name = `logs-${user}--${user}`;
+const LONG = 40_000;
+// 3 lines, a 40,000-character line, then a tick every 0.2 s; exits on TERM
+const script = [
+  'echo out-1',
+  'echo err-1 >&2',
+  'echo out-2',
+  's=xxxxxxxxxx; s=$s$s$s$s$s$s$s$s$s$s; s=$s$s$s$s$s$s$s$s$s$s; s=$s$s$s$s$s$s$s$s$s$s',
+  'echo $s$s$s$s',
+  'echo err-2 >&2',
+  'trap "exit 0" TERM INT',
+  'i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.2 & wait $!; done',
+].join('; ');
+
+beforeAll(async () => {
+  const id = execFileSync('docker', ['create', 'src-test/busybox:latest'], { encoding: 'utf8' }).trim();
+  execFileSync('docker', ['commit', '-c', `CMD ["/bin/sh", "-c", ${JSON.stringify(script)}]`, id, tag]);
+  execFileSync('docker', ['rm', id]);
+  expect((await call('POST', `/demo/create-app?image=${tag}&user=${user}`)).status).toBe(201);
+  expect((await call('POST', `/demo/start-app?name=${name}`)).status).toBe(200);
+  // wait for the first ticks
+  for (let i = 0; i < 50; i++) {
+    const r = await call('GET', `/demo/get-app-logs?name=${name}&tail=1`);
+    if (/^tick-([3-9]|\d\d)/.test(r.body.lines?.[0]?.line ?? '')) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+});
+afterAll(async () => {
+  await removeUserApps(user);
+  execFileSync('docker', ['rmi', '-f', tag]);
+});
+
+describe('get-app-logs', () => {
+  it('answers stdout and stderr as whole lines, the long line kept whole', async () => {
+    const r = await call('GET', `/demo/get-app-logs?name=${name}&tail=10000`);
+    expect(r.status).toBe(200);
+    expect(r.body.name).toBe(name);
+    expect(r.body.truncated).toBeNull();
+    const lines = r.body.lines as { stream: string; line: string }[];
+    expect(lines.filter((l) => l.stream === 'stderr').map((l) => l.line)).toEqual(['err-1', 'err-2']);
+    const out = lines.filter((l) => l.stream === 'stdout').map((l) => l.line);
+    expect(out.slice(0, 3)).toEqual(['out-1', 'out-2', 'x'.repeat(LONG)]);
+    expect(out[3]).toBe('tick-1');
+  });
+
+  it('tail, its cap, and timestamps', async () => {
+    const r = await call('GET', `/demo/get-app-logs?name=${name}&tail=2&timestamps=true`);
+    expect(r.body.lines).toHaveLength(2);
+    for (const l of r.body.lines) {
+      expect(l.line).toMatch(/^tick-\d+$/);
+      expect(Date.parse(l.time)).toBeGreaterThan(0);
+    }
+    const all = await call('GET', `/demo/get-app-logs?name=${name}&tail=10000&timestamps=true`);
+    expect(all.body.lines.find((l: { line: string }) => l.line.length === LONG)).toBeTruthy();
+    const big = await call('GET', `/demo/get-app-logs?name=${name}&tail=10001`);
+    expect(big.status).toBe(400);
+    expect(big.body.parameter).toBe('tail');
+    const future = await call('GET', `/demo/get-app-logs?name=${name}&since=${Math.floor(Date.now() / 1000) + 3600}`);
+    expect(future.body.lines).toEqual([]);
+    expect((await call('GET', `/demo/get-app-logs?name=${name}&since=yesterday`)).body.parameter).toBe('since');
+  });
+
+  it("a user reads their own app's log, not another's", async () => {
+    const own = await mintToken({ role: 'user', name: `${user}-t`, user });
+    const other = await mintToken({ role: 'user', name: `${user}-o`, user: `${user}x` });
+    expect((await call('GET', `/demo/get-app-logs?name=${name}&tail=1`, { token: own.token })).status).toBe(200);
+    expect((await call('GET', `/demo/get-app-logs?name=${name}&tail=1`, { token: other.token })).status).toBe(403);
+    expect((await call('GET', `/demo/get-app-logs?name=nope--${user}`)).status).toBe(404);
+  });
+
+  it('follow=true streams Server-Sent Events until the app stops', async () => {
+    const res = await app.fetch(new Request(`http://api.test/demo/get-app-logs?name=${name}&tail=0&follow=true`, { headers: { authorization: `Bearer ${process.env.SRC_ADMIN_TOKEN}` } }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let text = '';
+    while (!/event: log\ndata: .*tick-\d+.*\n\n[\s\S]*event: log\ndata: .*tick-/.test(text)) text += dec.decode((await reader.read()).value);
+    expect(text).toMatch(/^: streaming app logs/);
+    const stopped = call('POST', `/demo/stop-app?name=${name}`);
+    while (!text.includes('event: end')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += dec.decode(value);
+    }
+    expect((await stopped).status).toBe(200);
+    expect(text).toMatch(/event: end\ndata: \{"reason":"the app stopped"\}/);
+    expect((await reader.read()).done).toBe(true);
+  });
+});

@@ -16,11 +16,9 @@ import { errorResponse, json } from './http.ts';
 import { authenticate } from './identity.ts';
 import { facilityMode } from './mode.ts';
 import { backendFor } from './backend.ts';
-import { domainDb, getDb, withBusyRetry } from './store.ts';
+import { getDb, withBusyRetry } from './store.ts';
 import { METRICS_CONTENT_TYPE, metricsText, sharedRegistry, type SharedGauges } from './metrics.ts';
 import { log } from './log.ts';
-
-const opsDb = domainDb('ops', [{ version: 1, name: 'readiness probe row', sql: ['CREATE TABLE ops_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL)'] }]);
 
 /** How long a probe waits for an Engine or the database. */
 const PROBE_MS = 3000;
@@ -71,8 +69,18 @@ export async function readyz(): Promise<Response> {
   const [database, facilities] = await Promise.all([
     within(
       (async () => {
-        const db = await opsDb();
-        await withBusyRetry(() => db.execute({ sql: 'INSERT INTO ops_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at', args: [new Date().toISOString()] }), 2);
+        const db = await getDb();
+        await withBusyRetry(
+          () =>
+            db.batch(
+              [
+                'CREATE TABLE IF NOT EXISTS ops_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL)',
+                { sql: 'INSERT INTO ops_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at', args: [new Date().toISOString()] },
+              ],
+              'write',
+            ),
+          2,
+        );
         return { writable: true } as { writable: boolean; detail?: string };
       })(),
       PROBE_MS,

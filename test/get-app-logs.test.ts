@@ -4,30 +4,17 @@
  * follow=true as Server-Sent Events until the app stops.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { buildLogImage, LONG_LINE, removeLogImage } from './log-image.ts';
 import { app, call, removeUserApps, uniqueUser } from './helpers.ts';
 import { mintToken } from '../core/auth.ts';
 
 const user = uniqueUser('logs');
 const tag = `src-test/logs-${user}:latest`;
 const name = `logs-${user}--${user}`;
-const LONG = 40_000;
-// 3 lines, a 40,000-character line, then a tick every 0.2 s; exits on TERM
-const script = [
-  'echo out-1',
-  'echo err-1 >&2',
-  'echo out-2',
-  's=xxxxxxxxxx; s=$s$s$s$s$s$s$s$s$s$s; s=$s$s$s$s$s$s$s$s$s$s; s=$s$s$s$s$s$s$s$s$s$s',
-  'echo $s$s$s$s',
-  'echo err-2 >&2',
-  'trap "exit 0" TERM INT',
-  'i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.2 & wait $!; done',
-].join('; ');
+const LONG = LONG_LINE;
 
 beforeAll(async () => {
-  const id = execFileSync('docker', ['create', 'src-test/busybox:latest'], { encoding: 'utf8' }).trim();
-  execFileSync('docker', ['commit', '-c', `CMD ["/bin/sh", "-c", ${JSON.stringify(script)}]`, id, tag]);
-  execFileSync('docker', ['rm', id]);
+  buildLogImage(tag);
   expect((await call('POST', `/demo/create-app?image=${tag}&user=${user}`)).status).toBe(201);
   expect((await call('POST', `/demo/start-app?name=${name}`)).status).toBe(200);
   // wait for the first ticks
@@ -39,7 +26,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await removeUserApps(user);
-  execFileSync('docker', ['rmi', '-f', tag]);
+  removeLogImage(tag);
 });
 
 describe('get-app-logs', () => {

@@ -116,7 +116,9 @@ export async function requestDone(f: RequestFacts): Promise<void> {
     engineMs: Math.round(f.scope.engineMs * 10) / 10,
     engineCalls: f.scope.engineCalls,
   };
+  // the message is plain text (a route name has no braces); the fields are the record's properties
+  const message = `${props.method} ${props.route} ${props.status} ${durationMs}ms ${props.requestId}`;
   const logger = log('http');
-  if (f.res.status >= 500) logger.warn('{method} {route} {status}', props);
-  else logger.info('{method} {route} {status}', props);
+  if (f.res.status >= 500) logger.warn(message, props);
+  else logger.info(message, props);
 }

@@ -61,7 +61,10 @@ export function buildApp(opts: RunnerOptions = {}): Hono {
     const path = new URL(c.req.url).pathname;
     const route = OWN_PATHS[path] ?? 'unmatched';
     observeRequest(route, c.req.method, c.res.status, (Date.now() - started) / 1000);
-    if (opts.log !== false && route !== 'healthz') log('http').info('{method} {route} {status}', { method: c.req.method, route, status: c.res.status, durationMs: Date.now() - started });
+    if (opts.log !== false && route !== 'healthz') {
+      const durationMs = Date.now() - started;
+      log('http').info(`${c.req.method} ${route} ${c.res.status} ${durationMs}ms`, { method: c.req.method, route, status: c.res.status, durationMs });
+    }
   });
   // Probes and metrics are not rate limited (a scraper or systemd must not be refused).
   app.get('/healthz', () => healthz());

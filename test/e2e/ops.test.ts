@@ -138,6 +138,13 @@ describe('/metrics behind nginx with replicas', () => {
     expect(after[0]).toMatch(/src_engine_call_duration_seconds_count\{|src_http_request_duration_seconds_bucket\{/);
   });
 
+  it('a Deno replica serves its series too (prom-client on Deno)', async () => {
+    const r = await httpCall(d.url, 'GET', '/metrics/get-app-logs/1');
+    expect(r.status).toBe(200);
+    expect(r.body).toMatch(/^src_http_requests_total\{route="get-app-logs",method="GET",status="200",instance="127\.0\.0\.1:\d+"\} [1-9]\d*$/m);
+    expect(sample(r.body, 'src_engine_call_duration_seconds_count', { endpoint: 'GET /containers/{id}/logs', outcome: 'ok' })).toBeGreaterThan(0);
+  });
+
   it('the metrics function: shared gauges computed at scrape time; admin token needed', async () => {
     expect((await httpCall(d.url, 'GET', '/metrics', { token: null })).status).toBe(401);
     expect((await httpCall(d.url, 'GET', '/metrics/get-audit-log/0', { token: null })).status).toBe(401);

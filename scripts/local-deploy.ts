@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { denoPermissionFlags } from './deno-flags.ts';
 import { generateNginxConfig, type Deployment } from './gen-nginx.ts';
 import type { BuiltFunction } from './build.ts';
-import { TOP_LEVEL } from './nginx/validate.ts';
+import { SITE_FUNCTIONS } from './nginx/validate.ts';
 import { generateToken } from '../core/auth.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,8 +56,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Whether a built function is served over HTTP (a route, or the outline; not the uptime job). */
-const served = (f: { name: string; route?: string | null }): boolean => !!f.route || f.name === 'outline' || TOP_LEVEL.includes(f.name);
+/** Whether a built function is served over HTTP (a route, the outline, the OpenAPI document, health and metrics; not the uptime job). */
+const served = (f: { name: string; route?: string | null }): boolean => !!f.route || SITE_FUNCTIONS.includes(f.name);
 
 /** The binary `bin` of a platform package under `node_modules/<scope>/*` (e.g. `@deno/linux-x64/deno`), if installed. */
 function scopedBinary(scope: string, bin: string): string | undefined {

@@ -3,7 +3,8 @@
  * What the app printed (`docker logs`; Engine `GET /containers/{id}/logs`), stdout and stderr as
  * whole lines (the Engine's 8-byte frame headers removed; raw output for an app with a TTY;
  * lines longer than the Engine's 16 KiB pieces kept whole). Users read only their own apps.
- * - `tail`: lines from the end, default 200, at most 10000. `since`/`until`: RFC 3339 time, Unix
+ * - `tail`: the Engine's log entries from the end, default 200, at most 10000 (a line longer than
+ *   16 KiB is several entries, so the first line may be the end of such a line). `since`/`until`: RFC 3339 time, Unix
  *   seconds, or a duration back from now (`15m`, `2h`). `timestamps=true` adds each line's `time`.
  * - 200 `{name, lines: [{stream: "stdout"|"stderr", line, time?, task?}], truncated}`: at most
  *   10 MiB of lines; when the cap is hit, `truncated` says so (else null) and `X-Logs-Truncated: true`.

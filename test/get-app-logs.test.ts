@@ -4,8 +4,8 @@
  * follow=true as Server-Sent Events until the app stops.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildLogImage, LONG_LINE, removeLogImage } from './log-image.ts';
-import { app, call, removeUserApps, uniqueUser } from './helpers.ts';
+import { BIG_SCRIPT, buildLogImage, LONG_LINE, removeLogImage } from './log-image.ts';
+import { app, call, engine, removeUserApps, uniqueUser } from './helpers.ts';
 import { mintToken } from '../core/auth.ts';
 
 const user = uniqueUser('logs');
@@ -57,6 +57,35 @@ describe('get-app-logs', () => {
     const future = await call('GET', `/demo/get-app-logs?name=${name}&since=${Math.floor(Date.now() / 1000) + 3600}`);
     expect(future.body.lines).toEqual([]);
     expect((await call('GET', `/demo/get-app-logs?name=${name}&since=yesterday`)).body.parameter).toBe('since');
+  });
+
+  it('an answer is capped at 10 MiB and says so', async () => {
+    const bigTag = `src-test/biglogs-${user}:latest`;
+    const big = `biglogs-${user}--${user}`;
+    buildLogImage(bigTag, BIG_SCRIPT);
+    try {
+      expect((await call('POST', `/demo/create-app?image=${bigTag}&user=${user}`)).status).toBe(201);
+      expect((await call('POST', `/demo/start-app?name=${big}`)).status).toBe(200);
+      for (let i = 0; i < 100; i++) {
+        const r = await call('GET', `/demo/get-app-logs?name=${big}&tail=1`);
+        if (r.body.lines?.[0]?.line === 'done') break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      const r = await call('GET', `/demo/get-app-logs?name=${big}&tail=10000`);
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-logs-truncated')).toBe('true');
+      expect(r.body.truncated).toMatch(/capped at 10485760 bytes/);
+      expect(r.body.lines.length).toBe(Math.floor((10 * 1024 * 1024) / (LONG_LINE + 1)));
+      expect(r.body.lines.every((l: { line: string }) => l.line.length === LONG_LINE)).toBe(true);
+      const small = await call('GET', `/demo/get-app-logs?name=${big}&tail=5`);
+      expect([small.body.truncated, small.headers.get('x-logs-truncated')]).toEqual([null, null]);
+      // tail counts the Engine's entries: a 40,000-character line is 3 (16 KiB pieces), so the last
+      // 5 are 'done', the last line whole, and the end piece of the line before it
+      expect(small.body.lines.map((l: { line: string }) => l.line.length)).toEqual([LONG_LINE - 2 * 16384, LONG_LINE, 4]);
+    } finally {
+      await engine.removeContainer(big, { force: true, v: true }).catch(() => undefined);
+      removeLogImage(bigTag);
+    }
   });
 
   it("a user reads their own app's log, not another's", async () => {

@@ -20,11 +20,20 @@ const SCRIPT = [
   'i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.2 & wait $!; done',
 ].join('; ');
 
-/** Builds the image as `tag`. */
-export function buildLogImage(tag: string): void {
+/** 300 lines of 40,000 `x`s (12 MB, more than an answer's 10 MiB), then sleeps until SIGTERM. */
+export const BIG_SCRIPT = [
+  's=xxxxxxxxxx; s=$s$s$s$s$s$s$s$s$s$s; s=$s$s$s$s$s$s$s$s$s$s; s=$s$s$s$s$s$s$s$s$s$s; s=$s$s$s$s',
+  'i=0; while [ $i -lt 300 ]; do echo $s; i=$((i+1)); done',
+  'echo done',
+  'trap "exit 0" TERM INT',
+  'while :; do sleep 1 & wait $!; done',
+].join('; ');
+
+/** Builds the image as `tag` (the printing script above, or `script`). */
+export function buildLogImage(tag: string, script = SCRIPT): void {
   const id = execFileSync('docker', ['create', 'src-test/busybox:latest'], { encoding: 'utf8' }).trim();
   try {
-    execFileSync('docker', ['commit', '-c', `CMD ["/bin/sh", "-c", ${JSON.stringify(SCRIPT)}]`, id, tag]);
+    execFileSync('docker', ['commit', '-c', `CMD ["/bin/sh", "-c", ${JSON.stringify(script)}]`, id, tag]);
   } finally {
     execFileSync('docker', ['rm', id]);
   }

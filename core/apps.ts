@@ -9,7 +9,7 @@
 import { DomainError, hasCode } from './errors.ts';
 import { EngineError, orNotFound } from './engine.ts';
 import type { Facility } from './facility.ts';
-import { appFilter, appLabels, appNameFor, appNotFound, appUsers, assertAppNameFree, isAppOf, LABELS, splitAppName, type CreateParams } from './naming.ts';
+import { appFilter, appLabels, appNameFor, appNotFound, appUsers, assertAppNameFree, isAppOf, LABELS, nameKey, splitAppName, type CreateParams, type NameHolder } from './naming.ts';
 import type { ImageReference } from './reference.ts';
 import { parseImageReference } from './reference.ts';
 import { containerHostConfig, exposedPorts, resolvePolicy, type Requested, type Resolved } from './policy.ts';
@@ -31,13 +31,61 @@ export type ContainerInspect = Record<string, any> & {
 };
 
 /**
- * Loads one app's inspect JSON (`GET /containers/{name}/json`).
- * @throws DomainError 404 `app_not_found` if no container of that name carries our labels for this facility
+ * Loads one app's inspect JSON (`GET /containers/{name}/json`). While a hard reset of the app
+ * has removed the old container and not yet renamed the new one, waits for the name to come
+ * back ({@link awaitReset}).
+ * @throws DomainError 404 `app_not_found` if no container of that name carries our labels for this facility;
+ *   409 `state_conflict` (Retry-After) when a hard reset of the app outlasts the wait
  */
 export async function inspectApp(f: Facility, name: string): Promise<ContainerInspect> {
+  return (await inspectExact(f, name)) ?? awaitReset(f, name);
+}
+
+async function inspectExact(f: Facility, name: string): Promise<ContainerInspect | null> {
   const c: ContainerInspect | null = await orNotFound(f.engine.inspectContainer(name));
-  if (!c || c.Name !== `/${name}` || !isAppOf(c.Config?.Labels, f.id)) throw appNotFound(name);
-  return c;
+  return c && c.Name === `/${name}` && isAppOf(c.Config?.Labels, f.id) ? c : null;
+}
+
+/** How long a read or action on an app waits for a hard reset of it to finish (ms). */
+export const RESET_WAIT_MS = 5_000;
+
+/** The 409 for an app whose hard reset outlasted {@link RESET_WAIT_MS}. */
+export function resetConflict(name: string): DomainError {
+  return new DomainError('state_conflict', `${name} is being hard reset; retry in a moment`, { name, state: 'resetting', retryAfter: 1 });
+}
+
+/** The app names (`io.src-container-api.app`) that have a hard reset's replacement `NAME.reset-…` younger than {@link RESET_GRACE_MS} among `containers` (a list's entries). */
+export function resettingApps(containers: any[]): Set<string> {
+  const out = new Set<string>();
+  for (const c of containers) {
+    const app = c.Labels?.[LABELS.app];
+    const n: string | undefined = c.Names?.[0];
+    if (!app || !n?.startsWith(`/${app}.reset-`)) continue;
+    const started = resetStartedAt(n);
+    if (started !== undefined && Date.now() - started <= RESET_GRACE_MS) out.add(app);
+  }
+  return out;
+}
+
+/**
+ * The app `name` is not there: if a hard reset of it is under way (a young `NAME.reset-…`
+ * replacement exists), polls for up to {@link RESET_WAIT_MS} until the name is back. A hard
+ * reset creates the replacement before it removes the old container, and renames it after,
+ * so at every moment the name or a replacement exists; each look is one container list (one
+ * snapshot of the Engine's names), so the app is 404 only when a list shows neither.
+ * @throws DomainError 404 `app_not_found` (no reset under way), 409 `state_conflict` with `retryAfter` (still resetting)
+ */
+async function awaitReset(f: Facility, name: string): Promise<ContainerInspect> {
+  const deadline = Date.now() + RESET_WAIT_MS;
+  for (let delay = 25; ; delay = Math.min(delay * 2, 400)) {
+    const list = await f.engine.listContainers({ all: true, filters: appFilter(f.id, [`${LABELS.app}=${name}`]) });
+    if (list.some((c) => c.Names?.includes(`/${name}`))) {
+      const back = await inspectExact(f, name);
+      if (back) return back;
+    } else if (!resettingApps(list).has(name)) throw appNotFound(name);
+    if (Date.now() >= deadline) throw resetConflict(name);
+    await new Promise((r) => setTimeout(r, delay));
+  }
 }
 
 async function currentState(f: Facility, id: string): Promise<string> {
@@ -58,18 +106,49 @@ function actionError(e: unknown, name: string): unknown {
   return e;
 }
 
+/**
+ * Loads the app and runs `fn` on its container. When the container was replaced meanwhile (a
+ * hard reset removed it between the look and the action: the Engine answers 404 or "marked for
+ * removal"), the action is run again on the replacement, at most four times more, then 409
+ * `state_conflict` (Retry-After).
+ */
 async function act(f: Facility, name: string, fn: (c: ContainerInspect) => Promise<void>): Promise<AppResult> {
-  const c = await inspectApp(f, name);
-  try {
-    await fn(c);
-  } catch (e) {
-    if (e instanceof EngineError && e.statusCode === 304) {
-      // "already started" / "already stopped": the CLI treats this as success, so do we.
-    } else {
-      throw await concurrentChange(f, c, name, actionError(e, name));
+  for (let attempt = 0; ; attempt++) {
+    const c = await inspectApp(f, name);
+    try {
+      await fn(c);
+    } catch (e) {
+      if (e instanceof EngineError && e.statusCode === 304) {
+        // "already started" / "already stopped": the CLI treats this as success, so do we.
+      } else {
+        const err = await concurrentChange(f, c, name, actionError(e, name));
+        if (await replaced(f, name, c.Id)) {
+          if (attempt < 4) continue;
+          throw resetConflict(name);
+        }
+        throw err;
+      }
     }
+    const state = await currentState(f, c.Id);
+    if (state === 'deleted' && (await replaced(f, name, c.Id))) return { name, id: c.Id, state: (await inspectExact(f, name))?.State.Status ?? state };
+    return { name, id: c.Id, state };
   }
-  return { name, id: c.Id, state: await currentState(f, c.Id) };
+}
+
+/**
+ * Whether a hard reset replaced the container `id` of app `name`: another container holds the
+ * name now, or a reset of the app is under way (waits up to {@link RESET_WAIT_MS} for it).
+ */
+async function replaced(f: Facility, name: string, id: string): Promise<boolean> {
+  const deadline = Date.now() + RESET_WAIT_MS;
+  for (let delay = 25; ; delay = Math.min(delay * 2, 400)) {
+    const list = await f.engine.listContainers({ all: true, filters: appFilter(f.id, [`${LABELS.app}=${name}`]) });
+    const holder = list.find((c) => c.Names?.includes(`/${name}`));
+    if (holder && holder.Id !== id) return true;
+    if (!resettingApps(list).has(name)) return false;
+    if (Date.now() >= deadline) return true;
+    await new Promise((r) => setTimeout(r, delay));
+  }
 }
 
 /**
@@ -134,14 +213,21 @@ export function killApp(f: Facility, name: string): Promise<AppResult> {
 
 /** Deletes an app: its container (forced, even if running or paused) and anonymous volumes. */
 export async function deleteApp(f: Facility, name: string): Promise<AppResult> {
-  const c = await inspectApp(f, name);
-  try {
-    await f.engine.removeContainer(c.Id, { force: true, v: true });
-  } catch (e) {
-    // 404: a concurrent delete won; 409: one is in progress. Either way, not this call's delete.
-    throw actionError(e, name);
+  for (let attempt = 0; ; attempt++) {
+    const c = await inspectApp(f, name);
+    try {
+      await f.engine.removeContainer(c.Id, { force: true, v: true });
+    } catch (e) {
+      // a hard reset replaced the container meanwhile: delete the replacement
+      if (await replaced(f, name, c.Id)) {
+        if (attempt < 4) continue;
+        throw resetConflict(name);
+      }
+      // 404: a concurrent delete won; 409: one is in progress. Either way, not this call's delete.
+      throw actionError(e, name);
+    }
+    return { name, id: c.Id, state: 'deleted' };
   }
-  return { name, id: c.Id, state: 'deleted' };
 }
 
 /**
@@ -182,7 +268,8 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
   } catch (e) {
     if (e instanceof EngineError && e.statusCode === 409) {
       await assertNameFree(f, name);
-      throw new DomainError('app_exists', `App '${name}' already exists`, { name });
+      // the holder was removed between the Engine's refusal and our look: nothing to name
+      throw new DomainError('state_conflict', `${name}: a container of that name existed a moment ago and is gone now; retry`, { name, retryAfter: 1 }, { cause: e });
     }
     if (e instanceof EngineError && e.statusCode === 404) throw new DomainError('image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
     if (e instanceof EngineError) {
@@ -197,6 +284,7 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
     }
     throw e;
   }
+  await settleCaseRace(f, name, created.Id);
   return { name, id: created.Id, state: 'created', image: ref.given, imageId: image.Id, ports: params.ports };
 }
 
@@ -208,9 +296,42 @@ function refusedParameter(engineMessage: string): string | undefined {
   return undefined;
 }
 
+/** 409 `app_exists` when a container holds `name` or an app of the facility holds it in another case (core/naming.ts). */
 async function assertNameFree(f: Facility, name: string): Promise<void> {
-  const c: ContainerInspect | null = await orNotFound(f.engine.inspectContainer(name));
-  assertAppNameFree(f.id, name, c && c.Name === `/${name}` ? (c.Config?.Labels ?? {}) : null, { kind: 'container', where: 'on the Engine' });
+  const [c, apps]: [ContainerInspect | null, any[]] = await Promise.all([orNotFound(f.engine.inspectContainer(name)), listApps(f)]);
+  const holders: NameHolder[] = apps.map((a) => ({ name: a.Labels[LABELS.app], labels: a.Labels }));
+  if (c && c.Name === `/${name}`) holders.unshift({ name, labels: c.Config?.Labels ?? {} });
+  assertAppNameFree(f.id, name, holders, { kind: 'container', where: 'on the Engine' });
+}
+
+/**
+ * Two creates of names that differ only in case, at the same time, both pass
+ * {@link assertNameFree} (the Engine's container names are case-sensitive). After creating,
+ * each looks again: the older app (Engine `Created`, then ID) keeps the name, a newer one
+ * removes its container and answers 409 naming the older. The newer always sees the older (it
+ * existed before the newer's look), so exactly one survives.
+ */
+async function settleCaseRace(f: Facility, name: string, id: string): Promise<void> {
+  const key = nameKey(name);
+  const twins = (await listApps(f)).filter((a) => a.Id !== id && a.Labels[LABELS.app] !== name && nameKey(a.Labels[LABELS.app]) === key);
+  if (twins.length === 0) return;
+  const createdOf = async (cid: string) => isoCreated((await orNotFound(f.engine.inspectContainer(cid)))?.Created);
+  const mine = await createdOf(id);
+  if (mine === undefined) return; // ours was removed meanwhile (a delete-app)
+  for (const t of twins) {
+    const theirs = await createdOf(t.Id);
+    if (theirs === undefined) continue; // removed meanwhile
+    if (theirs < mine || (theirs === mine && t.Id < id)) {
+      await f.engine.removeContainer(id, { force: true, v: true }).catch(() => undefined);
+      assertAppNameFree(f.id, name, [{ name: t.Labels[LABELS.app], labels: t.Labels }], { kind: 'container', where: 'on the Engine' });
+    }
+  }
+}
+
+/** An Engine `Created` time as a sortable key (RFC 3339 with nanoseconds, fraction padded). */
+function isoCreated(iso: string | undefined): string | undefined {
+  const m = iso?.match(/^(.*?T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/);
+  return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}Z` : iso;
 }
 
 /**
@@ -266,6 +387,7 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
   } catch (e) {
     await f.engine.removeContainer(replacement.Id, { force: true, v: true }).catch(() => undefined);
     if (!(e instanceof EngineError && e.statusCode === 404)) throw actionError(e, name);
+    if (await replaced(f, name, old.Id)) throw new DomainError('state_conflict', `${name} was reset by another call at the same time; that reset won`, { name }, { cause: e });
     throw appNotFound(name); // removed concurrently by someone else
   }
   try {
@@ -347,9 +469,14 @@ async function removeStaleResets(f: Facility, name: string, keepId: string): Pro
  * never included.
  */
 export async function listApps(f: Facility, q: { user?: string; size?: boolean } = {}): Promise<any[]> {
+  return (await listAppsAndResets(f, q)).apps;
+}
+
+/** {@link listApps}, and the names of the apps with a hard reset under way ({@link resettingApps}), from one container list. */
+export async function listAppsAndResets(f: Facility, q: { user?: string; size?: boolean } = {}): Promise<{ apps: any[]; resetting: Set<string> }> {
   const extra = q.user ? [`${LABELS.user}=${q.user}`] : [];
   const list = await f.engine.listContainers({ all: true, size: q.size, filters: appFilter(f.id, extra) });
-  return list.filter((c) => c.Names?.[0] === `/${c.Labels?.[LABELS.app]}`);
+  return { apps: list.filter((c) => c.Names?.[0] === `/${c.Labels?.[LABELS.app]}`), resetting: resettingApps(list) };
 }
 
 /** Distinct users that have apps in the facility, sorted. */

@@ -29,7 +29,7 @@
 import { DomainError } from './errors.ts';
 import { EngineError, orNotFound } from './engine.ts';
 import type { Facility } from './facility.ts';
-import { appFilter, appLabels, appNameFor, appNotFound, appUsers, assertAppNameFree, isAppOf, LABELS, type CreateParams } from './naming.ts';
+import { appFilter, appLabels, appNameFor, appNotFound, appUsers, assertAppNameFree, isAppOf, LABELS, type CreateParams, type NameHolder } from './naming.ts';
 import type { ImageReference } from './reference.ts';
 import { engineMounts, exposedPorts, resolvePolicy, type Requested, type Resolved } from './policy.ts';
 import type { AppResult } from './apps.ts';
@@ -145,9 +145,16 @@ export async function inspectServiceApp(f: Facility, name: string, insertDefault
   return s;
 }
 
+/**
+ * 409 `app_exists` when a service holds `name` in any case (swarm's service names are unique
+ * regardless of case, and `GET /services/{name}` finds a case twin), naming the service that
+ * exists (core/naming.ts). The swarm itself refuses the second of two concurrent creates.
+ */
 async function assertServiceFree(f: Facility, name: string): Promise<void> {
-  const s = await inspectServiceOrNull(f, name);
-  assertAppNameFree(f.id, name, s && s.Spec?.Name === name ? (s.Spec.Labels ?? {}) : null, { kind: 'service', where: 'in the swarm' });
+  const [s, apps] = await Promise.all([inspectServiceOrNull(f, name), listServiceApps(f)]);
+  const holders: NameHolder[] = apps.map((a) => ({ name: a.Spec.Name, labels: a.Spec.Labels ?? {} }));
+  if (s?.Spec?.Name) holders.unshift({ name: s.Spec.Name, labels: s.Spec.Labels ?? {} });
+  assertAppNameFree(f.id, name, holders, { kind: 'service', where: 'in the swarm' });
 }
 
 /**
@@ -174,7 +181,8 @@ export async function createServiceApp(f: Facility, ref: ImageReference, user: s
   } catch (e) {
     if (e instanceof EngineError && e.statusCode === 409) {
       await assertServiceFree(f, name);
-      throw new DomainError('app_exists', `App '${name}' already exists`, { name });
+      // the holder was removed between the swarm's refusal and our look: nothing to name
+      throw new DomainError('state_conflict', `${name}: a service of that name existed a moment ago and is gone now; retry`, { name, retryAfter: 1 }, { cause: e });
     }
     if (e instanceof EngineError) throw new DomainError('invalid_parameter', `The swarm refused the service: ${e.engineMessage}`, { parameter: 'image', rule: e.engineMessage });
     throw e;

@@ -349,7 +349,8 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
   const given = labels[LABELS.imageReference] ?? old.Config.Image;
   const ref = parseImageReference(given);
   await opts.assertImage?.(ref); // e.g. 403 when the image was denied since the app was created
-  const params: CreateParams = safeParams(labels[LABELS.createParams], f);
+  // the facility's current rules apply: its publishHost (and, below, its create policy)
+  const params: CreateParams = { ...safeParams(labels[LABELS.createParams], f), publishHost: f.config.publishHost };
   await removeStaleResets(f, name, old.Id);
 
   const originalId = labels[LABELS.imageId];

@@ -12,10 +12,11 @@
  *   not reach the registry: a node that has the image runs it after its pull attempt fails.
  *   When the facility has credentials for the image's registry (`images.registries`), they go
  *   with the service (`X-Registry-Auth`, as `--with-registry-auth`) so workers can pull.
- * - Exposed ports are published in host mode (no routing mesh: it needs IPVS), on an
- *   engine-chosen port of the node that runs the task; swarm's port config has no host address,
- *   so the facility's `publishHost` does not apply. `docker service ps` shows the ports per task,
- *   and so does `get-app-status` (`Tasks[].Ports`).
+ * - Ports: swarm's port config has no host address (moby#26696), so the facility's
+ *   `publishHost` cannot apply and nothing is published unless the facility sets
+ *   `swarm.publish: 'all'`. Then every exposed port is published in host mode (no routing mesh:
+ *   it needs IPVS) on an engine-chosen port of every address of the node that runs the task;
+ *   `docker service ps` shows the ports per task, and so does `get-app-status` (`Tasks[].Ports`).
  * - The facility's create policy (core/policy.ts) applies as for containers: memory, CPU and PIDs
  *   limits, the `UID:GID` of the user map, the allowed bind mounts (on whichever node runs the
  *   task), no-new-privileges (Engines with API 1.46+; older ones ignore the field). Services are
@@ -172,7 +173,8 @@ export async function createServiceApp(f: Facility, ref: ImageReference, user: s
   await assertServiceFree(f, name);
   const image = await orNotFound(f.engine.inspectImage(ref.given));
   if (!image) throw new DomainError('image_not_found', `Image '${ref.given}' is not present on the swarm manager's Engine`, { image: ref.given });
-  const params: CreateParams = { publishHost: '0.0.0.0', ports: exposedPorts(image), requested };
+  // nothing is published unless the facility says so (no port on an address its policy does not allow)
+  const params: CreateParams = f.config.swarm.publish === 'all' ? { publishHost: '0.0.0.0', ports: exposedPorts(image), requested } : { publishHost: '', ports: [], requested };
   let created: { ID: string };
   try {
     // Workers pull with the facility's credentials for the image's registry, if any (`--with-registry-auth`).

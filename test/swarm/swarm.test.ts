@@ -22,9 +22,10 @@ import { ADMIN_TOKEN, call, IMAGES, uniqueUser } from '../helpers.ts';
 import { cliJsonLines, DOCKER_CLI } from '../cli.ts';
 
 const run = promisify(execFile);
-const LAB = '/tmp/src-swarm-lab-vitest';
+// SWARM_LAB_DIR / SWARM_LAB_SUBNET override them, so two engineers can run this file at once
+const LAB = process.env.SWARM_LAB_DIR || '/tmp/src-swarm-lab-vitest';
 const SCRIPT = new URL('../../scripts/swarm-lab.sh', import.meta.url).pathname;
-const SUBNET = '192.168.213';
+const SUBNET = process.env.SWARM_LAB_SUBNET || '192.168.213';
 const sock = (k: number): string => `${LAB}/node${k}/docker.sock`;
 const nodeEngine = (k: number): Engine => new Engine({ host: `unix://${sock(k)}` });
 const manager = nodeEngine(1);
@@ -61,8 +62,8 @@ function useConfig(overrides: { nodes?: Record<string, string> } = {}): void {
         facilities: {
           // default: replicated jobs of one task
           swarm: { engine: { host: facilityJson.manager }, mode: 'swarm', nodes, images: approved },
-          // long-running replicated services of three tasks
-          swarm3: { engine: { host: facilityJson.manager }, mode: 'swarm', nodes, images: approved, swarm: { serviceMode: 'replicated', replicas: 3 } },
+          // long-running replicated services of three tasks, ports published
+          swarm3: { engine: { host: facilityJson.manager }, mode: 'swarm', nodes, images: approved, swarm: { serviceMode: 'replicated', replicas: 3, publish: 'all' } },
           // the same manager forced to solo mode
           forcedsolo: { engine: { host: facilityJson.manager }, mode: 'solo', images: approved },
           // the main Engine (solo), read only: GET /info
@@ -207,7 +208,7 @@ describe('create-app (swarm)', () => {
     expect(st).toMatchObject({ Mode: 'replicated job', Replicas: '1/1 (0/1 completed)', Tasks: [{ State: 'running', DesiredState: 'complete' }] });
   });
 
-  it('a long-running replicated service with the facility option: tasks spread over the 3 nodes, ports in host mode', async () => {
+  it('a long-running replicated service with the facility option: tasks spread over the 3 nodes, ports in host mode (swarm.publish: all)', async () => {
     const u = user('rep');
     const r = await call('POST', `/swarm3/create-app?image=${IMAGES.httpd}&user=${u}`);
     expect(r.status).toBe(201);

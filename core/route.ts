@@ -43,7 +43,7 @@ type QueryOf<Q extends Record<string, ParamSpec>> = {
 /** What a handler receives. */
 export interface RouteContext<Q extends Record<string, ParamSpec>> {
   req: Request;
-  /** The facility, its Engine client bound to the request's `signal` (a client that hangs up cancels the reads). */
+  /** The facility; for a GET route its Engine client is bound to the request's `signal` (a client that hangs up cancels the reads). */
   facility: Facility;
   /** The facility's mode, resolved once per request (configured, or detected from the Engine). */
   mode: () => Promise<Mode>;
@@ -124,7 +124,8 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
       authorizeAccess(identity, def.route, access, configured);
       const query = parseQuery(new URL(c.req.url), def.query);
       authorizeTargets(identity, query);
-      const facility: Facility = { ...configured, engine: configured.engine.withSignal(c.req.raw.signal) };
+      // a read stops when its client hangs up; a write (POST) runs to its end, reads included, and is audited
+      const facility: Facility = def.method === 'GET' ? { ...configured, engine: configured.engine.withSignal(c.req.raw.signal) } : configured;
       let mode: Promise<Mode> | undefined;
       let apps: Promise<AppBackend> | undefined;
       const ctx: RouteContext<Q> = {

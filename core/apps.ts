@@ -262,9 +262,21 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
   const image = await orNotFound(f.engine.inspectImage(ref.given));
   if (!image) throw new DomainError('image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
   const params: CreateParams = { publishHost: f.config.publishHost, ports: exposedPorts(image), requested };
-  let created: { Id: string };
+  for (let attempt = 0; ; attempt++) {
+    const id = await createContainerOf(f, name, ref, containerBody(f, name, resolved, ref.given, ref, image.Id, params));
+    if (!(await hasCaseTwin(f, name, id))) return { name, id, state: 'created', image: ref.given, imageId: image.Id, ports: params.ports };
+    // a create of a case twin ran at the same time: step back, then look again (and answer the twin's 409 if it stayed)
+    await f.engine.removeContainer(id, { force: true, v: true }).catch(() => undefined);
+    if (attempt >= 3) throw new DomainError('state_conflict', `${name}: another create of the same name in another case ran at the same time; retry`, { name, retryAfter: 1 });
+    await new Promise((r) => setTimeout(r, (attempt + 1) * (20 + Math.random() * 80)));
+    await assertNameFree(f, name);
+  }
+}
+
+/** `POST /containers/create` of an app, its refusals as domain errors. @returns the container ID */
+async function createContainerOf(f: Facility, name: string, ref: ImageReference, body: Record<string, unknown>): Promise<string> {
   try {
-    created = await f.engine.createContainer(name, containerBody(f, name, resolved, ref.given, ref, image.Id, params));
+    return (await f.engine.createContainer(name, body)).Id;
   } catch (e) {
     if (e instanceof EngineError && e.statusCode === 409) {
       await assertNameFree(f, name);
@@ -284,8 +296,6 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
     }
     throw e;
   }
-  await settleCaseRace(f, name, created.Id);
-  return { name, id: created.Id, state: 'created', image: ref.given, imageId: image.Id, ports: params.ports };
 }
 
 /** The create-app parameter an Engine refusal is about (e.g. "Range of CPUs is from 0.01 to 2.00"), if any. */
@@ -298,40 +308,31 @@ function refusedParameter(engineMessage: string): string | undefined {
 
 /** 409 `app_exists` when a container holds `name` or an app of the facility holds it in another case (core/naming.ts). */
 async function assertNameFree(f: Facility, name: string): Promise<void> {
-  const [c, apps]: [ContainerInspect | null, any[]] = await Promise.all([orNotFound(f.engine.inspectContainer(name)), listApps(f)]);
-  const holders: NameHolder[] = apps.map((a) => ({ name: a.Labels[LABELS.app], labels: a.Labels }));
+  const [c, holders]: [ContainerInspect | null, NameHolder[]] = await Promise.all([orNotFound(f.engine.inspectContainer(name)), appHolders(f)]);
   if (c && c.Name === `/${name}`) holders.unshift({ name, labels: c.Config?.Labels ?? {} });
   assertAppNameFree(f.id, name, holders, { kind: 'container', where: 'on the Engine' });
 }
 
 /**
- * Two creates of names that differ only in case, at the same time, both pass
- * {@link assertNameFree} (the Engine's container names are case-sensitive). After creating,
- * each looks again: the older app (Engine `Created`, then ID) keeps the name, a newer one
- * removes its container and answers 409 naming the older. The newer always sees the older (it
- * existed before the newer's look), so exactly one survives.
+ * Whether another app of the facility holds `name` in another case, looked at just after our
+ * container `id` was created. Two creates of case twins at the same time both pass
+ * {@link assertNameFree} (the Engine's container names are case-sensitive); each then looks
+ * again and steps back when it sees the other. The one that looks first cannot see the other
+ * only if the other's container did not exist yet, and then the other sees it: never do both
+ * stay. Both may step back; they retry after a random pause, and the retry's
+ * {@link assertNameFree} answers the 409 naming the one that stayed.
  */
-async function settleCaseRace(f: Facility, name: string, id: string): Promise<void> {
+async function hasCaseTwin(f: Facility, name: string, id: string): Promise<boolean> {
   const key = nameKey(name);
-  const twins = (await listApps(f)).filter((a) => a.Id !== id && a.Labels[LABELS.app] !== name && nameKey(a.Labels[LABELS.app]) === key);
-  if (twins.length === 0) return;
-  const createdOf = async (cid: string) => isoCreated((await orNotFound(f.engine.inspectContainer(cid)))?.Created);
-  const mine = await createdOf(id);
-  if (mine === undefined) return; // ours was removed meanwhile (a delete-app)
-  for (const t of twins) {
-    const theirs = await createdOf(t.Id);
-    if (theirs === undefined) continue; // removed meanwhile
-    if (theirs < mine || (theirs === mine && t.Id < id)) {
-      await f.engine.removeContainer(id, { force: true, v: true }).catch(() => undefined);
-      assertAppNameFree(f.id, name, [{ name: t.Labels[LABELS.app], labels: t.Labels }], { kind: 'container', where: 'on the Engine' });
-    }
-  }
+  return (await appHolders(f)).some((a) => a.id !== id && a.name !== name && nameKey(a.name) === key);
 }
 
-/** An Engine `Created` time as a sortable key (RFC 3339 with nanoseconds, fraction padded). */
-function isoCreated(iso: string | undefined): string | undefined {
-  const m = iso?.match(/^(.*?T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/);
-  return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}Z` : iso;
+/** The names the facility's apps hold: every app, and every app a hard reset is renaming (its young `NAME.reset-…`). */
+async function appHolders(f: Facility): Promise<(NameHolder & { id: string })[]> {
+  const { apps, resetting, all } = await listAppsAndResets(f);
+  const holders = apps.map((a) => ({ name: a.Labels[LABELS.app] as string, labels: a.Labels, id: a.Id as string }));
+  for (const c of all) if (resetting.has(c.Labels[LABELS.app]) && !holders.some((h) => h.name === c.Labels[LABELS.app])) holders.push({ name: c.Labels[LABELS.app], labels: c.Labels, id: c.Id });
+  return holders;
 }
 
 /**
@@ -473,11 +474,11 @@ export async function listApps(f: Facility, q: { user?: string; size?: boolean }
   return (await listAppsAndResets(f, q)).apps;
 }
 
-/** {@link listApps}, and the names of the apps with a hard reset under way ({@link resettingApps}), from one container list. */
-export async function listAppsAndResets(f: Facility, q: { user?: string; size?: boolean } = {}): Promise<{ apps: any[]; resetting: Set<string> }> {
+/** {@link listApps}, the names of the apps with a hard reset under way ({@link resettingApps}), and every listed container (`all`), from one container list. */
+export async function listAppsAndResets(f: Facility, q: { user?: string; size?: boolean } = {}): Promise<{ apps: any[]; resetting: Set<string>; all: any[] }> {
   const extra = q.user ? [`${LABELS.user}=${q.user}`] : [];
   const list = await f.engine.listContainers({ all: true, size: q.size, filters: appFilter(f.id, extra) });
-  return { apps: list.filter((c) => c.Names?.[0] === `/${c.Labels?.[LABELS.app]}`), resetting: resettingApps(list) };
+  return { apps: list.filter((c) => c.Names?.[0] === `/${c.Labels?.[LABELS.app]}`), resetting: resettingApps(list), all: list };
 }
 
 /** Distinct users that have apps in the facility, sorted. */

@@ -468,10 +468,19 @@ async function removeStaleResets(f: Facility, name: string, keepId: string): Pro
 /**
  * Lists the apps of a facility (`GET /containers/json?all=1` filtered by our labels), newest
  * first as the Engine orders them. Containers of other facilities and unmanaged containers are
- * never included.
+ * never included. An app whose hard reset has removed the old container and not yet renamed
+ * the new one is listed by its replacement, so names and users do not flicker during a reset.
  */
 export async function listApps(f: Facility, q: { user?: string; size?: boolean } = {}): Promise<any[]> {
-  return (await listAppsAndResets(f, q)).apps;
+  const { apps, resetting, all } = await listAppsAndResets(f, q);
+  const named = new Set(apps.map((c) => c.Labels[LABELS.app]));
+  const standIns = all.filter((c) => {
+    const app = c.Labels?.[LABELS.app];
+    if (!resetting.has(app) || named.has(app) || !c.Names?.[0]?.startsWith(`/${app}.reset-`)) return false;
+    named.add(app); // the newest replacement only (the Engine lists newest first)
+    return true;
+  });
+  return [...apps, ...standIns];
 }
 
 /** {@link listApps}, the names of the apps with a hard reset under way ({@link resettingApps}), and every listed container (`all`), from one container list. */

@@ -83,7 +83,7 @@ describe('names: case-preserving, unique regardless of case', () => {
 });
 
 describe('hard reset: reads and actions never answer 404', () => {
-  it('get-app-status, get-app-info and start-app during hard resets: 200 or 409 state_conflict with Retry-After, never 404', async () => {
+  it('get-app-status, get-app-info and start-app during hard resets: 200 or 409 state_conflict with Retry-After, never 404; the lists keep the app', async () => {
     const app = await createApp(IMAGES.busybox, resetUser);
     await call('POST', `/demo/start-app?name=${app.name}`);
     let resetting = true;
@@ -97,7 +97,17 @@ describe('hard reset: reads and actions never answer 404', () => {
         if (r.status === 409 && !(Number(r.headers.get('retry-after')) > 0)) noRetryAfter.push(r.body.detail);
       }
     };
-    const readers = [hammer('GET', 'get-app-status'), hammer('GET', 'get-app-status'), hammer('GET', 'get-app-info'), hammer('POST', 'start-app')];
+    const listed: string[][] = [];
+    const lists = async () => {
+      while (resetting) {
+        const [names, all] = await Promise.all([call('GET', `/demo/get-app-names?user=${resetUser}`), call('GET', `/demo/get-app-status`)]);
+        listed.push(
+          names.body,
+          all.body.filter((s: any) => s.Names === app.name).map((s: any) => s.Names),
+        );
+      }
+    };
+    const readers = [hammer('GET', 'get-app-status'), hammer('GET', 'get-app-status'), hammer('GET', 'get-app-info'), hammer('POST', 'start-app'), lists()];
     for (let i = 0; i < 12; i++) {
       const r = await call('POST', `/demo/hard-reset-app?name=${app.name}`);
       expect(r.status).toBe(200);
@@ -108,6 +118,8 @@ describe('hard reset: reads and actions never answer 404', () => {
     expect(Object.keys(seen).filter((k) => / 404/.test(k))).toEqual([]);
     expect(Object.keys(seen).every((k) => / (200|409 state_conflict)$/.test(k))).toBe(true);
     expect(noRetryAfter).toEqual([]);
+    // the lists never lose the app either
+    expect(listed.filter((l) => l.length !== 1 || l[0] !== app.name)).toEqual([]);
   }, 120_000);
 });
 

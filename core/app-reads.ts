@@ -4,7 +4,7 @@
  * @module
  */
 import type { Facility } from './facility.ts';
-import { inspectApp, listAppsAndResets, RESET_WAIT_MS, resetConflict } from './apps.ts';
+import { inspectApp, listAppsAndResets, RESET_WAIT_MS, resetConflict } from './app-lookup.ts';
 import { formatContainerSummary } from './format/containers.ts';
 import { computeStats, formatStats } from './format/stats.ts';
 import { orNotFound } from './engine.ts';

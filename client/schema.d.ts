@@ -232,8 +232,10 @@ export interface components {
       /** @description invalid_parameter: the rule it broke */
       rule?: string;
       value?: unknown;
-      /** @description the app concerned */
+      /** @description the app concerned (app_exists: the app that exists) */
       name?: string;
+      /** @description app_exists: the name asked for (differs from `name` in case only, or equals it) */
+      requested?: string;
       /** @description internal_error: the request ID to quote */
       requestId?: string;
       /** @description a batch where every item failed: each item’s entry */
@@ -395,8 +397,10 @@ export interface components {
           NodeID: string;
           /** @description running, shutdown, complete, … */
           DesiredState: string;
-          /** @description running, complete (a finished job), failed, pending, shutdown, … */
+          /** @description running, complete (a finished job), failed, pending, shutdown, …; unknown while its node is not ready (NodeState) */
           State: string;
+          /** @description state of its node: ready, down, unknown, disconnected; empty before the task has a node */
+          NodeState: string;
           /** @description the task's status message */
           Message: string;
           /** @description the task's error, or empty */
@@ -4910,7 +4914,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description `{UTC second: running}`, or with `detail=true` the ratio, intervals, transitions and samples */
+      /** @description `{UTC second: running}`, or with `detail=true` the ratio, intervals, transitions and samples; `{}` (an empty detail) for an app without history yet */
       200: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
@@ -5037,6 +5041,18 @@ export interface operations {
           };
         };
       };
+      /** @description `client_closed` */
+      499: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "client_closed";
+          };
+        };
+      };
       /** @description `internal_error` */
       500: {
         headers: {
@@ -5049,7 +5065,19 @@ export interface operations {
           };
         };
       };
-      /** @description `store_unavailable` */
+      /** @description `engine_error` */
+      502: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "engine_error";
+          };
+        };
+      };
+      /** @description `engine_unavailable`, `store_unavailable` */
       503: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
@@ -5057,9 +5085,21 @@ export interface operations {
           "retry-after"?: string;
         };
         content: {
+          "application/problem+json": components["schemas"]["Problem"] & ({
+            /** @enum {unknown} */
+            code?: "engine_unavailable" | "store_unavailable";
+          });
+        };
+      };
+      /** @description `engine_timeout` */
+      504: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
           "application/problem+json": components["schemas"]["Problem"] & {
             /** @enum {unknown} */
-            code?: "store_unavailable";
+            code?: "engine_timeout";
           };
         };
       };

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { DomainError } from './errors.ts';
+import { DomainError, hasCode } from './errors.ts';
 import type { Facility } from './facility.ts';
 import type { Mode } from './mode.ts';
 import type { ImageReference } from './reference.ts';
@@ -64,6 +64,8 @@ export interface AppBackend {
   info(name: string): Promise<unknown>;
   /** One app's log lines (stdout, stderr), read or followed (core/logs.ts). @throws DomainError `app_not_found` */
   logs(name: string, opts: LogOptions): Promise<LogSource>;
+  /** Whether the app of exactly this name exists (through {@link AppBackend.info}). */
+  exists(name: string): Promise<boolean>;
   /**
    * Creates the app IMAGE--USER from an image on the Engine under the facility's create policy.
    * @throws DomainError `invalid_parameter` (name, limits), `image_not_found`, `app_exists`
@@ -110,9 +112,17 @@ function summaries<T>(items: T[], labelsOf: (x: T) => Record<string, string> | n
   });
 }
 
-function withDerived(b: Omit<AppBackend, 'names' | 'users'>): AppBackend {
+function withDerived(b: Omit<AppBackend, 'names' | 'users' | 'exists'>): AppBackend {
   return {
     ...b,
+    exists: (name) =>
+      b.info(name).then(
+        () => true,
+        (e) => {
+          if (hasCode(e, 'app_not_found')) return false;
+          throw e;
+        },
+      ),
     names: async (user) => (await b.list(user)).map((a) => a.name).sort(),
     users: async () => [...new Set((await b.list()).map((a) => a.user))].sort(),
   };

@@ -100,7 +100,7 @@ function problemResponse(e: DomainError, body: Record<string, unknown>, status: 
   h.set('content-type', 'application/problem+json');
   if (typeof e.extra.wwwAuthenticate === 'string') h.set('www-authenticate', e.extra.wwwAuthenticate);
   if (typeof e.extra.allow === 'string') h.set('allow', e.extra.allow);
-  if (typeof e.extra.retryAfter === 'number' && status >= 500) h.set('retry-after', String(e.extra.retryAfter));
+  if (typeof e.extra.retryAfter === 'number' && (status >= 500 || status === 409)) h.set('retry-after', String(e.extra.retryAfter));
   return new Response(JSON.stringify(body), { status, headers: h });
 }
 

@@ -110,9 +110,15 @@ export const ROUTE_ANSWERS: Record<string, RouteAnswers> = {
   },
   'get-node-info': { ok: { 200: { schema: A.NodeInfo, doc: "the node's inspect JSON (solo: the Engine's GET /info)" } }, errors: ['node_not_found', 'state_conflict'], engine: true, tag: 'nodes' },
   'get-uptime-summary': {
-    ok: { 200: { schema: v.union([A.UptimeMap, A.UptimeDetail]), doc: '`{UTC second: running}`, or with `detail=true` the ratio, intervals, transitions and samples' } },
+    ok: {
+      200: {
+        schema: v.union([A.UptimeMap, A.UptimeDetail]),
+        doc: '`{UTC second: running}`, or with `detail=true` the ratio, intervals, transitions and samples; `{}` (an empty detail) for an app without history yet',
+      },
+    },
     errors: ['app_not_found'],
-    engine: false,
+    // an app without history: whether it exists is asked of the Engine
+    engine: true,
     tag: 'uptime',
   },
   'request-image': { ok: imageRecord('the request record (state pending, approved, pulling, pulled, failed or denied)', 202), errors: ['rate_limited'], engine: true, tag: 'images' },

@@ -71,8 +71,8 @@ function useConfig(overrides: { nodes?: Record<string, string> } = {}): void {
         facilities: {
           // default: replicated jobs of one task
           swarm: { engine: { host: facilityJson.manager }, mode: 'swarm', nodes, images: approved },
-          // long-running replicated services of three tasks
-          swarm3: { engine: { host: facilityJson.manager }, mode: 'swarm', nodes, images: approved, swarm: { serviceMode: 'replicated', replicas: 3 } },
+          // long-running replicated services of three tasks, ports published
+          swarm3: { engine: { host: facilityJson.manager }, mode: 'swarm', nodes, images: approved, swarm: { serviceMode: 'replicated', replicas: 3, publish: 'all' } },
           // the same manager forced to solo mode
           forcedsolo: { engine: { host: facilityJson.manager }, mode: 'solo', images: approved },
           // the main Engine (solo), read only: GET /info
@@ -217,7 +217,7 @@ describe('create-app (swarm)', () => {
     expect(st).toMatchObject({ Mode: 'replicated job', Replicas: '1/1 (0/1 completed)', Tasks: [{ State: 'running', DesiredState: 'complete' }] });
   });
 
-  it('a long-running replicated service with the facility option: tasks spread over the 3 nodes, ports in host mode', async () => {
+  it('a long-running replicated service with the facility option: tasks spread over the 3 nodes, ports in host mode (swarm.publish: all)', async () => {
     const u = user('rep');
     const r = await call('POST', `/swarm3/create-app?image=${IMAGES.httpd}&user=${u}`);
     expect(r.status).toBe(201);

@@ -15,6 +15,7 @@ import { bootstrapAdmin } from '../core/auth.ts';
 import { Cron } from 'croner';
 import uptimeJob from '../functions/uptime-job.ts';
 import { settlePulls } from '../core/images/pull-worker.ts';
+import { log, setupLogging } from '../core/log.ts';
 
 /** Prints one clear line (no stack trace) and exits: configuration errors, a taken port, an unusable database. */
 function die(message: string): never {
@@ -25,6 +26,7 @@ function die(message: string): never {
 let config: ReturnType<typeof loadConfig>;
 let admin: Awaited<ReturnType<typeof bootstrapAdmin>>;
 try {
+  setupLogging(); // a bad SRC_LOG_LEVEL stops the runner here
   config = loadConfig();
   admin = await bootstrapAdmin();
 } catch (e) {
@@ -68,9 +70,10 @@ server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
 const uptimeCron =
   config.uptime.schedule === 'off'
     ? undefined
-    : new Cron(config.uptime.schedule, { name: 'uptime-job', protect: true, catch: (e) => console.error('uptime-job:', e) }, async () => {
+    : new Cron(config.uptime.schedule, { name: 'uptime-job', protect: true, catch: (e) => log('uptime').error('uptime job failed: {error}', { error: e }) }, async () => {
         const report = await uptimeJob.scheduled({ cron: config.uptime.schedule, scheduledTime: Date.now() });
-        for (const f of report.facilities) if (f.outcome === 'failed' || f.outcome === 'refused') console.error(`uptime-job: ${f.facility}: ${f.outcome}: ${f.detail}`);
+        for (const f of report.facilities)
+          if (f.outcome === 'failed' || f.outcome === 'refused') log('uptime').error('uptime job {facility}: {outcome}: {detail}', { facility: f.facility, outcome: f.outcome, detail: f.detail });
       });
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

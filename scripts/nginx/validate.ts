@@ -46,15 +46,17 @@ export interface SiteModel {
   /** The default per-route limit (also of `GET /` and unknown routes). */
   defRate: RateLimit;
   functions: DeployedFunction[];
-  /** The functions that serve a route (all but `outline`). */
+  /** The functions that serve a route (all but `outline` and the {@link TOP_LEVEL} ones). */
   routed: DeployedFunction[];
   /** The limit of a route: the default with the route's overrides. */
   limitOf: (route: string) => RateLimit;
 }
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
-/** Functions that serve the site's own paths, not a route: `outline` (`GET /`, the catch-all), `openapi` (`/openapi.json`, `/docs`). */
-export const SITE_FUNCTIONS: readonly string[] = ['outline', 'openapi'];
+/** Functions that serve a path of their own (`/healthz`, `/readyz`, `/metrics`) instead of `/{facility}/{route}`. */
+export const TOP_LEVEL: readonly string[] = ['healthz', 'readyz', 'metrics'];
+/** Functions that serve the site's own paths, not a route: `outline` (`GET /`, the catch-all), `openapi` (`/openapi.json`, `/docs`), and the {@link TOP_LEVEL} ones. */
+export const SITE_FUNCTIONS: readonly string[] = ['outline', 'openapi', ...TOP_LEVEL];
 const ADDR_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$|^unix:\/[^\s;{}'"]+$/;
 const RATE_RE = /^\d+r\/[sm]$/;
 

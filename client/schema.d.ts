@@ -695,9 +695,9 @@ export interface components {
       target?: string;
       /** @description users touched, comma-separated */
       targetUser?: string;
-      /** @description HTTP status answered */
+      /** @description HTTP status answered (0: pending, the outcome never recorded) */
       status: number;
-      /** @description ok, partial, or the error code */
+      /** @description ok, partial, the error code, or pending (recorded before the action; a crash left it so) */
       result: string;
       /** @description milliseconds */
       durationMs: number;

@@ -14,6 +14,7 @@ import type { ImageReference } from './reference.ts';
 import { parseImageReference } from './reference.ts';
 import { containerHostConfig, exposedPorts, resolvePolicy, type Requested, type Resolved } from './policy.ts';
 import { runAsFor } from './run-as.ts';
+import { RESET_START_LABEL } from './reset-recovery.ts';
 import { createMountSources, missingMountSource, mountSourceMissing } from './mount-sources.ts';
 import { ensureUserNetwork, isNetworkMissing, releaseUserNetwork } from './user-network.ts';
 import { inspectApp, inspectExact, listApps, listAppsAndResets, replaced, RESET_GRACE_MS, resetConflict, resetStartedAt, type ContainerInspect } from './app-lookup.ts';
@@ -337,7 +338,12 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
   await createMountSources(f, resolved);
   let replacement: { Id: string };
   try {
-    replacement = await createOnUserNetwork(f, tempName, user, (network) => containerBody(f, name, resolved, imageForCreate, ref, imageId, params, network));
+    replacement = await createOnUserNetwork(f, tempName, user, (network) => {
+      const body = containerBody(f, name, resolved, imageForCreate, ref, imageId, params, network);
+      // a crash before the start below is finished by core/reset-recovery.ts, which reads this
+      if (old.State.Running || old.State.Paused) (body.Labels as Record<string, string>)[RESET_START_LABEL] = '1';
+      return body;
+    });
   } catch (e) {
     const missing = missingMountSource(e);
     throw missing ? mountSourceMissing(f, missing) : actionError(e, name);

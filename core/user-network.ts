@@ -20,6 +20,7 @@ import { EngineError, orNotFound } from './engine.ts';
 import { DomainError } from './errors.ts';
 import type { Facility } from './facility.ts';
 import { LABEL_PREFIX, LABELS } from './naming.ts';
+import { log } from './log.ts';
 
 /** Labels of our networks. */
 export const NETWORK_LABELS = { facility: `${LABEL_PREFIX}network.facility`, user: `${LABEL_PREFIX}network.user` } as const;
@@ -77,7 +78,19 @@ const overlaps = (a: [number, number], b: [number, number]) => a[0] <= b[1] && b
  * from the pool; swarm: an attachable overlay) and returns its name.
  * @throws DomainError `engine_error` when the pool has no free subnet, or a foreign network holds the name
  */
-export async function ensureUserNetwork(f: Facility, user: string, mode: 'solo' | 'swarm'): Promise<string> {
+export function ensureUserNetwork(f: Facility, user: string, mode: 'solo' | 'swarm'): Promise<string> {
+  // one create at a time per network in this process (the Engine's duplicate-name check is not atomic)
+  const key = `${f.config.engine.host}\u0000${userNetworkName(f.id, user)}`;
+  const running = inflight.get(key);
+  if (running) return running;
+  const p = ensureOnce(f, user, mode).finally(() => inflight.delete(key));
+  inflight.set(key, p);
+  return p;
+}
+
+const inflight = new Map<string, Promise<string>>();
+
+async function ensureOnce(f: Facility, user: string, mode: 'solo' | 'swarm'): Promise<string> {
   const name = userNetworkName(f.id, user);
   const existing = await orNotFound(f.engine.inspectNetwork(name));
   if (existing) return checkOurs(f, name, existing);
@@ -112,6 +125,7 @@ export async function ensureUserNetwork(f: Facility, user: string, mode: 'solo' 
 async function createOrTolerate(f: Facility, name: string, body: Record<string, unknown>): Promise<string> {
   try {
     await f.engine.createNetwork(body);
+    await dedupe(f, name);
     return name;
   } catch (e) {
     if (!(e instanceof EngineError && e.statusCode === 409)) throw e;
@@ -120,6 +134,18 @@ async function createOrTolerate(f: Facility, name: string, body: Record<string, 
     if (!now) throw e;
     return checkOurs(f, name, now);
   }
+}
+
+/**
+ * Two processes creating the same network at once can both succeed (the Engine's duplicate
+ * check races), and a name held by two networks cannot be used ("ambiguous"). All keep the
+ * oldest (then lowest ID) and remove the others.
+ */
+async function dedupe(f: Facility, name: string): Promise<void> {
+  const same = (await f.engine.listNetworks({ filters: { name: [name] } })).filter((n) => n.Name === name);
+  if (same.length < 2) return;
+  same.sort((a, b) => String(a.Created).localeCompare(String(b.Created)) || String(a.Id).localeCompare(String(b.Id)));
+  await Promise.all(same.slice(1).map((n) => f.engine.removeNetwork(n.Id).catch(() => undefined)));
 }
 
 function checkOurs(f: Facility, name: string, net: { Labels?: Record<string, string> | null }): string {
@@ -146,7 +172,7 @@ export async function releaseUserNetwork(f: Facility, user: string, mode: 'solo'
     if (await hasApps()) await ensureUserNetwork(f, user, mode);
   } catch (e) {
     // the app's own action succeeded; a network left behind is removed with the next delete
-    console.error(`[${f.id}] releasing the network of ${user} failed:`, (e as Error)?.message ?? e);
+    log('network').error('facility {facility}: releasing the network of {user} failed: {detail}', { facility: f.id, user, detail: (e as Error)?.message ?? String(e) });
   }
 }
 

@@ -12,6 +12,8 @@ import type { Facility } from './facility.ts';
 import { appFilter, appLabels, appNameFor, appNotFound, appUsers, assertAppNameFree, isAppOf, LABELS, splitAppName, type CreateParams } from './naming.ts';
 import type { ImageReference } from './reference.ts';
 import { parseImageReference } from './reference.ts';
+import { loadConfig } from './config.ts';
+import { appEnvironment } from './gateway/url.ts';
 import { containerHostConfig, exposedPorts, resolvePolicy, type Requested, type Resolved } from './policy.ts';
 
 /** The answer of a successful action: `{ name, id, state }` (+ action-specific fields). */
@@ -149,10 +151,11 @@ export async function deleteApp(f: Facility, name: string): Promise<AppResult> {
  * policy (core/policy.ts).
  * @throws DomainError 400 when the requested limits exceed the policy's maximum
  */
-function containerBody(f: Facility, name: string, resolved: Resolved, image: string, ref: ImageReference, imageId: string, params: CreateParams): Record<string, unknown> {
+async function containerBody(f: Facility, name: string, resolved: Resolved, image: string, ref: ImageReference, imageId: string, params: CreateParams): Promise<Record<string, unknown>> {
   const { user } = splitAppName(name);
   return {
     Image: image,
+    Env: await appEnvironment(loadConfig().gateway, f.id, name), // SRC_BASE_URL: where the gateway serves it
     ...(resolved.user ? { User: resolved.user } : {}),
     Labels: appLabels(f.id, name, user, ref, imageId, params),
     ExposedPorts: Object.fromEntries(params.ports.map((p) => [p, {}])),
@@ -178,7 +181,7 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
   const params: CreateParams = { publishHost: f.config.publishHost, ports: exposedPorts(image), requested };
   let created: { Id: string };
   try {
-    created = await f.engine.createContainer(name, containerBody(f, name, resolved, ref.given, ref, image.Id, params));
+    created = await f.engine.createContainer(name, await containerBody(f, name, resolved, ref.given, ref, image.Id, params));
   } catch (e) {
     if (e instanceof EngineError && e.statusCode === 409) {
       await assertNameFree(f, name);
@@ -257,7 +260,7 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
   const resolved = resolvePolicy(f.config.policy, splitAppName(name).user, params.requested);
   let replacement: { Id: string };
   try {
-    replacement = await f.engine.createContainer(tempName, containerBody(f, name, resolved, imageForCreate, ref, imageId, params));
+    replacement = await f.engine.createContainer(tempName, await containerBody(f, name, resolved, imageForCreate, ref, imageId, params));
   } catch (e) {
     throw actionError(e, name);
   }

@@ -26,6 +26,7 @@ import { createApp, deleteApp, hardResetApp, killApp, listApps, pauseApp, restar
 import { appInfo, appStats, appStatuses } from './app-reads.ts';
 import { assertServiceName, createServiceApp, killServiceApp, listServiceApps } from './services.ts';
 import { serviceInfo, serviceStats, serviceStatuses } from './service-reads.ts';
+import { soloUpstream, swarmUpstream, type Upstream } from './gateway/upstream.ts';
 
 export type { AppResult } from './apps.ts';
 
@@ -73,6 +74,11 @@ export interface AppBackend {
   act(action: AppAction, names: string[], opts?: ActionOptions): Promise<Batch<AppResult>>;
   /** Checks before any approval or Engine call that IMAGE--USER can be created (the mode's name rules). */
   assertCreatable(name: string, ref: ImageReference, user: string): void;
+  /**
+   * Where the gateway reaches this app (core/gateway/upstream.ts): `{ host, port, node? }`.
+   * @throws DomainError `app_not_found`; `state_conflict` (not running, no port); `wrong_mode` (swarm, for now)
+   */
+  upstream(name: string): Promise<Upstream>;
 }
 
 /** The actions each mode has. Swarm services start when created and have no stop, pause or restart. */
@@ -130,6 +136,7 @@ function soloBackend(f: Facility): AppBackend {
     info: (name) => appInfo(f, name),
     create: (ref, user, requested) => createApp(f, ref, user, requested),
     assertCreatable: () => undefined,
+    upstream: (name) => soloUpstream(f, name),
     act: runActions(f, 'solo', {
       start: (f, n) => startApp(f, n),
       stop: (f, n, o) => stopApp(f, n, o.timeout),
@@ -158,6 +165,7 @@ function swarmBackend(f: Facility): AppBackend {
     info: (name) => serviceInfo(f, name),
     create: (ref, user, requested) => createServiceApp(f, ref, user, requested),
     assertCreatable: (name, ref, user) => assertServiceName(name, ref, user),
+    upstream: (name) => swarmUpstream(f, name),
     act: runActions(f, 'swarm', { kill: (f, n) => killServiceApp(f, n) }),
   });
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs when they are missing (root on
 # Debian/Ubuntu): busybox-static (test images), docker-registry and apache2-utils (a real
-# registry with htpasswd auth), nginx (the reverse proxy of test/e2e/proxy.test.ts). The Engine
+# registry with htpasswd auth), nginx (the reverse proxy of test/e2e/proxy.test.ts), chromium
+# (the browser of test/e2e/gateway.test.ts, driven by playwright-core). The Engine
 # itself is handled by ensure-engine.sh.
 set -euo pipefail
 need=()
@@ -9,6 +10,7 @@ dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "ensure-test-deps: installing ${need[*]}"

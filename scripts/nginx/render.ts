@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import type { SiteModel } from './validate.ts';
+import { renderGateway } from './gateway.ts';
 
 /** Options of {@link renderFull}. */
 export interface FullOptions {
@@ -48,6 +49,7 @@ export function renderSite(m: SiteModel): string {
   o.push('');
   errorLocations(m, o);
   o.push('}');
+  if (m.gateway) o.push('', ...renderGateway(m.gateway, m.listen, upstreamName('authorize-app')));
   return o.join('\n') + '\n';
 }
 

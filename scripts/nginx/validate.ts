@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { checkGateway, type GatewayDeployment } from './gateway.ts';
 
 /** A rate limit: nginx rate (`600r/m`, `10r/s`) and burst (requests queued beyond it, served at once). */
 export interface RateLimit {
@@ -26,6 +27,8 @@ export interface Deployment {
   proxyTimeoutSeconds?: number;
   /** `server_name` (default `_`). */
   serverName?: string;
+  /** The app gateway's server (scripts/nginx/gateway.ts); needs the `authorize-app` function. */
+  gateway?: GatewayDeployment;
 }
 
 /** One deployed function: its name, the route it serves (none for `outline`), its replicas' addresses. */
@@ -50,8 +53,11 @@ export interface SiteModel {
   routed: DeployedFunction[];
   /** The limit of a route: the default with the route's overrides. */
   limitOf: (route: string) => RateLimit;
+  gateway?: GatewayDeployment;
 }
 
+/** Functions served over HTTP without a `/{facility}/{route}` path: `GET /` and the gateway's authorizer. */
+const UNROUTED = ['outline', 'authorize-app'];
 const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
 const ADDR_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$|^unix:\/[^\s;{}'"]+$/;
 const RATE_RE = /^\d+r\/[sm]$/;
@@ -79,8 +85,8 @@ export function validateDeployment(dep: Deployment, routeOf?: Record<string, str
     if (list.length === 0) throw new Error(`functions.${name}: no replica address`);
     for (const a of list) if (!ADDR_RE.test(a)) throw new Error(`functions.${name}: ${JSON.stringify(a)} must be host:port or unix:/path`);
     if (routeOf && !(name in routeOf)) throw new Error(`functions.${name}: no such function in the build manifest`);
-    const route = name === 'outline' ? undefined : routeOf ? routeOf[name] : name;
-    if (name !== 'outline' && !route) throw new Error(`functions.${name}: serves no HTTP route (a job runs without the proxy)`);
+    const route = UNROUTED.includes(name) ? undefined : routeOf ? routeOf[name] : name;
+    if (!UNROUTED.includes(name) && !route) throw new Error(`functions.${name}: serves no HTTP route (a job runs without the proxy)`);
     return { name, route, addrs: list };
   });
   if (!fns.some((f) => f.name === 'outline')) throw new Error('functions: the outline function (GET /, and the catch-all for odd paths) must be deployed');
@@ -89,6 +95,11 @@ export function validateDeployment(dep: Deployment, routeOf?: Record<string, str
     checkRate(`rateLimit.routes.${r}`, dep.rateLimit!.routes![r]);
   }
   const routed = fns.filter((f) => f.route);
+  if (dep.gateway)
+    checkGateway(
+      dep.gateway,
+      fns.map((f) => f.name),
+    );
   const limitOf = (route: string): RateLimit => ({ ...defRate, ...(dep.rateLimit?.routes?.[route] ?? {}) });
   return {
     listen,
@@ -99,5 +110,6 @@ export function validateDeployment(dep: Deployment, routeOf?: Record<string, str
     functions: fns,
     routed,
     limitOf,
+    gateway: dep.gateway,
   };
 }

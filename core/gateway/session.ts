@@ -126,8 +126,22 @@ export async function signCookie(grant: CookieGrant): Promise<string> {
   return `${body}.${b64url(sig)}`;
 }
 
+/** Cookies verified already (value -> grant): the HMAC is computed once per cookie, not per request. */
+const verified = new Map<string, CookieGrant>();
+
 /** Verifies a cookie value: its grant, or `null` when malformed, forged or expired. */
 export async function verifyCookie(value: string | undefined): Promise<CookieGrant | null> {
+  const known = value === undefined ? undefined : verified.get(value);
+  if (known) return known.expires * 1000 > Date.now() ? known : null;
+  const g = await verifyCookieOnce(value);
+  if (g && value) {
+    if (verified.size >= 10_000) verified.clear();
+    verified.set(value, g);
+  }
+  return g;
+}
+
+async function verifyCookieOnce(value: string | undefined): Promise<CookieGrant | null> {
   const m = value?.match(/^([A-Za-z0-9_-]{1,2000})\.([A-Za-z0-9_-]{43})$/);
   if (!m) return null;
   const expected = new Uint8Array(await crypto.subtle.sign('HMAC', await signingKey(), new TextEncoder().encode(m[1])));

@@ -13,7 +13,7 @@
  * @module
  */
 import httpProxy from 'http-proxy';
-import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { loadConfig } from '../core/config.ts';
 import { DomainError } from '../core/errors.ts';
@@ -74,6 +74,9 @@ async function writeRaw(socket: Duplex, r: Response): Promise<void> {
   socket.end(Buffer.concat([Buffer.from(head), body]));
 }
 
+/** Headers of one connection, never forwarded (RFC 9110 7.6.1); Node frames the body itself. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
 /** A WebSocket close frame (server to client, unmasked): 1008 policy violation. */
 const CLOSE_1008 = Buffer.from([0x88, 0x02, 0x03, 0xf0]);
 
@@ -84,14 +87,34 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
   const cookie = cookieName(settings);
   const tunnels = new Map<string, { grant: { tokenId: string; facility: string; app: string; onBehalfOf?: string }; set: Set<Tunnel> }>();
 
-  proxy.on('error', (err, _req, target) => {
+  const proxyError = (err: Error, _req: IncomingMessage, target: ServerResponse | Duplex | undefined) => {
     const e = new DomainError('app_unreachable', `The app did not answer (${(err as NodeJS.ErrnoException).code ?? err.message})`, {}, { cause: err });
     if (target && 'writeHead' in target) {
       const res = target as ServerResponse;
       if (!res.headersSent) void writeResponse(res, refusal(e, (_req as IncomingMessage).headers.accept ?? null));
       else res.destroy();
     } else (target as Duplex | undefined)?.destroy();
-  });
+  };
+  proxy.on('error', (err, req, target) => proxyError(err, req as IncomingMessage, target as ServerResponse | Duplex | undefined));
+
+  /** Streams one HTTP exchange to the app and back (no buffering; X-Forwarded-* added). */
+  const forward = (req: IncomingMessage, res: ServerResponse, host: string, port: number) => {
+    const headers = { ...req.headers };
+    for (const h of HOP_BY_HOP) delete headers[h];
+    const client = req.socket.remoteAddress ?? '';
+    headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${client}` : client;
+    headers['x-forwarded-proto'] = settings.scheme;
+    headers['x-forwarded-host'] = req.headers.host ?? '';
+    const out = request({ host, port, method: req.method, path: req.url, headers, agent }, (up) => {
+      const raw: string[] = [];
+      for (let i = 0; i < up.rawHeaders.length; i += 2) if (!HOP_BY_HOP.has(up.rawHeaders[i].toLowerCase())) raw.push(up.rawHeaders[i], up.rawHeaders[i + 1]);
+      res.writeHead(up.statusCode ?? 502, up.statusMessage, raw);
+      up.pipe(res);
+    });
+    out.on('error', (err) => proxyError(err, req, res));
+    res.on('close', () => out.destroy());
+    req.pipe(out);
+  };
 
   // the upstream socket of each tunnel, to cut both sides on revocation
   const tunnelOf = new WeakMap<IncomingMessage, Tunnel>();
@@ -127,7 +150,7 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
           const c = stripGatewayCookie(req.headers.cookie, cookie);
           if (c === undefined) delete req.headers.cookie;
           else req.headers.cookie = c;
-          proxy.web(req, res, { target: { host: d.upstream.host, port: d.upstream.port }, agent });
+          forward(req, res, d.upstream.host, d.upstream.port);
         },
         (e) => writeResponse(res, refusal(e, req.headers.accept ?? null)),
       );

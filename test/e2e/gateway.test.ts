@@ -47,12 +47,12 @@ async function follow(page: Page, link: string) {
   return res!;
 }
 
-/** Opens a WebSocket from the page to its own host and waits for one echo; the socket stays open in `window.ws`. */
+/** Opens a WebSocket from the page to its app (relative to the page) and waits for one echo; the socket stays open in `window.ws`. */
 async function echoOnce(page: Page, text: string): Promise<string> {
   return page.evaluate(
     (t) =>
       new Promise<string>((resolve, reject) => {
-        const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/echo`);
+        const ws = new WebSocket(new URL('echo', location.href).href.replace(/^http/, 'ws')); // under the app's base path
         (window as any).ws = ws;
         (window as any).wsClosed = null;
         ws.onclose = (e) => ((window as any).wsClosed = e.code);
@@ -197,6 +197,55 @@ describe('through the runner (embedded gateway)', () => {
     expect((await call('POST', `/demo/delete-app?name=${httpd}`)).status).toBe(200);
     await expect.poll(async () => (await page.reload())!.status(), { timeout: 5000 }).toBe(404);
     await page.close();
+  });
+});
+
+describe('path mode on its own host (runner)', () => {
+  let server: RunnerServer;
+  let port: number;
+  let token: string;
+  const saved = loadConfig();
+  const carol = uniqueUser('gwc');
+
+  beforeAll(async () => {
+    port = await freePort();
+    setConfig({ ...saved, gateway: resolveGateway({ url: `http://apps.localhost:${port}/`, admins: false, cookieHours: 8, ticketSeconds: 60 }, 'gateway path test') });
+    server = await startServer(buildApp({ log: false, rateLimit: 0 }), '127.0.0.1', port);
+    token = (await mintToken({ role: 'user', user: carol, name: 'gateway path test' })).token;
+    const created = await createApp(WSECHO, carol);
+    expect(created.url).toBe(`http://apps.localhost:${port}/apps/demo/wsecho--${carol}/`);
+    expect((await call('POST', `/demo/start-app?name=${created.name}`)).status).toBe(200);
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.close();
+    setConfig(saved);
+    await removeUserApps(carol);
+  });
+
+  it('serves the app under /apps/{facility}/{app}/, tells it that base URL, and keeps a WebSocket', async () => {
+    const open = await httpCall(`http://127.0.0.1:${port}`, 'POST', `/demo/open-app?name=wsecho--${carol}`, { token });
+    expect(open.status, JSON.stringify(open.body)).toBe(200);
+    expect(open.body.url).toMatch(new RegExp(`^http://apps\\.localhost:${port}/apps/demo/wsecho--${carol}/_src/auth\\?ticket=`));
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    expect((await follow(page, open.body.url)).status()).toBe(200);
+    expect(page.url()).toBe(open.body.appUrl);
+    expect(await page.textContent('#base')).toBe(open.body.appUrl);
+    expect(await page.textContent('#path')).toBe(`/apps/demo/wsecho--${carol}/`);
+    const cookies = await ctx.cookies(open.body.appUrl);
+    expect(cookies[0]).toMatchObject({ path: `/apps/demo/wsecho--${carol}/`, httpOnly: true });
+    // another app's path on the same host has no session
+    expect((await page.goto(`http://apps.localhost:${port}/apps/demo/wsecho--${uniqueUser('gwx')}/`))!.status()).toBe(401);
+    await page.goto(open.body.appUrl);
+    expect(await echoOnce(page, 'by path')).toBe('by path');
+    await ctx.close();
+  });
+
+  it('is refused at start on the API host', () => {
+    const apiHosts = [`127.0.0.1:${port}`, `localhost:${port}`]; // the runner's default: HOST and localhost on PORT
+    expect(() => resolveGateway({ url: `http://127.0.0.1:${port}/`, apiHosts, admins: false, cookieHours: 8, ticketSeconds: 60 }, 'test')).toThrow(/host other than the API/);
+    expect(() => resolveGateway({ url: `http://localhost:${port}/`, apiHosts, admins: false, cookieHours: 8, ticketSeconds: 60 }, 'test')).toThrow(/host other than the API/);
   });
 });
 

@@ -24,6 +24,9 @@ const UNIT = [
   'test/outline.test.ts',
   'test/images-migration.test.ts',
   'test/runner-limits.test.ts',
+  'test/openapi.test.ts',
+  'test/openapi-store.test.ts',
+  'test/docs-page.test.ts',
 ];
 
 export default defineConfig({

@@ -61,7 +61,8 @@ export interface RouteMeta {
   access: Access;
   summary: string;
   modes: ('solo' | 'swarm')[];
-  query: Record<string, { required: boolean; doc: string }>;
+  /** Each query parameter: required, its doc line, and the valibot schema that validates it (for the OpenAPI document). */
+  query: Record<string, { required: boolean; doc: string; schema: v.GenericSchema }>;
 }
 
 /** A deployable function: web-standard `fetch` plus its metadata. */
@@ -156,7 +157,7 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
       access,
       summary: def.summary,
       modes: def.modes ?? ['solo', 'swarm'],
-      query: Object.fromEntries(Object.entries(def.query).map(([k, p]) => [k, { required: !!p.required, doc: p.doc }])),
+      query: Object.fromEntries(Object.entries(def.query).map(([k, p]) => [k, { required: !!p.required, doc: p.doc, schema: p.schema }])),
     },
   };
 }

@@ -38,7 +38,7 @@ export interface BuiltFunction {
   name: string;
   /** Bundle path relative to the output directory. */
   file: string;
-  /** `/{facility}/<route>` for route functions; absent for `outline` (GET /) and pure jobs. */
+  /** `/{facility}/<route>` for route functions; absent for `outline` (GET /), `openapi` (GET /openapi.json, /docs) and pure jobs. */
   route?: string;
   method?: 'GET' | 'POST';
   access?: string;
@@ -181,7 +181,7 @@ export async function buildFunctions(opts: { outdir?: string; minify?: boolean; 
     const w = Math.max(...built.map((b) => b.name.length));
     console.log(`Built ${built.length} function bundles into ${relative(process.cwd(), fnDir) || '.'}/${opts.minify ? ' (minified)' : ''}:`);
     for (const b of built) {
-      const what = b.route ? `${b.method} /{facility}/${b.route}` : b.name === 'outline' ? 'GET /' : b.scheduled ? 'scheduled job' : '';
+      const what = b.route ? `${b.method} /{facility}/${b.route}` : b.name === 'outline' ? 'GET /' : b.name === 'openapi' ? 'GET /openapi.json, /docs' : b.scheduled ? 'scheduled job' : '';
       console.log(`  ${b.name.padEnd(w)}  ${(b.bytes / 1024).toFixed(1).padStart(6)} KB  ${what}${b.scheduled && b.route ? ' + scheduled' : ''}`);
     }
     const total = built.reduce((s, b) => s + b.bytes, 0);

@@ -2,7 +2,7 @@
 # Installs the Debian packages the test suite needs when they are missing (root on
 # Debian/Ubuntu): busybox-static (test images), docker-registry and apache2-utils (a real
 # registry with htpasswd auth), nginx (the reverse proxy of test/e2e/proxy.test.ts), chromium
-# (the browser of test/e2e/gateway.test.ts, driven by playwright-core). The Engine
+# (/usr/bin/chromium, driven by playwright-core in test/e2e/docs-page.test.ts and test/e2e/gateway.test.ts). The Engine
 # itself is handled by ensure-engine.sh.
 set -euo pipefail
 need=()

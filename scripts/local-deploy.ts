@@ -55,8 +55,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Whether a built function is served over HTTP (a route, the outline, the gateway's authorizer; not the uptime job). */
-const served = (f: { name: string; route?: string | null }): boolean => !!f.route || f.name === 'outline' || f.name === 'authorize-app';
+/** Whether a built function is served over HTTP (a route, the outline, the OpenAPI document, the gateway's authorizer; not the uptime job). */
+const served = (f: { name: string; route?: string | null }): boolean => !!f.route || f.name === 'outline' || f.name === 'openapi' || f.name === 'authorize-app';
 
 /** The binary `bin` of a platform package under `node_modules/<scope>/*` (e.g. `@deno/linux-x64/deno`), if installed. */
 function scopedBinary(scope: string, bin: string): string | undefined {

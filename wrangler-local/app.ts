@@ -1,5 +1,6 @@
 /**
  * The local runner's application: every function mounted on one Hono app, plus `GET /`,
+ * `GET /openapi.json` and `GET /docs` (functions/openapi.ts),
  * a request log line per call, request limits, a per-token rate limit, and the same 404
  * problem for unknown routes as each function gives. Web-standard: `app.fetch(Request) ->
  * Response`, used in-process by the tests.
@@ -11,6 +12,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { rateLimiter } from 'hono-rate-limiter';
 import { routes } from '../functions/index.ts';
 import outlineFn from '../functions/outline.ts';
+import openApiFn from '../functions/openapi.ts';
 import { unknownRoute } from '../core/route.ts';
 import { errorResponse, problemBody } from '../core/http.ts';
 import { DomainError } from '../core/errors.ts';
@@ -78,6 +80,8 @@ export function buildApp(opts: RunnerOptions = {}): Hono {
     );
   }
   app.all('/', (c) => outlineFn.fetch(c.req.raw));
+  app.all('/openapi.json', (c) => openApiFn.fetch(c.req.raw));
+  app.all('/docs', (c) => openApiFn.fetch(c.req.raw));
   for (const fn of routes) app.all(`/:facility/${fn.meta.route}`, (c) => fn.fetch(c.req.raw));
   app.notFound((c) => errorResponse(unknownRoute(c.req.method, new URL(c.req.url).pathname)));
   app.onError((e) => errorResponse(e));

@@ -140,12 +140,18 @@ function serverSettings(m: SiteModel, o: string[]): void {
   o.push('    error_page 418 = @src_catchall;');
 }
 
-/** `GET /` and each route to its function; other plain paths get the runner's 404, odd ones the outline function. */
+/** `GET /`, `/openapi.json` and `/docs` (when the openapi function is deployed) and each route to its function; other plain paths get the runner's 404, odd ones the outline function. */
 function routeLocations(m: SiteModel, o: string[]): void {
   o.push('    location = / {');
   o.push(`        limit_req zone=src_rl__other burst=${m.defRate.burst ?? 0} nodelay;`);
   o.push(`        proxy_pass http://${upstreamName('outline')};`);
   o.push('    }');
+  if (m.functions.some((f) => f.name === 'openapi')) {
+    o.push('    location ~ ^/(openapi\\.json|docs)$ {');
+    o.push(`        limit_req zone=src_rl__other burst=${m.defRate.burst ?? 0} nodelay;`);
+    o.push(`        proxy_pass http://${upstreamName('openapi')};`);
+    o.push('    }');
+  }
   for (const f of m.routed) {
     const l = m.limitOf(f.route!);
     o.push(`    location ~ ^/[^/]+/${f.route}$ {`);

@@ -56,9 +56,12 @@ export interface SiteModel {
   gateway?: GatewayDeployment;
 }
 
-/** Functions served over HTTP without a `/{facility}/{route}` path: `GET /` and the gateway's authorizer. */
-const UNROUTED = ['outline', 'authorize-app'];
 const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
+/**
+ * Functions that serve the site's own paths, not a route: `outline` (`GET /`, the catch-all), `openapi` (`/openapi.json`, `/docs`),
+ * `authorize-app` (the app gateway's authorizer, scripts/nginx/gateway.ts).
+ */
+export const SITE_FUNCTIONS: readonly string[] = ['outline', 'openapi', 'authorize-app'];
 const ADDR_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$|^unix:\/[^\s;{}'"]+$/;
 const RATE_RE = /^\d+r\/[sm]$/;
 
@@ -85,8 +88,8 @@ export function validateDeployment(dep: Deployment, routeOf?: Record<string, str
     if (list.length === 0) throw new Error(`functions.${name}: no replica address`);
     for (const a of list) if (!ADDR_RE.test(a)) throw new Error(`functions.${name}: ${JSON.stringify(a)} must be host:port or unix:/path`);
     if (routeOf && !(name in routeOf)) throw new Error(`functions.${name}: no such function in the build manifest`);
-    const route = UNROUTED.includes(name) ? undefined : routeOf ? routeOf[name] : name;
-    if (!UNROUTED.includes(name) && !route) throw new Error(`functions.${name}: serves no HTTP route (a job runs without the proxy)`);
+    const route = SITE_FUNCTIONS.includes(name) ? undefined : routeOf ? routeOf[name] : name;
+    if (!SITE_FUNCTIONS.includes(name) && !route) throw new Error(`functions.${name}: serves no HTTP route (a job runs without the proxy)`);
     return { name, route, addrs: list };
   });
   if (!fns.some((f) => f.name === 'outline')) throw new Error('functions: the outline function (GET /, and the catch-all for odd paths) must be deployed');

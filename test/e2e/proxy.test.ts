@@ -40,7 +40,7 @@ beforeAll(async () => {
   ({ dist, functions: built } = await buildForTest());
   const routes = built.filter((f) => f.route).map((f) => f.name);
   // Mixed runtimes; several routes with two replicas (one of them mixing Node and Deno).
-  const plan: Record<string, ('node' | 'deno')[]> = { outline: ['node'] };
+  const plan: Record<string, ('node' | 'deno')[]> = { outline: ['node'], openapi: ['deno'] };
   for (const r of routes) plan[r] = ['node'];
   Object.assign(plan, {
     'start-app': ['deno'],
@@ -73,6 +73,15 @@ describe('the bundles', () => {
 });
 
 describe('smoke run of every route through nginx', () => {
+  it('GET /openapi.json is the committed document and /docs the reference page, from the openapi function', async () => {
+    const doc = await px('GET', '/openapi.json', { token: null });
+    expect(doc.status).toBe(200);
+    expect(JSON.stringify(doc.body, null, 2) + '\n').toBe(readFileSync('openapi/openapi.json', 'utf8'));
+    const page = await px('GET', '/docs', { token: null });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+  });
+
   it('GET / is the outline, listing every route', async () => {
     const r = await px('GET', '/');
     expect(r.status).toBe(200);

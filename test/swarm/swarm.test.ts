@@ -18,16 +18,26 @@ import { getFacility, resetFacilities } from '../../core/facility.ts';
 import { LABELS, LABEL_SCHEMA_VERSION } from '../../core/naming.ts';
 import { facilityMode, resetModeCache } from '../../core/mode.ts';
 import { defineRoute, json } from '../../core/route.ts';
-import { ADMIN_TOKEN, call, IMAGES, uniqueUser } from '../helpers.ts';
+import { ADMIN_TOKEN, call as callRunner, IMAGES, uniqueUser, type Answer, type CallInit } from '../helpers.ts';
+import { checkAnswer, docPathOf, DOC } from '../openapi-check.ts';
 import { cliJsonLines, DOCKER_CLI } from '../cli.ts';
 
 const run = promisify(execFile);
-const LAB = '/tmp/src-swarm-lab-vitest';
+// a lab of its own per engineer or run: SWARM_LAB_DIR and SWARM_LAB_SUBNET override the defaults
+const LAB = process.env.SWARM_LAB_DIR ?? '/tmp/src-swarm-lab-vitest';
 const SCRIPT = new URL('../../scripts/swarm-lab.sh', import.meta.url).pathname;
-const SUBNET = '192.168.213';
+const SUBNET = process.env.SWARM_LAB_SUBNET ?? '192.168.213';
 const sock = (k: number): string => `${LAB}/node${k}/docker.sock`;
 const nodeEngine = (k: number): Engine => new Engine({ host: `unix://${sock(k)}` });
 const manager = nodeEngine(1);
+
+/** `call()` with every answer of a documented operation checked against the OpenAPI document (the swarm shapes). */
+async function call(method: string, path: string, init: CallInit = {}): Promise<Answer> {
+  const r = await callRunner(method, path, init);
+  const docPath = docPathOf(new URL(path, 'http://x').pathname);
+  if (docPath && DOC.paths[docPath][method.toLowerCase()]) checkAnswer(docPath, method, r.status, r.headers.get('content-type'), r.body);
+  return r;
+}
 
 function lab(...args: string[]): Promise<{ stdout: string; stderr: string }> {
   return run('bash', [SCRIPT, ...args], { env: { ...process.env, SWARM_LAB_DIR: LAB, SWARM_LAB_SUBNET: SUBNET }, maxBuffer: 16 << 20 });

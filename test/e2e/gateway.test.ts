@@ -65,6 +65,11 @@ async function echoOnce(page: Page, text: string): Promise<string> {
   );
 }
 
+/** The status of loading `url` in `page`, past the browser's cache (0 when the load failed). */
+async function statusOf(page: Page, url: string): Promise<number> {
+  return (await page.goto(`${url}?nocache=${Date.now()}`).catch(() => null))?.status() ?? 0;
+}
+
 /** A same-origin fetch from the page (the browser resolves *.localhost) asking for JSON. */
 function fetchJson(page: Page, url: string): Promise<{ status: number; type: string | null; body: string }> {
   return page.evaluate(async (u) => {
@@ -185,7 +190,7 @@ describe('through the runner (embedded gateway)', () => {
     await page.waitForFunction(() => (window as any).wsClosed !== null, undefined, { timeout: 10_000 });
     expect(await page.evaluate(() => (window as any).wsClosed)).toBe(1008);
     // and no page loads with the cookie any more
-    await expect.poll(async () => (await page.reload())!.status(), { timeout: 5000 }).toBe(401);
+    await expect.poll(() => statusOf(page, open.body.appUrl), { timeout: 10_000 }).toBe(401);
     await page.close();
   });
 
@@ -195,7 +200,7 @@ describe('through the runner (embedded gateway)', () => {
     const page = await ctx.newPage();
     expect((await follow(page, open.body.url)).status()).toBe(200);
     expect((await call('POST', `/demo/delete-app?name=${httpd}`)).status).toBe(200);
-    await expect.poll(async () => (await page.reload())!.status(), { timeout: 5000 }).toBe(404);
+    await expect.poll(() => statusOf(page, open.body.appUrl), { timeout: 10_000 }).toBe(404);
     await page.close();
   });
 });

@@ -22,6 +22,9 @@ import { checkAccess } from '../core/gateway/access.ts';
 import { isGatewayHost } from '../core/gateway/url.ts';
 import type { GatewaySettings } from '../core/gateway/settings.ts';
 
+/** How long connecting to an app may take before the gateway answers 502 `app_unreachable` (ms). */
+export const CONNECT_TIMEOUT_MS = 5000;
+
 /** How often open WebSockets are checked again (ms). */
 export const SWEEP_MS = 2000;
 
@@ -98,20 +101,27 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
   proxy.on('error', (err, req, target) => proxyError(err, req as IncomingMessage, target as ServerResponse | Duplex | undefined));
 
   /** Streams one HTTP exchange to the app and back (no buffering; X-Forwarded-* added). */
-  const forward = (req: IncomingMessage, res: ServerResponse, host: string, port: number) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, host: string, port: number, path: string) => {
     const headers = { ...req.headers };
     for (const h of HOP_BY_HOP) delete headers[h];
     const client = req.socket.remoteAddress ?? '';
     headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${client}` : client;
     headers['x-forwarded-proto'] = settings.scheme;
     headers['x-forwarded-host'] = req.headers.host ?? '';
-    const out = request({ host, port, method: req.method, path: req.url, headers, agent }, (up) => {
+    const out = request({ host, port, method: req.method, path, headers, agent }, (up) => {
       const raw: string[] = [];
       for (let i = 0; i < up.rawHeaders.length; i += 2) if (!HOP_BY_HOP.has(up.rawHeaders[i].toLowerCase())) raw.push(up.rawHeaders[i], up.rawHeaders[i + 1]);
       res.writeHead(up.statusCode ?? 502, up.statusMessage, raw);
       up.pipe(res);
     });
     out.on('error', (err) => proxyError(err, req, res));
+    // an app that vanished leaves an address nobody answers: give up connecting after a while
+    out.on('socket', (sock) => {
+      if (!sock.connecting) return;
+      const timer = setTimeout(() => out.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
+      sock.once('connect', () => clearTimeout(timer));
+      sock.once('close', () => clearTimeout(timer));
+    });
     res.on('close', () => out.destroy());
     req.pipe(out);
   };
@@ -150,7 +160,7 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
           const c = stripGatewayCookie(req.headers.cookie, cookie);
           if (c === undefined) delete req.headers.cookie;
           else req.headers.cookie = c;
-          forward(req, res, d.upstream.host, d.upstream.port);
+          forward(req, res, d.upstream.host, d.upstream.port, d.path);
         },
         (e) => writeResponse(res, refusal(e, req.headers.accept ?? null)),
       );
@@ -176,6 +186,7 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
             if (e && e.set.size === 0) tunnels.delete(key);
           });
           tunnelOf.set(req, tunnel);
+          req.url = d.path;
           proxy.ws(req, socket, head, { target: { host: d.upstream.host, port: d.upstream.port } });
         },
         (e) => writeRaw(socket, refusal(e, null)),

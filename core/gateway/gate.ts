@@ -23,8 +23,8 @@ import type { Upstream } from './upstream.ts';
 /** The path (after the app's root) where tickets are exchanged for cookies. */
 export const AUTH_PATH = '_src/auth';
 
-/** Forward to `upstream` (the request's cookie is `grant`), or answer `response`. */
-export type GatewayDecision = { ok: true; upstream: Upstream; grant: CookieGrant; target: GatewayTarget } | { ok: false; response: Response };
+/** Forward to `upstream` the request target `path` (path and query; without the prefix when `stripPrefix`), or answer `response`. */
+export type GatewayDecision = { ok: true; upstream: Upstream; grant: CookieGrant; target: GatewayTarget; path: string } | { ok: false; response: Response };
 
 /** The cookie name: `__Host-src_gw` under https in subdomain mode (host-only, Path=/), else `src_gw`. */
 export function cookieName(s: GatewaySettings): string {
@@ -103,7 +103,8 @@ export async function decide(url: URL, headers: Headers, settings: GatewaySettin
     const grant = await verifyCookie(readCookie(headers.get('cookie'), cookieName(settings)));
     if (!grant || !sameApp(target, grant)) throw noCookie();
     const upstream = await checkAccess(grant.tokenId, grant.facility, grant.app, grant.onBehalfOf);
-    return { ok: true, upstream, grant, target };
+    const path = target.kind === 'path' && settings.stripPrefix ? `/${url.pathname.slice(target.prefix.length)}${url.search}` : `${url.pathname}${url.search}`;
+    return { ok: true, upstream, grant, target, path };
   } catch (e) {
     return { ok: false, response: refusal(e, accept) };
   }

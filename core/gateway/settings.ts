@@ -11,6 +11,8 @@
  *   `127.0.0.1:PORT` and `localhost:PORT`).
  * - `admins`: whether admin tokens may open users' apps (default false; a facility may override).
  * - `cookieHours` (default 8), `ticketSeconds` (default 60).
+ * - `stripPrefix` (path mode): forward `/apps/{facility}/{app}/x` as `/x`, for apps that cannot
+ *   be told their base path (default false: apps get the whole path and `SRC_BASE_URL`).
  *
  * Environment overrides: `SRC_GATEWAY_URL`.
  * @module
@@ -36,6 +38,7 @@ export const gatewaySchema = v.object({
   admins: v.optional(v.boolean(), false),
   cookieHours: v.optional(v.pipe(v.number(), v.minValue(0.05, 'must be at least 0.05'), v.maxValue(24, 'must be at most 24 (hours, not days)')), 8),
   ticketSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(300)), 60),
+  stripPrefix: v.optional(v.boolean(), false),
 });
 
 /** A facility's own `gateway` object: overrides of the top-level settings. */
@@ -55,13 +58,15 @@ export interface GatewaySettings {
   admins: boolean;
   cookieHours: number;
   ticketSeconds: number;
+  /** Path mode: forward paths without the `/apps/{facility}/{app}` prefix. */
+  stripPrefix: boolean;
 }
 
 /**
  * Resolves and checks the gateway settings.
  * @throws Error when path mode would share a host with the API (`apiHosts`)
  */
-export function resolveGateway(raw: v.InferOutput<typeof gatewaySchema> | undefined, source: string): GatewaySettings {
+export function resolveGateway(raw: v.InferInput<typeof gatewaySchema> | undefined, source: string): GatewaySettings {
   const port = env('PORT') ?? '8080';
   const url = env('SRC_GATEWAY_URL') ?? raw?.url ?? `http://*.apps.localhost:${port}/`;
   const checked = v.safeParse(urlSchema, url);
@@ -82,6 +87,7 @@ export function resolveGateway(raw: v.InferOutput<typeof gatewaySchema> | undefi
     admins: raw?.admins ?? false,
     cookieHours: raw?.cookieHours ?? 8,
     ticketSeconds: raw?.ticketSeconds ?? 60,
+    stripPrefix: raw?.stripPrefix ?? false,
   };
   if (s.mode === 'path') {
     const self = `${s.domain}${portSuffix || defaultPort}`;

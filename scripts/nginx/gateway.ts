@@ -86,8 +86,9 @@ export function renderGateway(g: GatewayDeployment, apiListen: string, upstream:
   o.push('        auth_request /_src/authorize;');
   o.push('        auth_request_set $src_gw_upstream $upstream_http_x_src_upstream;');
   o.push('        auth_request_set $src_gw_cookie $upstream_http_x_src_cookie;');
+  o.push('        auth_request_set $src_gw_uri $upstream_http_x_src_uri; # the request URI, or without the path prefix (gateway.stripPrefix)');
   o.push('        error_page 401 403 = @src_gw_refused;');
-  o.push('        proxy_pass http://$src_gw_upstream;');
+  o.push('        proxy_pass http://$src_gw_upstream$src_gw_uri;');
   o.push('        proxy_set_header Host $http_host;');
   o.push('        proxy_set_header Cookie $src_gw_cookie; # without the gateway cookie');
   o.push('        proxy_set_header Upgrade $http_upgrade;');

@@ -16,6 +16,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { ADMIN_TOKEN, call, createApp, removeUserApps, uniqueUser } from '../helpers.ts';
 import { buildApp } from '../../wrangler-local/app.ts';
 import { startServer, type RunnerServer } from '../../wrangler-local/server.ts';
+import { createGateway } from '../../wrangler-local/gateway.ts';
 import { freePort, startLocalDeployment, type LocalDeployment } from '../../scripts/local-deploy.ts';
 import { loadConfig, setConfig } from '../../core/config.ts';
 import { resolveGateway } from '../../core/gateway/settings.ts';
@@ -245,6 +246,26 @@ describe('path mode on its own host (runner)', () => {
     await page.goto(open.body.appUrl);
     expect(await echoOnce(page, 'by path')).toBe('by path');
     await ctx.close();
+  });
+
+  it('with stripPrefix, the app sees its paths without the prefix', async () => {
+    const port2 = await freePort();
+    const strip = resolveGateway({ url: `http://apps.localhost:${port2}/`, stripPrefix: true }, 'strip test');
+    const server2 = await startServer(buildApp({ log: false, rateLimit: 0 }), '127.0.0.1', port2, createGateway(strip));
+    try {
+      const open = await httpCall(`http://127.0.0.1:${port}`, 'POST', `/demo/open-app?name=wsecho--${carol}`, { token });
+      const link = open.body.url.replace(`:${port}/`, `:${port2}/`); // the same app prefix, on the second gateway
+      const ctx = await browser.newContext();
+      const page = await ctx.newPage();
+      expect((await follow(page, link)).status()).toBe(200);
+      expect(await page.textContent('#path')).toBe('/');
+      await page.goto(`http://apps.localhost:${port2}/apps/demo/wsecho--${carol}/sub/page?q=1`);
+      expect(await page.textContent('#path')).toBe('/sub/page?q=1');
+      expect(await echoOnce(page, 'stripped')).toBe('stripped');
+      await ctx.close();
+    } finally {
+      await server2.close();
+    }
   });
 
   it('is refused at start on the API host', () => {

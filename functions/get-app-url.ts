@@ -10,6 +10,7 @@ import { defineRoute, json } from '../core/route.ts';
 import { appNameSchema } from '../core/schemas.ts';
 import { appAddress } from '../core/gateway/url.ts';
 import { loadConfig } from '../core/config.ts';
+import { splitAppName } from '../core/naming.ts';
 
 export default defineRoute({
   method: 'GET',
@@ -17,7 +18,7 @@ export default defineRoute({
   summary: "The app's URL behind the gateway",
   query: { name: { schema: appNameSchema, required: true, doc: 'app name IMAGE--USER' } },
   handler: async ({ apps, facility, query }) => {
-    const names = await (await apps()).names();
+    const names = await (await apps()).names(splitAppName(query.name).user);
     const name = names.find((n) => n.toLowerCase() === query.name.toLowerCase());
     if (!name) return json(await (await apps()).info(query.name)); // the backend's 404 app_not_found
     return json({ name, url: (await appAddress(loadConfig().gateway, facility.id, name)).url });

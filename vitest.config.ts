@@ -41,6 +41,8 @@ export default defineConfig({
     env: {
       SRC_CONFIG: 'test/fixtures/config.json',
       SRC_DATA_DIR: dataDir,
+      // request log lines (JSON, one per request) only from tests that capture them
+      SRC_LOG_LEVEL: 'warning',
       // the admin token of this test run, random each run (test/helpers.ts sends it by default)
       SRC_ADMIN_TOKEN: randomToken(),
     },

@@ -12,6 +12,18 @@ export interface paths {
     /** This document */
     get: operations["openapi"];
   };
+  "/healthz": {
+    /** Liveness: the process serves */
+    get: operations["healthz"];
+  };
+  "/readyz": {
+    /** Readiness: the database takes writes (each facility's Engine state in the body, never failing it) */
+    get: operations["readyz"];
+  };
+  "/metrics": {
+    /** Prometheus metrics (admin token): this process's series and gauges computed at scrape time */
+    get: operations["metrics"];
+  };
   "/docs": {
     /** A reference page rendering this document (no external assets) */
     get: operations["docs"];
@@ -113,6 +125,13 @@ export interface paths {
      * @description Any token; a user token only for its own apps. Modes: solo, swarm.
      */
     get: operations["getAppInfo"];
+  };
+  "/{facility}/get-app-logs": {
+    /**
+     * What an app printed (stdout, stderr), as docker logs; follow=true streams Server-Sent Events
+     * @description Any token; a user token only for its own apps. Modes: solo, swarm.
+     */
+    get: operations["getAppLogs"];
   };
   "/{facility}/get-node-names": {
     /**
@@ -227,8 +246,10 @@ export interface components {
       /** @description invalid_parameter: the rule it broke */
       rule?: string;
       value?: unknown;
-      /** @description the app concerned */
+      /** @description the app concerned (app_exists: the app that exists) */
       name?: string;
+      /** @description app_exists: the name asked for (differs from `name` in case only, or equals it) */
+      requested?: string;
       /** @description internal_error: the request ID to quote */
       requestId?: string;
       /** @description a batch where every item failed: each item’s entry */
@@ -412,8 +433,10 @@ export interface components {
           NodeID: string;
           /** @description running, shutdown, complete, … */
           DesiredState: string;
-          /** @description running, complete (a finished job), failed, pending, shutdown, … */
+          /** @description running, complete (a finished job), failed, pending, shutdown, …; unknown while its node is not ready (NodeState) */
           State: string;
+          /** @description state of its node: ready, down, unknown, disconnected; empty before the task has a node */
+          NodeState: string;
           /** @description the task's status message */
           Message: string;
           /** @description the task's error, or empty */
@@ -715,6 +738,26 @@ export interface components {
       /** @description milliseconds */
       durationMs: number;
     };
+    /** AppLogs */
+    AppLogs: {
+      /** @description the app */
+      name: string;
+      lines: ({
+          /**
+           * @description the stream it was written to (an app with a TTY: stdout)
+           * @enum {string}
+           */
+          stream: "stdout" | "stderr";
+          /** @description the text, without its newline */
+          line: string;
+          /** @description with timestamps=true: the Engine's RFC 3339 time, in nanoseconds */
+          time?: string;
+          /** @description swarm mode: the task the line came from */
+          task?: string;
+        })[];
+      /** @description null, or why lines are missing (the 10 MiB cap was hit) */
+      truncated: string | null;
+    };
     /**
      * UptimeMap
      * @description {"2023-06-20T13:50:45Z": true, …}: UTC second -> running (paused = false)
@@ -806,6 +849,57 @@ export interface operations {
       200: {
         content: {
           "application/json": Record<string, never>;
+        };
+      };
+    };
+  };
+  /** Liveness: the process serves */
+  healthz: {
+    responses: {
+      /** @description `{"status":"ok"}` */
+      200: {
+        content: {
+          "application/json": Record<string, never>;
+        };
+      };
+    };
+  };
+  /** Readiness: the database takes writes (each facility's Engine state in the body, never failing it) */
+  readyz: {
+    responses: {
+      /** @description `{"status":"ready","database":{"writable":true},"facilities":{ID:{"engine":"up"|"down"}}}` */
+      200: {
+        content: {
+          "application/json": Record<string, never>;
+        };
+      };
+      /** @description `{"status":"not_ready",…}`: the database cannot be written */
+      503: {
+        content: {
+          "application/json": Record<string, never>;
+        };
+      };
+    };
+  };
+  /** Prometheus metrics (admin token): this process's series and gauges computed at scrape time */
+  metrics: {
+    responses: {
+      /** @description the Prometheus text format */
+      200: {
+        content: {
+          "text/plain": string;
+        };
+      };
+      /** @description `unauthorized`: no token, or an unknown one */
+      401: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description `forbidden`: not an admin token */
+      403: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
         };
       };
     };
@@ -3975,6 +4069,228 @@ export interface operations {
     };
   };
   /**
+   * What an app printed (stdout, stderr), as docker logs; follow=true streams Server-Sent Events
+   * @description Any token; a user token only for its own apps. Modes: solo, swarm.
+   */
+  getAppLogs: {
+    parameters: {
+      query: {
+        /** @description app name */
+        name: string;
+        /** @description lines from the end (default 200, at most 10000) */
+        tail?: string;
+        /** @description lines from this time on: RFC 3339, Unix seconds, or a duration back (15m, 2h) */
+        since?: string;
+        /** @description lines before this time (same forms as since) */
+        until?: string;
+        /** @description true: each line's time */
+        timestamps?: "true" | "false" | "1" | "0";
+        /** @description true: stream new lines as Server-Sent Events until the app stops or the client leaves */
+        follow?: "true" | "false" | "1" | "0";
+      };
+      header?: {
+        "X-On-Behalf-Of"?: components["parameters"]["onBehalfOf"];
+      };
+      path: {
+        facility: components["parameters"]["facility"];
+      };
+    };
+    responses: {
+      /** @description the last `tail` lines (default 200) of stdout and stderr, at most 10 MiB */
+      200: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+          /** @description `true` when the 10 MiB cap was hit */
+          "x-logs-truncated"?: string;
+        };
+        content: {
+          "application/json": components["schemas"]["AppLogs"];
+          "text/event-stream": string;
+        };
+      };
+      /** @description `invalid_parameter` */
+      400: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "invalid_parameter";
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+          /** @description Bearer realm="src-container-api" */
+          "www-authenticate"?: string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "unauthorized";
+          };
+        };
+      };
+      /** @description `forbidden` */
+      403: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "forbidden";
+          };
+        };
+      };
+      /** @description `unknown_facility`, `app_not_found` */
+      404: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & ({
+            /** @enum {unknown} */
+            code?: "unknown_facility" | "app_not_found";
+          });
+        };
+      };
+      /** @description `method_not_allowed` */
+      405: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+          /** @description the method the route takes */
+          allow?: string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "method_not_allowed";
+          };
+        };
+      };
+      /** @description `payload_too_large` */
+      413: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "payload_too_large";
+          };
+        };
+      };
+      /** @description `payload_too_large` */
+      414: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "payload_too_large";
+          };
+        };
+      };
+      /** @description `rate_limited` */
+      429: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+          /** @description requests per minute */
+          "ratelimit-limit"?: string;
+          /** @description left in this window */
+          "ratelimit-remaining"?: string;
+          /** @description seconds until the window resets */
+          "ratelimit-reset"?: string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "rate_limited";
+          };
+        };
+      };
+      /** @description `payload_too_large` */
+      431: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "payload_too_large";
+          };
+        };
+      };
+      /** @description `client_closed` */
+      499: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "client_closed";
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "internal_error";
+          };
+        };
+      };
+      /** @description `engine_error` */
+      502: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "engine_error";
+          };
+        };
+      };
+      /** @description `engine_unavailable`, `store_unavailable` */
+      503: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+          /** @description seconds */
+          "retry-after"?: string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & ({
+            /** @enum {unknown} */
+            code?: "engine_unavailable" | "store_unavailable";
+          });
+        };
+      };
+      /** @description `engine_timeout` */
+      504: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "engine_timeout";
+          };
+        };
+      };
+    };
+  };
+  /**
    * Hostnames of all nodes
    * @description Admins only. Modes: solo, swarm.
    */
@@ -4634,7 +4950,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description `{UTC second: running}`, or with `detail=true` the ratio, intervals, transitions and samples */
+      /** @description `{UTC second: running}`, or with `detail=true` the ratio, intervals, transitions and samples; `{}` (an empty detail) for an app without history yet */
       200: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
@@ -4761,6 +5077,18 @@ export interface operations {
           };
         };
       };
+      /** @description `client_closed` */
+      499: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "client_closed";
+          };
+        };
+      };
       /** @description `internal_error` */
       500: {
         headers: {
@@ -4773,7 +5101,19 @@ export interface operations {
           };
         };
       };
-      /** @description `store_unavailable` */
+      /** @description `engine_error` */
+      502: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "engine_error";
+          };
+        };
+      };
+      /** @description `engine_unavailable`, `store_unavailable` */
       503: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
@@ -4781,9 +5121,21 @@ export interface operations {
           "retry-after"?: string;
         };
         content: {
+          "application/problem+json": components["schemas"]["Problem"] & ({
+            /** @enum {unknown} */
+            code?: "engine_unavailable" | "store_unavailable";
+          });
+        };
+      };
+      /** @description `engine_timeout` */
+      504: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
           "application/problem+json": components["schemas"]["Problem"] & {
             /** @enum {unknown} */
-            code?: "store_unavailable";
+            code?: "engine_timeout";
           };
         };
       };

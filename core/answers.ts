@@ -35,7 +35,8 @@ export const Problem = v.pipe(
     parameter: v.optional(s('invalid_parameter: the query parameter')),
     rule: v.optional(s('invalid_parameter: the rule it broke')),
     value: v.optional(v.unknown()),
-    name: v.optional(s('the app concerned')),
+    name: v.optional(s('the app concerned (app_exists: the app that exists)')),
+    requested: v.optional(s('app_exists: the name asked for (differs from `name` in case only, or equals it)')),
     requestId: v.optional(s('internal_error: the request ID to quote')),
     results: v.optional(v.pipe(v.array(v.unknown()), v.description('a batch where every item failed: each item\u2019s entry'))),
   }),
@@ -176,7 +177,8 @@ const TaskStatus = v.pipe(
     Node: s('hostname of its node'),
     NodeID: s('its node ID'),
     DesiredState: s('running, shutdown, complete, …'),
-    State: s('running, complete (a finished job), failed, pending, shutdown, …'),
+    State: s('running, complete (a finished job), failed, pending, shutdown, …; unknown while its node is not ready (NodeState)'),
+    NodeState: s('state of its node: ready, down, unknown, disconnected; empty before the task has a node'),
     Message: s("the task's status message"),
     Error: s("the task's error, or empty"),
     ContainerID: s('container ID on the node, or empty'),
@@ -368,6 +370,23 @@ export const AuditEntry = v.pipe(
   v.title('AuditEntry'),
 );
 
+/** get-app-logs: the app's lines (core/logs.ts). */
+export const AppLogs = v.pipe(
+  v.strictObject({
+    name: s('the app'),
+    lines: v.array(
+      v.strictObject({
+        stream: v.pipe(v.picklist(['stdout', 'stderr']), v.description('the stream it was written to (an app with a TTY: stdout)')),
+        line: s('the text, without its newline'),
+        time: v.optional(s("with timestamps=true: the Engine's RFC 3339 time, in nanoseconds")),
+        task: v.optional(s('swarm mode: the task the line came from')),
+      }),
+    ),
+    truncated: ns('null, or why lines are missing (the 10 MiB cap was hit)'),
+  }),
+  v.title('AppLogs'),
+);
+
 const uptimeState = v.picklist(['running', 'not-running', 'unknown']);
 
 /** get-uptime-summary default: UTC second -> running. */
@@ -413,6 +432,7 @@ export const COMPONENTS = {
   ImageRequest,
   ImageRequestDetail,
   AuditEntry,
+  AppLogs,
   UptimeMap,
   UptimeDetail,
 } as const;

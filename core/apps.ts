@@ -9,12 +9,15 @@
 import { DomainError, hasCode } from './errors.ts';
 import { EngineError, orNotFound } from './engine.ts';
 import type { Facility } from './facility.ts';
-import { appFilter, appLabels, appNameFor, appNotFound, appUsers, assertAppNameFree, isAppOf, LABELS, splitAppName, type CreateParams } from './naming.ts';
+import { appFilter, appLabels, appNameFor, appNotFound, appUsers, assertAppNameFree, LABELS, nameKey, splitAppName, type CreateParams, type NameHolder } from './naming.ts';
 import type { ImageReference } from './reference.ts';
 import { parseImageReference } from './reference.ts';
 import { loadConfig } from './config.ts';
 import { appEnvironment } from './gateway/url.ts';
 import { containerHostConfig, exposedPorts, resolvePolicy, type Requested, type Resolved } from './policy.ts';
+import { inspectApp, inspectExact, listApps, listAppsAndResets, replaced, RESET_GRACE_MS, resetConflict, resetStartedAt, type ContainerInspect } from './app-lookup.ts';
+
+export { inspectApp, listApps, type ContainerInspect } from './app-lookup.ts';
 
 /** The answer of a successful action: `{ name, id, state }` (+ action-specific fields). */
 export interface AppResult {
@@ -22,24 +25,6 @@ export interface AppResult {
   id: string;
   state: string;
   [extra: string]: unknown;
-}
-
-/** Engine container inspect JSON (the fields we read; the rest passes through unchanged). */
-export type ContainerInspect = Record<string, any> & {
-  Id: string;
-  Name: string;
-  State: { Status: string; Running: boolean; Paused: boolean };
-  Config: { Labels?: Record<string, string> | null; Image: string };
-};
-
-/**
- * Loads one app's inspect JSON (`GET /containers/{name}/json`).
- * @throws DomainError 404 `app_not_found` if no container of that name carries our labels for this facility
- */
-export async function inspectApp(f: Facility, name: string): Promise<ContainerInspect> {
-  const c: ContainerInspect | null = await orNotFound(f.engine.inspectContainer(name));
-  if (!c || c.Name !== `/${name}` || !isAppOf(c.Config?.Labels, f.id)) throw appNotFound(name);
-  return c;
 }
 
 async function currentState(f: Facility, id: string): Promise<string> {
@@ -60,18 +45,33 @@ function actionError(e: unknown, name: string): unknown {
   return e;
 }
 
+/**
+ * Loads the app and runs `fn` on its container. When the container was replaced meanwhile (a
+ * hard reset removed it between the look and the action: the Engine answers 404 or "marked for
+ * removal"), the action is run again on the replacement, at most four times more, then 409
+ * `state_conflict` (Retry-After).
+ */
 async function act(f: Facility, name: string, fn: (c: ContainerInspect) => Promise<void>): Promise<AppResult> {
-  const c = await inspectApp(f, name);
-  try {
-    await fn(c);
-  } catch (e) {
-    if (e instanceof EngineError && e.statusCode === 304) {
-      // "already started" / "already stopped": the CLI treats this as success, so do we.
-    } else {
-      throw await concurrentChange(f, c, name, actionError(e, name));
+  for (let attempt = 0; ; attempt++) {
+    const c = await inspectApp(f, name);
+    try {
+      await fn(c);
+    } catch (e) {
+      if (e instanceof EngineError && e.statusCode === 304) {
+        // "already started" / "already stopped": the CLI treats this as success, so do we.
+      } else {
+        const err = await concurrentChange(f, c, name, actionError(e, name));
+        if (await replaced(f, name, c.Id)) {
+          if (attempt < 4) continue;
+          throw resetConflict(name);
+        }
+        throw err;
+      }
     }
+    const state = await currentState(f, c.Id);
+    if (state === 'deleted' && (await replaced(f, name, c.Id))) return { name, id: c.Id, state: (await inspectExact(f, name))?.State.Status ?? state };
+    return { name, id: c.Id, state };
   }
-  return { name, id: c.Id, state: await currentState(f, c.Id) };
 }
 
 /**
@@ -136,14 +136,21 @@ export function killApp(f: Facility, name: string): Promise<AppResult> {
 
 /** Deletes an app: its container (forced, even if running or paused) and anonymous volumes. */
 export async function deleteApp(f: Facility, name: string): Promise<AppResult> {
-  const c = await inspectApp(f, name);
-  try {
-    await f.engine.removeContainer(c.Id, { force: true, v: true });
-  } catch (e) {
-    // 404: a concurrent delete won; 409: one is in progress. Either way, not this call's delete.
-    throw actionError(e, name);
+  for (let attempt = 0; ; attempt++) {
+    const c = await inspectApp(f, name);
+    try {
+      await f.engine.removeContainer(c.Id, { force: true, v: true });
+    } catch (e) {
+      // a hard reset replaced the container meanwhile: delete the replacement
+      if (await replaced(f, name, c.Id)) {
+        if (attempt < 4) continue;
+        throw resetConflict(name);
+      }
+      // 404: a concurrent delete won; 409: one is in progress. Either way, not this call's delete.
+      throw actionError(e, name);
+    }
+    return { name, id: c.Id, state: 'deleted' };
   }
-  return { name, id: c.Id, state: 'deleted' };
 }
 
 /**
@@ -179,13 +186,30 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
   const image = await orNotFound(f.engine.inspectImage(ref.given));
   if (!image) throw new DomainError('image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
   const params: CreateParams = { publishHost: f.config.publishHost, ports: exposedPorts(image), requested };
-  let created: { Id: string };
+  for (let attempt = 0; ; attempt++) {
+    const id = await createContainerOf(f, name, ref, await containerBody(f, name, resolved, ref.given, ref, image.Id, params));
+    if (!(await hasCaseTwin(f, name, id))) return { name, id, state: 'created', image: ref.given, imageId: image.Id, ports: params.ports };
+    // a create of a case twin ran at the same time: step back, then look again (and answer the twin's 409 if it stayed)
+    await f.engine.removeContainer(id, { force: true, v: true }).catch(() => undefined);
+    if (attempt >= 3) throw new DomainError('state_conflict', `${name}: another create of the same name in another case ran at the same time; retry`, { name, retryAfter: 1 });
+    await new Promise((r) => setTimeout(r, (attempt + 1) * (20 + Math.random() * 80)));
+    await assertNameFree(f, name);
+  }
+}
+
+/** `POST /containers/create` of an app, its refusals as domain errors. @returns the container ID */
+async function createContainerOf(f: Facility, name: string, ref: ImageReference, body: Record<string, unknown>): Promise<string> {
   try {
-    created = await f.engine.createContainer(name, await containerBody(f, name, resolved, ref.given, ref, image.Id, params));
+    return (await f.engine.createContainer(name, body)).Id;
   } catch (e) {
     if (e instanceof EngineError && e.statusCode === 409) {
-      await assertNameFree(f, name);
-      throw new DomainError('app_exists', `App '${name}' already exists`, { name });
+      // the Engine reserves the name before the container shows: look until it does (then 409 naming it)
+      for (let i = 0; i < 20; i++) {
+        await assertNameFree(f, name);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // the holder never showed, or was removed between the Engine's refusal and our look: nothing to name
+      throw new DomainError('state_conflict', `${name}: a container of that name was being created or removed; retry`, { name, retryAfter: 1 }, { cause: e });
     }
     if (e instanceof EngineError && e.statusCode === 404) throw new DomainError('image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
     if (e instanceof EngineError) {
@@ -200,7 +224,6 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
     }
     throw e;
   }
-  return { name, id: created.Id, state: 'created', image: ref.given, imageId: image.Id, ports: params.ports };
 }
 
 /** The create-app parameter an Engine refusal is about (e.g. "Range of CPUs is from 0.01 to 2.00"), if any. */
@@ -211,9 +234,33 @@ function refusedParameter(engineMessage: string): string | undefined {
   return undefined;
 }
 
+/** 409 `app_exists` when a container holds `name` or an app of the facility holds it in another case (core/naming.ts). */
 async function assertNameFree(f: Facility, name: string): Promise<void> {
-  const c: ContainerInspect | null = await orNotFound(f.engine.inspectContainer(name));
-  assertAppNameFree(f.id, name, c && c.Name === `/${name}` ? (c.Config?.Labels ?? {}) : null, { kind: 'container', where: 'on the Engine' });
+  const [c, holders]: [ContainerInspect | null, NameHolder[]] = await Promise.all([orNotFound(f.engine.inspectContainer(name)), appHolders(f)]);
+  if (c && c.Name === `/${name}`) holders.unshift({ name, labels: c.Config?.Labels ?? {} });
+  assertAppNameFree(f.id, name, holders, { kind: 'container', where: 'on the Engine' });
+}
+
+/**
+ * Whether another app of the facility holds `name` in another case, looked at just after our
+ * container `id` was created. Two creates of case twins at the same time both pass
+ * {@link assertNameFree} (the Engine's container names are case-sensitive); each then looks
+ * again and steps back when it sees the other. The one that looks first cannot see the other
+ * only if the other's container did not exist yet, and then the other sees it: never do both
+ * stay. Both may step back; they retry after a random pause, and the retry's
+ * {@link assertNameFree} answers the 409 naming the one that stayed.
+ */
+async function hasCaseTwin(f: Facility, name: string, id: string): Promise<boolean> {
+  const key = nameKey(name);
+  return (await appHolders(f)).some((a) => a.id !== id && a.name !== name && nameKey(a.name) === key);
+}
+
+/** The names the facility's apps hold: every app, and every app a hard reset is renaming (its young `NAME.reset-…`). */
+async function appHolders(f: Facility): Promise<(NameHolder & { id: string })[]> {
+  const { apps, resetting, all } = await listAppsAndResets(f);
+  const holders = apps.map((a) => ({ name: a.Labels[LABELS.app] as string, labels: a.Labels, id: a.Id as string }));
+  for (const c of all) if (resetting.has(c.Labels[LABELS.app]) && !holders.some((h) => h.name === c.Labels[LABELS.app])) holders.push({ name: c.Labels[LABELS.app], labels: c.Labels, id: c.Id });
+  return holders;
 }
 
 /**
@@ -231,7 +278,8 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
   const given = labels[LABELS.imageReference] ?? old.Config.Image;
   const ref = parseImageReference(given);
   await opts.assertImage?.(ref); // e.g. 403 when the image was denied since the app was created
-  const params: CreateParams = safeParams(labels[LABELS.createParams], f);
+  // the facility's current rules apply: its publishHost (and, below, its create policy)
+  const params: CreateParams = { ...safeParams(labels[LABELS.createParams], f), publishHost: f.config.publishHost };
   await removeStaleResets(f, name, old.Id);
 
   const originalId = labels[LABELS.imageId];
@@ -269,6 +317,7 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
   } catch (e) {
     await f.engine.removeContainer(replacement.Id, { force: true, v: true }).catch(() => undefined);
     if (!(e instanceof EngineError && e.statusCode === 404)) throw actionError(e, name);
+    if (await replaced(f, name, old.Id)) throw new DomainError('state_conflict', `${name} was reset by another call at the same time; that reset won`, { name }, { cause: e });
     throw appNotFound(name); // removed concurrently by someone else
   }
   try {
@@ -320,15 +369,6 @@ async function renameWithRetry(f: Facility, id: string, name: string): Promise<v
   }
 }
 
-/** A replacement younger than this may be one that a concurrent hard reset is still working on. */
-const RESET_GRACE_MS = 10 * 60_000;
-
-/** When the hard reset that named a replacement `NAME.reset-<ms base36>-<4 hex>` started (older names: undefined). */
-function resetStartedAt(containerName: string | undefined): number | undefined {
-  const m = (containerName ?? '').match(/\.reset-([0-9a-z]{1,11})-[0-9a-f]{4}$/);
-  return m ? parseInt(m[1], 36) : undefined;
-}
-
 /**
  * Removes replacement containers a crashed hard reset of `name` left behind, but not those of
  * a reset of the same app still running in another request (they are younger than
@@ -342,17 +382,6 @@ async function removeStaleResets(f: Facility, name: string, keepId: string): Pro
     return started === undefined || Date.now() - started > RESET_GRACE_MS;
   });
   await Promise.all(stale.map((c) => f.engine.removeContainer(c.Id, { force: true, v: true }).catch(() => undefined)));
-}
-
-/**
- * Lists the apps of a facility (`GET /containers/json?all=1` filtered by our labels), newest
- * first as the Engine orders them. Containers of other facilities and unmanaged containers are
- * never included.
- */
-export async function listApps(f: Facility, q: { user?: string; size?: boolean } = {}): Promise<any[]> {
-  const extra = q.user ? [`${LABELS.user}=${q.user}`] : [];
-  const list = await f.engine.listContainers({ all: true, size: q.size, filters: appFilter(f.id, extra) });
-  return list.filter((c) => c.Names?.[0] === `/${c.Labels?.[LABELS.app]}`);
 }
 
 /** Distinct users that have apps in the facility, sorted. */

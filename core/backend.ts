@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { DomainError } from './errors.ts';
+import { DomainError, hasCode } from './errors.ts';
 import type { Facility } from './facility.ts';
 import type { Mode } from './mode.ts';
 import type { ImageReference } from './reference.ts';
@@ -23,9 +23,10 @@ import type { Requested } from './policy.ts';
 import { settle, type Batch } from './batch.ts';
 import { LABELS } from './naming.ts';
 import { createApp, deleteApp, hardResetApp, killApp, listApps, pauseApp, restartApp, startApp, stopApp, unpauseApp, type AppResult } from './apps.ts';
-import { appInfo, appStats, appStatuses } from './app-reads.ts';
+import { appInfo, appLogs, appStats, appStatuses } from './app-reads.ts';
+import type { LogOptions, LogSource } from './logs.ts';
 import { assertServiceName, createServiceApp, killServiceApp, listServiceApps } from './services.ts';
-import { serviceInfo, serviceStats, serviceStatuses } from './service-reads.ts';
+import { serviceInfo, serviceLogs, serviceStats, serviceStatuses } from './service-reads.ts';
 import { soloUpstream, swarmUpstream, type Upstream } from './gateway/upstream.ts';
 
 export type { AppResult } from './apps.ts';
@@ -62,6 +63,10 @@ export interface AppBackend {
   stats(names?: string[], user?: string): Promise<Batch<unknown>>;
   /** The Engine's inspect JSON of one app, unchanged. @throws DomainError `app_not_found` */
   info(name: string): Promise<unknown>;
+  /** One app's log lines (stdout, stderr), read or followed (core/logs.ts). @throws DomainError `app_not_found` */
+  logs(name: string, opts: LogOptions): Promise<LogSource>;
+  /** Whether the app of exactly this name exists (through {@link AppBackend.info}). */
+  exists(name: string): Promise<boolean>;
   /**
    * Creates the app IMAGE--USER from an image on the Engine under the facility's create policy.
    * @throws DomainError `invalid_parameter` (name, limits), `image_not_found`, `app_exists`
@@ -113,9 +118,17 @@ function summaries<T>(items: T[], labelsOf: (x: T) => Record<string, string> | n
   });
 }
 
-function withDerived(b: Omit<AppBackend, 'names' | 'users'>): AppBackend {
+function withDerived(b: Omit<AppBackend, 'names' | 'users' | 'exists'>): AppBackend {
   return {
     ...b,
+    exists: (name) =>
+      b.info(name).then(
+        () => true,
+        (e) => {
+          if (hasCode(e, 'app_not_found')) return false;
+          throw e;
+        },
+      ),
     names: async (user) => (await b.list(user)).map((a) => a.name).sort(),
     users: async () => [...new Set((await b.list()).map((a) => a.user))].sort(),
   };
@@ -134,6 +147,7 @@ function soloBackend(f: Facility): AppBackend {
     statuses: (names, user) => appStatuses(f, names, user),
     stats: (names, user) => appStats(f, names, user),
     info: (name) => appInfo(f, name),
+    logs: (name, opts) => appLogs(f, name, opts),
     create: (ref, user, requested) => createApp(f, ref, user, requested),
     assertCreatable: () => undefined,
     upstream: (name) => soloUpstream(f, name),
@@ -163,6 +177,7 @@ function swarmBackend(f: Facility): AppBackend {
     statuses: (names, user) => serviceStatuses(f, names, user),
     stats: (names, user) => serviceStats(f, names, user),
     info: (name) => serviceInfo(f, name),
+    logs: (name, opts) => serviceLogs(f, name, opts),
     create: (ref, user, requested) => createServiceApp(f, ref, user, requested),
     assertCreatable: (name, ref, user) => assertServiceName(name, ref, user),
     upstream: (name) => swarmUpstream(f, name),

@@ -136,6 +136,12 @@ const swarmSchema = v.object({
    * node are rescheduled). Jobs never take `any` (it becomes `on-failure`).
    */
   restart: v.optional(v.picklist(['none', 'on-failure', 'any'], "must be 'none', 'on-failure' or 'any'")),
+  /**
+   * Which exposed ports of an app the swarm publishes: `none` (default) or `all`, each on an
+   * engine-chosen port of every address of the node that runs the task (swarm cannot bind a
+   * published port to one host address, moby#26696): any host and any other app can reach it.
+   */
+  publish: v.optional(v.picklist(['none', 'all'], "must be 'none' or 'all'"), 'none'),
 });
 export type SwarmSettings = v.InferOutput<typeof swarmSchema>;
 

@@ -58,6 +58,8 @@ export const S_CONTAINER_PAUSE: StatusTable = { 204: true, 404: 'no such contain
 export const S_CONTAINER_REMOVE: StatusTable = { 204: true, 400: 'bad parameter', 404: 'no such container', 409: 'conflict', 500: 'server error' };
 /** `POST /containers/{id}/rename`: 404 no such container, 409 name already in use. */
 export const S_CONTAINER_RENAME: StatusTable = { 204: true, 404: 'no such container', 409: 'name already in use', 500: 'server error' };
+/** `GET /containers/{id}/logs`: 200 the log stream (multiplexed frames, or raw with a TTY), 404 no such container. */
+export const S_CONTAINER_LOGS: StatusTable = { 200: true, 404: 'no such container', 500: 'server error' };
 /** `GET /images/{name}/json`: 404 no such image. */
 export const S_IMAGE_READ: StatusTable = { 200: true, 404: 'no such image', 500: 'server error' };
 /** `POST /images/create` (pull): 404 repository does not exist or no read access. */

@@ -18,6 +18,7 @@ import {
   translateError,
   S_CONTAINER_CREATE,
   S_CONTAINER_KILL,
+  S_CONTAINER_LOGS,
   S_CONTAINER_PAUSE,
   S_CONTAINER_READ,
   S_CONTAINER_REMOVE,
@@ -44,6 +45,7 @@ export * from './engine-connection.ts';
 export * from './engine-errors.ts';
 export * from './engine-events.ts';
 import { type EngineEndpoint, modemOptions, negotiateApiVersion, registryAuthHeader } from './engine-connection.ts';
+import { engineCallDone } from './observe.ts';
 
 /** What one Engine endpoint's clients share: the modem and the negotiated API version. */
 interface Connection {
@@ -183,8 +185,11 @@ export class Engine {
     } else if (c.method === 'POST') {
       opts.options = {};
     }
+    const started = performance.now();
     return new Promise((resolve, reject) => {
       modem.dial(opts as unknown as Modem.DialOptions, (err: unknown, data: unknown) => {
+        // a stream's time is until its head arrived; the request log and metrics see every call
+        engineCallDone(c.method, c.path, performance.now() - started, !err);
         if (!err) return resolve(data);
         reject(translateError(err, { timeout, client }, timeoutMs, c));
       });
@@ -257,6 +262,24 @@ export class Engine {
    */
   containerStats(id: string): Promise<any> {
     return this.call({ method: 'GET', path: `/containers/${encodeURIComponent(id)}/stats`, query: { stream: false }, statusCodes: S_CONTAINER_READ, timeoutMs: 15_000 });
+  }
+
+  /**
+   * `GET /containers/{id}/logs?stdout=1&stderr=1&tail=&since=&until=&timestamps=&follow=` as the
+   * raw stream: frames with an 8-byte header (stream, size) for a container without a TTY, the
+   * raw output with one (`docker logs`; read it with core/logs.ts). With `follow` the stream
+   * stays open until the container stops or the caller's signal aborts (24 h at most); without,
+   * it ends after the lines asked for (2 min at most). `since`/`until` are `SECONDS.NANOS`.
+   */
+  containerLogs(id: string, q: { tail?: number; since?: string; until?: string; timestamps?: boolean; follow?: boolean }): Promise<ProgressStream> {
+    return this.call({
+      method: 'GET',
+      path: `/containers/${encodeURIComponent(id)}/logs`,
+      query: { stdout: true, stderr: true, tail: q.tail ?? 'all', since: q.since, until: q.until, timestamps: q.timestamps || undefined, follow: q.follow || undefined },
+      statusCodes: S_CONTAINER_LOGS,
+      stream: true,
+      timeoutMs: q.follow ? 24 * 3600_000 : 120_000,
+    });
   }
 
   // --- Images ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import { DomainError, type ErrorCode } from './errors.ts';
 import { EngineError } from './engine-errors.ts';
 import { isStoreUnavailable } from './store.ts';
 import type { Batch } from './batch.ts';
+import { log } from './log.ts';
 
 /** Every domain error code's HTTP status. The only place a status is chosen for an error. */
 export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
@@ -100,7 +101,7 @@ function problemResponse(e: DomainError, body: Record<string, unknown>, status: 
   h.set('content-type', 'application/problem+json');
   if (typeof e.extra.wwwAuthenticate === 'string') h.set('www-authenticate', e.extra.wwwAuthenticate);
   if (typeof e.extra.allow === 'string') h.set('allow', e.extra.allow);
-  if (typeof e.extra.retryAfter === 'number' && status >= 500) h.set('retry-after', String(e.extra.retryAfter));
+  if (typeof e.extra.retryAfter === 'number' && (status >= 500 || status === 409)) h.set('retry-after', String(e.extra.retryAfter));
   return new Response(JSON.stringify(body), { status, headers: h });
 }
 
@@ -112,8 +113,8 @@ function problemResponse(e: DomainError, body: Record<string, unknown>, status: 
 export function errorResponse(err: unknown, requestId?: string, status?: number): Response {
   const e = asDomainError(err);
   const headers: Record<string, string> = requestId ? { 'x-request-id': requestId } : {};
-  if (e.code === 'internal_error') console.error(`[${requestId ?? '-'}] unexpected error:`, e.cause ?? e);
-  else if (e.code === 'store_unavailable') console.error(`[${requestId ?? '-'}] database unavailable:`, (e.cause as Error)?.message ?? e.detail);
+  if (e.code === 'internal_error') log('http').error('unexpected error (request {requestId}): {error}', { requestId: requestId ?? '-', error: e.cause ?? e });
+  else if (e.code === 'store_unavailable') log('http').error('database unavailable (request {requestId}): {detail}', { requestId: requestId ?? '-', detail: (e.cause as Error)?.message ?? e.detail });
   const body = problemBody(e, status ?? STATUS_OF[e.code]);
   if (e.code === 'internal_error' && requestId) body.requestId = requestId;
   return problemResponse(e, body, status ?? STATUS_OF[e.code], headers);

@@ -121,18 +121,46 @@ export function appUsers(labels: (Record<string, string> | null | undefined)[]):
 }
 
 /**
- * Refuses a create when an Engine object of the app's name exists: 409 `app_exists` naming the
- * existing app's image reference, or saying that a foreign object holds the name.
- * @param existing the labels of the container or service of exactly that name, `null` if none
- * @param what e.g. `container ... on the Engine`, for the foreign-object message
+ * The key under which app names are unique: names keep the case they were created with, and
+ * two names that differ only in case are the same app name (`img--Alice` blocks `img--alice`),
+ * in both modes. Swarm's own service names are unique this way (swarmkit's name index ignores
+ * case), and the gateway's DNS labels and directory lookups need it.
  */
-export function assertAppNameFree(facility: string, name: string, existing: Record<string, string> | null, what: { kind: 'container' | 'service'; where: string }): void {
-  if (existing === null) return;
-  if (isAppOf(existing, facility)) {
-    throw new DomainError('app_exists', `App '${name}' already exists (created from '${existing[LABELS.imageReference]}'); one app per image name and user`, {
-      name,
-      existingImage: existing[LABELS.imageReference],
+export function nameKey(name: string): string {
+  return name.toLowerCase();
+}
+
+/** An Engine object (container or service) that holds an app name, or its case twin. */
+export interface NameHolder {
+  /** Its exact name. */
+  name: string;
+  labels: Record<string, string>;
+}
+
+/**
+ * Refuses a create when an Engine object holds the app's name, exactly or in another case:
+ * 409 `app_exists` naming what exists (`name`: the existing app's exact name, `requested`: the
+ * name asked for, `existingImage`: its image reference), or saying that a foreign object holds
+ * the name. The one name rule of both modes (solo: core/apps.ts `createApp`, swarm:
+ * core/services.ts `createServiceApp`).
+ * @param holders the objects that hold `name` in the Engine's sense: the container of exactly
+ *   that name and the facility's apps (solo: container names are case-sensitive), or the
+ *   services of that name in any case (swarm); others are ignored
+ * @param what e.g. `{ kind: 'container', where: 'on the Engine' }`, for the foreign-object message
+ */
+export function assertAppNameFree(facility: string, name: string, holders: NameHolder[], what: { kind: 'container' | 'service'; where: string }): void {
+  const key = nameKey(name);
+  const same = holders.filter((h) => nameKey(h.name) === key);
+  // an app of this facility first (the 409 names it), the exact name before a case twin
+  const h = same.find((x) => isAppOf(x.labels, facility) && x.name === name) ?? same.find((x) => isAppOf(x.labels, facility)) ?? same[0];
+  if (!h) return;
+  if (isAppOf(h.labels, facility)) {
+    const twin = h.name === name ? '' : ` (names are unique regardless of case: '${name}' is taken)`;
+    throw new DomainError('app_exists', `App '${h.name}' already exists (created from '${h.labels[LABELS.imageReference]}'); one app per image name and user${twin}`, {
+      name: h.name,
+      requested: name,
+      existingImage: h.labels[LABELS.imageReference],
     });
   }
-  throw new DomainError('app_exists', `A ${what.kind} named '${name}' exists ${what.where} but is not an app of facility '${facility}'`, { name });
+  throw new DomainError('app_exists', `A ${what.kind} named '${h.name}' exists ${what.where} but is not an app of facility '${facility}'`, { name: h.name, requested: name });
 }

@@ -27,6 +27,8 @@ interface OkAnswer {
   schema: Schema;
   doc: string;
   headers?: Record<string, string>;
+  /** A `text/event-stream` answer too (Server-Sent Events), described so. */
+  events?: string;
 }
 
 /** What a route answers: its successes by status, and the error codes it raises beyond the common ones. */
@@ -85,6 +87,20 @@ export const ROUTE_ANSWERS: Record<string, RouteAnswers> = {
     tag: 'apps',
   },
   'get-app-info': { ok: { 200: { schema: A.AppInfo, doc: "the Engine's inspect JSON, unchanged" } }, errors: ['app_not_found'], engine: true, tag: 'apps' },
+  'get-app-logs': {
+    ok: {
+      200: {
+        schema: A.AppLogs,
+        doc: 'the last `tail` lines (default 200) of stdout and stderr, at most 10 MiB',
+        headers: { 'x-logs-truncated': '`true` when the 10 MiB cap was hit' },
+        events:
+          'with follow=true: Server-Sent Events, `event: log` with one line\'s JSON (`stream`, `line`, `time`, `task`) each, `: keep-alive` comments every 15 s, `event: end` with `{"reason"}` when the app stops',
+      },
+    },
+    errors: ['app_not_found'],
+    engine: true,
+    tag: 'apps',
+  },
   'get-node-names': { ok: { 200: { schema: names('hostnames'), doc: "the swarm's node hostnames (solo: the Engine host's)" } }, errors: [], engine: true, tag: 'nodes' },
   'get-node-status': {
     ok: { 200: { schema: v.union([A.NodeStatus, v.array(A.NodeStatus)]), doc: '`docker node ls --format json`: one object with `hostname`, else an array (solo: the Engine host as one node)' } },
@@ -94,9 +110,15 @@ export const ROUTE_ANSWERS: Record<string, RouteAnswers> = {
   },
   'get-node-info': { ok: { 200: { schema: A.NodeInfo, doc: "the node's inspect JSON (solo: the Engine's GET /info)" } }, errors: ['node_not_found', 'state_conflict'], engine: true, tag: 'nodes' },
   'get-uptime-summary': {
-    ok: { 200: { schema: v.union([A.UptimeMap, A.UptimeDetail]), doc: '`{UTC second: running}`, or with `detail=true` the ratio, intervals, transitions and samples' } },
+    ok: {
+      200: {
+        schema: v.union([A.UptimeMap, A.UptimeDetail]),
+        doc: '`{UTC second: running}`, or with `detail=true` the ratio, intervals, transitions and samples; `{}` (an empty detail) for an app without history yet',
+      },
+    },
     errors: ['app_not_found'],
-    engine: false,
+    // an app without history: whether it exists is asked of the Engine
+    engine: true,
     tag: 'uptime',
   },
   'request-image': { ok: imageRecord('the request record (state pending, approved, pulling, pulled, failed or denied)', 202), errors: ['rate_limited'], engine: true, tag: 'images' },
@@ -213,7 +235,7 @@ function operation(m: RouteMeta): Json {
     responses[status] = {
       description: ok.doc,
       headers: headersOf({ ...ok.headers }),
-      content: { 'application/json': { schema: jsonSchema(ok.schema) } },
+      content: { 'application/json': { schema: jsonSchema(ok.schema) }, ...(ok.events ? { 'text/event-stream': { schema: { type: 'string', description: ok.events } } } : {}) },
     };
   }
   for (const [status, codes] of routeErrors(m, a)) responses[String(status)] = problemResponse(status, codes);
@@ -258,6 +280,39 @@ export function openApiDocument(metas: RouteMeta[]): Json {
         tags: ['meta'],
         security: [{}],
         responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
+    },
+    '/healthz': {
+      get: {
+        operationId: 'healthz',
+        summary: 'Liveness: the process serves',
+        tags: ['meta'],
+        security: [{}],
+        responses: { 200: { description: '`{"status":"ok"}`', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
+    },
+    '/readyz': {
+      get: {
+        operationId: 'readyz',
+        summary: "Readiness: the database takes writes (each facility's Engine state in the body, never failing it)",
+        tags: ['meta'],
+        security: [{}],
+        responses: {
+          200: { description: '`{"status":"ready","database":{"writable":true},"facilities":{ID:{"engine":"up"|"down"}}}`', content: { 'application/json': { schema: { type: 'object' } } } },
+          503: { description: '`{"status":"not_ready",…}`: the database cannot be written', content: { 'application/json': { schema: { type: 'object' } } } },
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        operationId: 'metrics',
+        summary: "Prometheus metrics (admin token): this process's series and gauges computed at scrape time",
+        tags: ['meta'],
+        responses: {
+          200: { description: 'the Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+          401: { description: '`unauthorized`: no token, or an unknown one', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+          403: { description: '`forbidden`: not an admin token', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+        },
       },
     },
     '/docs': {

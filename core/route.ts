@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import { DomainError, invalidParameter } from './errors.ts';
 import { errorResponse, json } from './http.ts';
@@ -27,6 +27,8 @@ import { authenticate, authorizeAccess, authorizeTargets, type Access, type Iden
 import { recordAudit } from './audit.ts';
 import { assertMode, facilityMode, type Mode } from './mode.ts';
 import { splitAppName } from './naming.ts';
+import { inScope, newScope, requestDone, type RequestScope } from './observe.ts';
+import { log } from './log.ts';
 
 /** One query parameter of a route. */
 export interface ParamSpec<S extends v.GenericSchema = v.GenericSchema> {
@@ -113,6 +115,10 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
   const path = `/:facility/${def.route}`;
   app.all(path, async (c) => {
     const requestId = crypto.randomUUID(); // ours, never the client's: audit entries stay unique
+    const scope = newScope(requestId);
+    return inScope(scope, () => handle(c, requestId, scope));
+  });
+  const handle = async (c: Context, requestId: string, scope: RequestScope): Promise<Response> => {
     const started = Date.now();
     let identity: Identity | undefined;
     let res: Response;
@@ -145,8 +151,9 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
       res = errorResponse(e, requestId);
     }
     if (def.method === 'POST' && c.req.method === 'POST') await audit(c.req.raw, c.req.param('facility') ?? '', def.route, requestId, identity, res, started);
+    await requestDone({ req: c.req.raw, route: def.route, facility: c.req.param('facility') ?? '', identity, res, started, scope });
     return res;
-  });
+  };
   app.notFound((c) => errorResponse(unknownRoute(c.req.method, new URL(c.req.url).pathname)));
   app.onError((e) => errorResponse(e));
   return {
@@ -205,7 +212,7 @@ async function audit(req: Request, facility: string, route: string, requestId: s
       durationMs: Date.now() - started,
     });
   } catch (e) {
-    console.error(`[${requestId}] audit write failed:`, e);
+    log('audit').error('audit write failed (request {requestId}): {error}', { requestId, error: e });
   }
 }
 

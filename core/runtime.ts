@@ -79,3 +79,15 @@ export function engineHttpAgent(): Agent | undefined {
   denoEngineAgent ??= new Agent({ keepAlive: false });
   return denoEngineAgent;
 }
+
+/** Whether standard output is a terminal (colour in logs only then). */
+export function stdoutIsTTY(): boolean {
+  return !!globalThis.process?.stdout?.isTTY;
+}
+
+/** Writes `text` to standard output, as is. */
+export function writeStdout(text: string): void {
+  const out = globalThis.process?.stdout;
+  if (out?.write) out.write(text);
+  else console.log(text.replace(/\n$/, ''));
+}

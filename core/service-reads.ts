@@ -13,6 +13,7 @@ import { computeStats, formatStats, type StatsJson } from './format/stats.ts';
 import { truncateID } from './format/go.ts';
 import { allOf, mapBatch, type Batch } from './batch.ts';
 import { inspectServiceApp, listServiceApps, swarm, type ServiceInspect } from './services.ts';
+import { logLines, mergeLines, type LogOptions, type LogSource } from './logs.ts';
 
 /** One task as the Engine lists it (`GET /tasks`). */
 type EngineTask = Record<string, any> & { ID: string; ServiceID: string; NodeID?: string; Slot?: number; DesiredState: string; Status: Record<string, any>; CreatedAt: string };
@@ -62,9 +63,27 @@ async function tasksOf(f: Facility, services: ServiceInspect[]): Promise<EngineT
   return swarm(f.engine.listTasks({ filters: { service: services.map((s) => s.ID) } }));
 }
 
-async function nodeHostnames(f: Facility): Promise<Map<string, string>> {
+/** A node as a task's status needs it: its hostname and its state (`ready`, `down`, `unknown`, `disconnected`). */
+export interface NodeView {
+  hostname: string;
+  state: string;
+}
+
+async function nodeViews(f: Facility): Promise<Map<string, NodeView>> {
   const nodes: any[] = await swarm(f.engine.listNodes());
-  return new Map(nodes.map((n) => [n.ID as string, (n.Description?.Hostname ?? '') as string]));
+  return new Map(nodes.map((n) => [n.ID as string, { hostname: (n.Description?.Hostname ?? '') as string, state: (n.Status?.State ?? 'unknown') as string }]));
+}
+
+/** Task states in which a task's container may be running on its node. */
+const LIVE_TASK_STATES = new Set(['assigned', 'accepted', 'preparing', 'ready', 'starting', 'running']);
+
+/**
+ * A task's state as far as it is known: the swarm's record of it, except that a task the
+ * swarm last saw live on a node that is not `ready` now (Down, unreachable) is `unknown`: the
+ * swarm cannot know whether it still runs.
+ */
+export function knownTaskState(taskState: string, nodeState: string | undefined): string {
+  return LIVE_TASK_STATES.has(taskState) && nodeState !== undefined && nodeState !== 'ready' ? 'unknown' : taskState;
 }
 
 /** One current task in `get-app-status` (the columns of `docker service ps`, plus IDs). */
@@ -74,8 +93,10 @@ export interface TaskStatusJson {
   Node: string;
   NodeID: string;
   DesiredState: string;
-  /** The task's state: `running`, `complete` (a finished job), `failed`, `pending`, `shutdown`, … */
+  /** The task's state: `running`, `complete` (a finished job), `failed`, `pending`, `shutdown`, …; `unknown` when its node is not `ready` (see `NodeState`) */
   State: string;
+  /** The state of the task's node: `ready`, `down`, `unknown`, `disconnected` (empty before the task is assigned a node). */
+  NodeState: string;
   Message: string;
   Error: string;
   ContainerID: string;
@@ -89,19 +110,21 @@ export type ServiceStatusJson = ServiceJson & { Node: string; State: string; Tas
 /**
  * One service's status: the fields of `docker service ls --format json`, then `Node` and
  * `State` of its current task (with several tasks: their distinct hostnames / states, comma
- * separated, in slot order; a finished job reads `complete`), and `Tasks`, the current task of
- * every slot.
+ * separated, in slot order; a finished job reads `complete`; a task on a node that is not
+ * `ready` reads `unknown`, {@link knownTaskState}), and `Tasks`, the current task of every slot
+ * with its node's state (`NodeState`).
  */
-export function formatServiceStatus(s: ServiceInspect, tasks: EngineTask[], hostnames: Map<string, string>): ServiceStatusJson {
+export function formatServiceStatus(s: ServiceInspect, tasks: EngineTask[], nodes: Map<string, NodeView>): ServiceStatusJson {
   const base = formatService(s as any);
   const current = currentTasks(s, tasks).map(
     (t): TaskStatusJson => ({
       ID: t.ID,
       Name: taskName(s.Spec.Name, t),
-      Node: t.NodeID ? (hostnames.get(t.NodeID) ?? '') : '',
+      Node: t.NodeID ? (nodes.get(t.NodeID)?.hostname ?? '') : '',
       NodeID: t.NodeID ?? '',
       DesiredState: t.DesiredState ?? '',
-      State: t.Status?.State ?? '',
+      State: knownTaskState(t.Status?.State ?? '', t.NodeID ? (nodes.get(t.NodeID)?.state ?? 'unknown') : undefined),
+      NodeState: t.NodeID ? (nodes.get(t.NodeID)?.state ?? 'unknown') : '',
       Message: t.Status?.Message ?? '',
       Error: t.Status?.Err ?? '',
       ContainerID: t.Status?.ContainerStatus?.ContainerID ?? '',
@@ -128,8 +151,8 @@ async function servicesWithTasks(f: Facility, names?: string[], user?: string) {
   const all = await listServiceApps(f, { user });
   const batch = names ? pickApps(all, names, (s) => s.Spec.Name) : allOf(all);
   const services = batch.outcomes.flatMap((o) => (o.ok ? [o.value] : []));
-  const [tasks, hostnames] = await Promise.all([tasksOf(f, services), services.length ? nodeHostnames(f) : new Map<string, string>()]);
-  return { batch, services, tasks, hostnames };
+  const [tasks, nodes] = await Promise.all([tasksOf(f, services), services.length ? nodeViews(f) : new Map<string, NodeView>()]);
+  return { batch, services, tasks, nodes };
 }
 
 /**
@@ -137,10 +160,10 @@ async function servicesWithTasks(f: Facility, names?: string[], user?: string) {
  * outcome per name (`app_not_found` for a name that does not exist).
  */
 export async function serviceStatuses(f: Facility, names?: string[], user?: string): Promise<Batch<ServiceStatusJson>> {
-  const { batch, tasks, hostnames } = await servicesWithTasks(f, names, user);
+  const { batch, tasks, nodes } = await servicesWithTasks(f, names, user);
   return mapBatch(
     batch,
-    async (s) => formatServiceStatus(s, tasks, hostnames),
+    async (s) => formatServiceStatus(s, tasks, nodes),
     () => ({}),
     Infinity,
   );
@@ -170,11 +193,11 @@ export type TaskStatsJson = StatsJson & { Service: string; Task: string; Node: s
  * @throws DomainError 404 for a named app that does not exist
  */
 export async function serviceStats(f: Facility, names?: string[], user?: string): Promise<Batch<TaskStatsJson>> {
-  const { batch, services, tasks, hostnames } = await servicesWithTasks(f, names, user);
+  const { batch, services, tasks, nodes } = await servicesWithTasks(f, names, user);
   const running = services.flatMap((s) =>
     currentTasks(s, tasks)
       .filter((t) => t.Status?.State === 'running' && t.Status?.ContainerStatus?.ContainerID)
-      .map((t) => ({ service: s.Spec.Name, task: t, node: t.NodeID ? (hostnames.get(t.NodeID) ?? '') : '' })),
+      .map((t) => ({ service: s.Spec.Name, task: t, node: t.NodeID ? (nodes.get(t.NodeID)?.hostname ?? '') : '' })),
   );
   let selfNodeId: Promise<string> | undefined;
   const managerNodeId = (): Promise<string> => (selfNodeId ??= f.engine.info().then((i) => (i.Swarm?.NodeID as string) ?? ''));
@@ -211,4 +234,41 @@ export async function serviceStats(f: Facility, names?: string[], user?: string)
   );
   // names that do not exist answer app_not_found after the tasks of those that do
   return { single: false, outcomes: [...sampled.outcomes, ...batch.outcomes.filter((o) => !o.ok)] };
+}
+
+/**
+ * `get-app-logs` in swarm mode: the log of every current task's container, read from the Engine
+ * of the node it runs on (facility config `nodes`; the manager's own tasks through the facility
+ * Engine), merged in arrival order, each line with its `task`. Follows until every task's
+ * container stops.
+ * @throws DomainError `app_not_found`; `engine_unavailable` naming a node without an endpoint
+ */
+export async function serviceLogs(f: Facility, name: string, opts: LogOptions): Promise<LogSource> {
+  const s = await inspectServiceApp(f, name);
+  const [tasks, nodes] = await Promise.all([tasksOf(f, [s]), nodeViews(f)]);
+  const current = currentTasks(s, tasks).filter((t) => t.Status?.ContainerStatus?.ContainerID);
+  let selfNodeId: Promise<string> | undefined;
+  const managerNodeId = (): Promise<string> => (selfNodeId ??= f.engine.info().then((i) => (i.Swarm?.NodeID as string) ?? ''));
+  const tty = !!s.Spec?.TaskTemplate?.ContainerSpec?.TTY;
+  const streams = await Promise.all(
+    current.map(async (t) => {
+      const node = t.NodeID ? (nodes.get(t.NodeID)?.hostname ?? '') : '';
+      let engine = nodeEngine(f, node)?.withSignal(f.engine.signal);
+      if (!engine && t.NodeID && t.NodeID === (await managerNodeId())) engine = f.engine;
+      if (!engine) throw new DomainError('engine_unavailable', `No Engine endpoint for node '${node || t.NodeID}' in facility '${f.id}' (config: facilities.${f.id}.nodes)`, { node });
+      try {
+        return { task: t.ID, stream: await engine.containerLogs(t.Status.ContainerStatus.ContainerID, opts) };
+      } catch (e) {
+        if (e instanceof EngineError && e.statusCode === 404) return undefined; // the task ended meanwhile
+        throw e;
+      }
+    }),
+  );
+  const open = streams.filter((x) => x !== undefined);
+  return {
+    lines: mergeLines(open.map((x) => logLines(x.stream, { tty, timestamps: opts.timestamps, task: x.task }))),
+    close: () => {
+      for (const x of open) x.stream.destroy?.();
+    },
+  };
 }

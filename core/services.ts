@@ -12,10 +12,11 @@
  *   not reach the registry: a node that has the image runs it after its pull attempt fails.
  *   When the facility has credentials for the image's registry (`images.registries`), they go
  *   with the service (`X-Registry-Auth`, as `--with-registry-auth`) so workers can pull.
- * - Exposed ports are published in host mode (no routing mesh: it needs IPVS), on an
- *   engine-chosen port of the node that runs the task; swarm's port config has no host address,
- *   so the facility's `publishHost` does not apply. `docker service ps` shows the ports per task,
- *   and so does `get-app-status` (`Tasks[].Ports`).
+ * - Ports: swarm's port config has no host address (moby#26696), so the facility's
+ *   `publishHost` cannot apply and nothing is published unless the facility sets
+ *   `swarm.publish: 'all'`. Then every exposed port is published in host mode (no routing mesh:
+ *   it needs IPVS) on an engine-chosen port of every address of the node that runs the task;
+ *   `docker service ps` shows the ports per task, and so does `get-app-status` (`Tasks[].Ports`).
  * - The facility's create policy (core/policy.ts) applies as for containers: memory, CPU and PIDs
  *   limits, the `UID:GID` of the user map, the allowed bind mounts (on whichever node runs the
  *   task), no-new-privileges (Engines with API 1.46+; older ones ignore the field). Services are
@@ -29,7 +30,7 @@
 import { DomainError } from './errors.ts';
 import { EngineError, orNotFound } from './engine.ts';
 import type { Facility } from './facility.ts';
-import { appFilter, appLabels, appNameFor, appNotFound, appUsers, assertAppNameFree, isAppOf, LABELS, type CreateParams } from './naming.ts';
+import { appFilter, appLabels, appNameFor, appNotFound, appUsers, assertAppNameFree, isAppOf, LABELS, type CreateParams, type NameHolder } from './naming.ts';
 import type { ImageReference } from './reference.ts';
 import { engineMounts, exposedPorts, resolvePolicy, type Requested, type Resolved } from './policy.ts';
 import type { AppResult } from './apps.ts';
@@ -145,9 +146,16 @@ export async function inspectServiceApp(f: Facility, name: string, insertDefault
   return s;
 }
 
+/**
+ * 409 `app_exists` when a service holds `name` in any case (swarm's service names are unique
+ * regardless of case, and `GET /services/{name}` finds a case twin), naming the service that
+ * exists (core/naming.ts). The swarm itself refuses the second of two concurrent creates.
+ */
 async function assertServiceFree(f: Facility, name: string): Promise<void> {
-  const s = await inspectServiceOrNull(f, name);
-  assertAppNameFree(f.id, name, s && s.Spec?.Name === name ? (s.Spec.Labels ?? {}) : null, { kind: 'service', where: 'in the swarm' });
+  const [s, apps] = await Promise.all([inspectServiceOrNull(f, name), listServiceApps(f)]);
+  const holders: NameHolder[] = apps.map((a) => ({ name: a.Spec.Name, labels: a.Spec.Labels ?? {} }));
+  if (s?.Spec?.Name) holders.unshift({ name: s.Spec.Name, labels: s.Spec.Labels ?? {} });
+  assertAppNameFree(f.id, name, holders, { kind: 'service', where: 'in the swarm' });
 }
 
 /**
@@ -165,7 +173,8 @@ export async function createServiceApp(f: Facility, ref: ImageReference, user: s
   await assertServiceFree(f, name);
   const image = await orNotFound(f.engine.inspectImage(ref.given));
   if (!image) throw new DomainError('image_not_found', `Image '${ref.given}' is not present on the swarm manager's Engine`, { image: ref.given });
-  const params: CreateParams = { publishHost: '0.0.0.0', ports: exposedPorts(image), requested };
+  // nothing is published unless the facility says so (no port on an address its policy does not allow)
+  const params: CreateParams = f.config.swarm.publish === 'all' ? { publishHost: '0.0.0.0', ports: exposedPorts(image), requested } : { publishHost: '', ports: [], requested };
   let created: { ID: string };
   try {
     // Workers pull with the facility's credentials for the image's registry, if any (`--with-registry-auth`).
@@ -174,7 +183,8 @@ export async function createServiceApp(f: Facility, ref: ImageReference, user: s
   } catch (e) {
     if (e instanceof EngineError && e.statusCode === 409) {
       await assertServiceFree(f, name);
-      throw new DomainError('app_exists', `App '${name}' already exists`, { name });
+      // the holder was removed between the swarm's refusal and our look: nothing to name
+      throw new DomainError('state_conflict', `${name}: a service of that name existed a moment ago and is gone now; retry`, { name, retryAfter: 1 }, { cause: e });
     }
     if (e instanceof EngineError) throw new DomainError('invalid_parameter', `The swarm refused the service: ${e.engineMessage}`, { parameter: 'image', rule: e.engineMessage });
     throw e;

@@ -49,7 +49,10 @@ export function getDb(): Promise<Client> {
     if (dbUrl.startsWith('file:')) await db.execute('PRAGMA journal_mode=WAL');
     await ensureMigrationsTable(db);
     return db;
-  })();
+  })().catch((e) => {
+    client = undefined; // a server that was down at the first call is tried again on the next
+    throw e;
+  });
   return client;
 }
 

@@ -38,7 +38,8 @@ import { loadConfig, type UptimeSettings } from './config.ts';
 import { appFilter, LABELS } from './naming.ts';
 import { isoToNs, msToNs, nsToIso, NS_PER_S, stateFromInspect, stateFromListStatus, type ContainerView } from './uptime-model.ts';
 import { computeRun } from './uptime-run.ts';
-import { computeSwarmRun, type ServiceView } from './uptime-swarm-run.ts';
+import { computeSwarmRun, type ServiceView, type TaskView } from './uptime-swarm-run.ts';
+import { knownTaskState } from './service-reads.ts';
 import { modeOf } from './mode.ts';
 import { acquireLease, commitRun, openUptimeDb, pruneFacility, readCheckpoint, releaseLease, type Anchor, type Checkpoint, type RunWrite } from './uptime-store.ts';
 
@@ -203,13 +204,27 @@ async function observe(f: Facility, cp: Checkpoint | null, nowMs: () => number):
   return { T, events, covered, anchor, containers };
 }
 
-/** The facility's app services (`GET /services`, our labels) with their tasks (`GET /tasks`). */
+/**
+ * The facility's app services (`GET /services`, our labels) with their tasks (`GET /tasks`)
+ * and the state of each task's node (`GET /nodes`): a task on a node that is not ready is
+ * `unknown` (core/service-reads.ts `knownTaskState`).
+ */
 async function observeServices(f: Facility): Promise<ServiceView[]> {
   const list = (await f.engine.listServices({ filters: appFilter(f.id) })).filter((s) => s.Spec?.Labels?.[LABELS.app] === s.Spec?.Name);
   if (list.length === 0) return [];
-  const tasks = await f.engine.listTasks(list.length > 50 ? {} : { filters: { service: list.map((s) => s.ID as string) } });
-  const byService = new Map<string, ServiceView['tasks']>();
-  for (const t of tasks) byService.set(t.ServiceID, [...(byService.get(t.ServiceID) ?? []), { state: String(t.Status?.State ?? ''), at: isoToNs(t.Status?.Timestamp) }]);
+  const [tasks, nodes] = await Promise.all([f.engine.listTasks(list.length > 50 ? {} : { filters: { service: list.map((s) => s.ID as string) } }), f.engine.listNodes()]);
+  const nodeOf = new Map<string, any>(nodes.map((n: any) => [n.ID, n]));
+  const byService = new Map<string, TaskView[]>();
+  for (const t of tasks) {
+    const node = t.NodeID ? nodeOf.get(t.NodeID) : undefined;
+    const view: TaskView = {
+      state: knownTaskState(String(t.Status?.State ?? ''), t.NodeID ? String(node?.Status?.State ?? 'unknown') : undefined),
+      at: isoToNs(t.Status?.Timestamp),
+      nodeChangedAt: isoToNs(node?.UpdatedAt),
+      startedAt: t.Status?.ContainerStatus?.ContainerID ? isoToNs(t.CreatedAt) : null,
+    };
+    byService.set(t.ServiceID, [...(byService.get(t.ServiceID) ?? []), view]);
+  }
   return list.map((s) => ({ id: s.ID, app: s.Spec.Name, createdAt: isoToNs(s.CreatedAt), updatedAt: isoToNs(s.UpdatedAt), tasks: byService.get(s.ID) ?? [] }));
 }
 

@@ -49,6 +49,14 @@ export interface UptimeDetail {
   samples: { at: string; state: AppState }[];
 }
 
+/** Options of a summary: `detail`, the window's end `nowMs` (default now), the database, and `exists`: whether an app without any record exists (the route asks the facility's backend). */
+export interface SummaryOptions {
+  detail?: boolean;
+  nowMs?: number;
+  db?: Client;
+  exists?: (name: string) => Promise<boolean>;
+}
+
 /**
  * An app's uptime over the last `duration`.
  *
@@ -60,14 +68,12 @@ export interface UptimeDetail {
  *
  * `detail`: {@link UptimeDetail}.
  *
- * @throws DomainError 404 `app_not_found` when the facility has no uptime record of the app at all
+ * An app with no record yet (created since the job's last run) answers `{}` (`detail`: an empty
+ * detail, `uptimeRatio` null) when `opts.exists` says it exists.
+ *
+ * @throws DomainError 404 `app_not_found` when the facility has no uptime record of the app and it does not exist
  */
-export async function uptimeSummary(
-  f: Facility,
-  name: string,
-  duration: UptimeDuration,
-  opts: { detail?: boolean; nowMs?: number; db?: Client } = {},
-): Promise<Record<string, boolean> | UptimeDetail> {
+export async function uptimeSummary(f: Facility, name: string, duration: UptimeDuration, opts: SummaryOptions = {}): Promise<Record<string, boolean> | UptimeDetail> {
   const { h, from, to } = await loadHistory(f, name, duration, opts);
   if (!opts.detail) return Object.fromEntries(summaryPoints(h));
   return detailOf(f, name, duration, h, from, to);
@@ -78,7 +84,7 @@ export async function uptimeSummary(
  * one-minute samples has ~43,000 keys, and writing the text directly is several times faster
  * than building the object first.
  */
-export async function uptimeSummaryJson(f: Facility, name: string, duration: UptimeDuration, opts: { detail?: boolean; nowMs?: number; db?: Client } = {}): Promise<string> {
+export async function uptimeSummaryJson(f: Facility, name: string, duration: UptimeDuration, opts: SummaryOptions = {}): Promise<string> {
   const { h, from, to } = await loadHistory(f, name, duration, opts);
   if (opts.detail) return JSON.stringify(detailOf(f, name, duration, h, from, to));
   const parts: string[] = [];
@@ -89,14 +95,14 @@ export async function uptimeSummaryJson(f: Facility, name: string, duration: Upt
 /**
  * The app's history in the window ending now (`opts.nowMs`, default `Date.now()`, ms) and
  * `duration` long; `from` and `to` in ns.
- * @throws DomainError `app_not_found` when the facility has no uptime record of the app at all
+ * @throws DomainError `app_not_found` when the facility has no uptime record of the app and `opts.exists` does not say it exists
  */
-async function loadHistory(f: Facility, name: string, duration: UptimeDuration, opts: { nowMs?: number; db?: Client }) {
+async function loadHistory(f: Facility, name: string, duration: UptimeDuration, opts: SummaryOptions) {
   const db = await openUptimeDb(opts.db);
   const to = msToNs(opts.nowMs ?? Date.now());
   const from = to - BigInt(DURATION_SECONDS[duration]) * NS_PER_S;
   const h = await readAppHistory(db, f.id, name, nsToIso(from), nsToIso(to));
-  if (!h.known) {
+  if (!h.known && !(await opts.exists?.(name))) {
     throw new DomainError('app_not_found', `No uptime history for '${name}' in facility '${f.id}' (never recorded, or pruned after the retention)`, { name });
   }
   return { h, from, to };

@@ -6,8 +6,10 @@
  * job's samples plus every recorded transition, so a stop between two samples shows; samples
  * taken while the Engine was unreachable are left out.
  * `detail=true`: `{ uptimeRatio, seconds, intervals, transitions, samples, recordedUntil, … }`.
- * 200 · 400 invalid name/duration/detail · 404 unknown facility, or no uptime record of the app
- * (a deleted app's record stays readable until the retention prunes it).
+ * An app that exists but has no record yet (created since the job's last run): 200 `{}`
+ * (`detail=true`: `uptimeRatio` null, no intervals, the whole window `unrecorded`).
+ * 200 · 400 invalid name/duration/detail · 404 unknown facility, or an app that neither exists
+ * nor has a record (a deleted app's record stays readable until the retention prunes it).
  */
 import { uptimeSummaryJson } from '../core/uptime-summary.ts';
 import { defineRoute } from '../core/route.ts';
@@ -22,8 +24,8 @@ export default defineRoute({
     duration: { schema: durationSchema, required: true, doc: "window: 'hour', 'day', 'week' or 'month' (30 days)" },
     detail: { schema: booleanFlagSchema, doc: 'true: uptime ratio, intervals, transitions and samples instead of the {timestamp: bool} map' },
   },
-  handler: async ({ facility, query }) =>
-    new Response(await uptimeSummaryJson(facility, query.name, query.duration, { detail: query.detail }), {
+  handler: async ({ facility, query, apps }) =>
+    new Response(await uptimeSummaryJson(facility, query.name, query.duration, { detail: query.detail, exists: async (name) => (await apps()).exists(name) }), {
       headers: { 'content-type': 'application/json; charset=utf-8' },
     }),
 });

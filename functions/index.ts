@@ -17,6 +17,7 @@ import getAppNames from './get-app-names.ts';
 import getAppStatus from './get-app-status.ts';
 import getAppStats from './get-app-stats.ts';
 import getAppInfo from './get-app-info.ts';
+import getAppLogs from './get-app-logs.ts';
 import getNodeNames from './get-node-names.ts';
 import getNodeStatus from './get-node-status.ts';
 import getNodeInfo from './get-node-info.ts';
@@ -46,6 +47,7 @@ export const routes: RouteFunction[] = [
   getAppStatus,
   getAppStats,
   getAppInfo,
+  getAppLogs,
   getNodeNames,
   getNodeStatus,
   getNodeInfo,

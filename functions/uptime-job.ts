@@ -9,6 +9,7 @@
  */
 import { loadConfig } from '../core/config.ts';
 import { runUptimeJob, type UptimeJobReport } from '../core/uptime-job.ts';
+import { observeUptimeRun } from '../core/metrics.ts';
 
 /** The scheduled event (Workers: `ScheduledController`; Deno.cron: none). */
 export interface ScheduledEvent {
@@ -28,7 +29,10 @@ export default {
   },
   /** One pass over all facilities; resolves with the report (failures are per facility, never thrown). */
   scheduled(_event?: ScheduledEvent, _env?: unknown, ctx?: ScheduledContext): Promise<UptimeJobReport> {
-    const run = runUptimeJob();
+    const run = runUptimeJob().then((report) => {
+      for (const f of report.facilities) observeUptimeRun(f.facility, f.outcome, f.ms / 1000);
+      return report;
+    });
     ctx?.waitUntil?.(run);
     return run;
   },

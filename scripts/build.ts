@@ -79,17 +79,30 @@ function wrapperSource(name: string): string {
   const fn = JSON.stringify(join(FUNCTIONS_DIR, `${name}.ts`));
   const route = JSON.stringify(join(ROOT, 'core', 'route.ts'));
   const config = JSON.stringify(join(ROOT, 'core', 'config.ts'));
+  const ops = JSON.stringify(join(ROOT, 'core', 'ops.ts'));
+  const log = JSON.stringify(join(ROOT, 'core', 'log.ts'));
   return `
 import fn from ${fn};
 import { errorResponse, unknownRoute } from ${route};
 import { loadConfig } from ${config};
+import { healthz, metrics, readyz } from ${ops};
+import { setupLogging } from ${log};
 
-// Fail at start-up, with the loader's message, when the configuration is invalid.
+// Fail at start-up, with the loader's message, when the configuration (or SRC_LOG_LEVEL) is invalid.
 loadConfig();
+setupLogging();
 
-const fetch = typeof fn?.fetch === 'function'
+const inner = typeof fn?.fetch === 'function'
   ? (req, env, ctx) => fn.fetch(req, env, ctx)
   : (req) => errorResponse(unknownRoute(req.method, new URL(req.url).pathname));
+// Every process answers the probes and its own metrics on its own port (the metrics function adds the shared gauges).
+const fetch = (req, env, ctx) => {
+  const path = new URL(req.url).pathname;
+  if (path === '/healthz') return healthz();
+  if (path === '/readyz') return readyz();
+  if (path === '/metrics' && ${JSON.stringify(name)} !== 'metrics') return metrics(req, { shared: false });
+  return inner(req, env, ctx);
+};
 const scheduled = typeof fn?.scheduled === 'function' ? (controller, env, ctx) => fn.scheduled(controller, env, ctx) : undefined;
 
 export default {

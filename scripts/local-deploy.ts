@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { denoPermissionFlags } from './deno-flags.ts';
 import { generateNginxConfig, type Deployment } from './gen-nginx.ts';
 import type { BuiltFunction } from './build.ts';
+import { SITE_FUNCTIONS } from './nginx/validate.ts';
 import { generateToken } from '../core/auth.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,8 +56,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Whether a built function is served over HTTP (a route, the outline, the OpenAPI document, the gateway's authorizer; not the uptime job). */
-const served = (f: { name: string; route?: string | null }): boolean => !!f.route || f.name === 'outline' || f.name === 'openapi' || f.name === 'authorize-app';
+/** Whether a built function is served over HTTP (a route, the outline, the OpenAPI document, health and metrics, the gateway's authorizer; not the uptime job). */
+const served = (f: { name: string; route?: string | null }): boolean => !!f.route || SITE_FUNCTIONS.includes(f.name);
 
 /** The binary `bin` of a platform package under `node_modules/<scope>/*` (e.g. `@deno/linux-x64/deno`), if installed. */
 function scopedBinary(scope: string, bin: string): string | undefined {
@@ -272,7 +273,7 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions = {}): P
           port,
         });
       } else {
-        const env = denoEnv();
+        const env: Record<string, string> = { ...denoEnv(), SRC_INSTANCE: `127.0.0.1:${port}` };
         const flags = denoPermissionFlags({ env: fn.env, configPath, dbUrl, dockerHost: env.DOCKER_HOST });
         p = spawnProc(name, denoBinary(), ['serve', '--no-prompt', '--no-config', '--quiet', '--host', '127.0.0.1', '--port', String(port), ...flags, join(dist, fn.file)], {
           cwd: dir,

@@ -98,6 +98,7 @@ describe('every route on the real Engine, through the typed client, matches the 
     expect(status(await api.GET('/{facility}/get-app-stats', { params: { path: demo, query: { name: busybox } } }))).toBe(200);
     expect(status(await onBehalf.GET('/{facility}/get-app-stats', { params: { path: demo } }))).toBe(200);
     expect(status(await api.GET('/{facility}/get-app-info', { params: { path: demo, query: { name: httpd } } }))).toBe(200);
+    expect(status(await api.GET('/{facility}/get-app-logs', { params: { path: demo, query: { name: busybox, tail: '5', timestamps: 'true' } } }))).toBe(200);
     expect(status(await api.POST('/{facility}/pause-app', { params: { path: demo, query: { name: httpd } } }))).toBe(200);
     expect(status(await api.POST('/{facility}/unpause-app', { params: { path: demo, query: { name: httpd } } }))).toBe(200);
     expect(status(await api.POST('/{facility}/restart-app', { params: { path: demo, query: { name: httpd, timeout: '1' } } }))).toBe(200);

@@ -1,13 +1,12 @@
 /**
  * The local runner's application: every function mounted on one Hono app, plus `GET /`,
- * `GET /openapi.json` and `GET /docs` (functions/openapi.ts),
- * a request log line per call, request limits, a per-token rate limit, and the same 404
+ * `GET /openapi.json` and `GET /docs` (functions/openapi.ts), `/healthz`, `/readyz` and `/metrics`
+ * (core/ops.ts), a structured log line per call (core/log.ts), request limits, a per-token rate limit, and the same 404
  * problem for unknown routes as each function gives. Web-standard: `app.fetch(Request) ->
  * Response`, used in-process by the tests.
  * @module
  */
 import { Hono } from 'hono';
-import { logger } from 'hono/logger';
 import { bodyLimit } from 'hono/body-limit';
 import { rateLimiter } from 'hono-rate-limiter';
 import { routes } from '../functions/index.ts';
@@ -18,6 +17,9 @@ import { errorResponse, problemBody } from '../core/http.ts';
 import { DomainError } from '../core/errors.ts';
 import { bearerToken } from '../core/identity.ts';
 import { sha256Hex } from '../core/auth.ts';
+import { log } from '../core/log.ts';
+import { observeRequest } from '../core/metrics.ts';
+import { healthz, metrics, readyz } from '../core/ops.ts';
 
 /** Longest request URL accepted (bytes); longer ones get 414. */
 export const MAX_URL_LENGTH = 8192;
@@ -25,6 +27,9 @@ export const MAX_URL_LENGTH = 8192;
 export const MAX_BODY_BYTES = 64 * 1024;
 /** Largest request head (request line and headers) Node accepts; beyond: 431. */
 export const MAX_HEADER_BYTES = 16 * 1024;
+
+/** The runner's own paths and their `route` in logs and metrics. */
+const OWN_PATHS: Record<string, string> = { '/': 'outline', '/healthz': 'healthz', '/readyz': 'readyz', '/metrics': 'metrics' };
 
 /** Options of {@link buildApp}. */
 export interface RunnerOptions {
@@ -50,7 +55,23 @@ async function rateKey(req: Request, env: unknown, opts: RunnerOptions): Promise
 /** Builds the runner app. */
 export function buildApp(opts: RunnerOptions = {}): Hono {
   const app = new Hono();
-  if (opts.log !== false) app.use(logger());
+  // Route functions log their own line (core/observe.ts); this one logs what no route answered.
+  app.use(async (c, next) => {
+    const started = Date.now();
+    await next();
+    if (c.res.headers.has('x-request-id')) return;
+    const path = new URL(c.req.url).pathname;
+    const route = OWN_PATHS[path] ?? 'unmatched';
+    observeRequest(route, c.req.method, c.res.status, (Date.now() - started) / 1000);
+    if (opts.log !== false && route !== 'healthz') {
+      const durationMs = Date.now() - started;
+      log('http').info(`${c.req.method} ${route} ${c.res.status} ${durationMs}ms`, { method: c.req.method, route, status: c.res.status, durationMs });
+    }
+  });
+  // Probes and metrics are not rate limited (a scraper or systemd must not be refused).
+  app.get('/healthz', () => healthz());
+  app.get('/readyz', () => readyz());
+  app.all('/metrics', (c) => metrics(c.req.raw, { shared: true }));
   app.use(async (c, next) => {
     if (c.req.url.length > MAX_URL_LENGTH) {
       return errorResponse(new DomainError('payload_too_large', `Request URL is ${c.req.url.length} bytes; at most ${MAX_URL_LENGTH} are accepted`), undefined, 414);

@@ -14,7 +14,9 @@ import { bootstrapAdmin } from '../core/auth.ts';
 import { Cron } from 'croner';
 import uptimeJob from '../functions/uptime-job.ts';
 import { settlePulls } from '../core/images/pull-worker.ts';
+import { log, setupLogging } from '../core/log.ts';
 
+setupLogging(); // a bad SRC_LOG_LEVEL stops the runner here
 const config = loadConfig();
 const admin = await bootstrapAdmin();
 if (admin.created) {
@@ -39,9 +41,10 @@ console.log(
 const uptimeCron =
   config.uptime.schedule === 'off'
     ? undefined
-    : new Cron(config.uptime.schedule, { name: 'uptime-job', protect: true, catch: (e) => console.error('uptime-job:', e) }, async () => {
+    : new Cron(config.uptime.schedule, { name: 'uptime-job', protect: true, catch: (e) => log('uptime').error('uptime job failed: {error}', { error: e }) }, async () => {
         const report = await uptimeJob.scheduled({ cron: config.uptime.schedule, scheduledTime: Date.now() });
-        for (const f of report.facilities) if (f.outcome === 'failed' || f.outcome === 'refused') console.error(`uptime-job: ${f.facility}: ${f.outcome}: ${f.detail}`);
+        for (const f of report.facilities)
+          if (f.outcome === 'failed' || f.outcome === 'refused') log('uptime').error('uptime job {facility}: {outcome}: {detail}', { facility: f.facility, outcome: f.outcome, detail: f.detail });
       });
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

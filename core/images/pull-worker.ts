@@ -8,6 +8,8 @@
  *
  * @module
  */
+import { countPull } from '../metrics.ts';
+import { log } from '../log.ts';
 import type { Client } from '@libsql/client';
 import { orNotFound } from '../engine.ts';
 import { DomainError } from '../errors.ts';
@@ -102,7 +104,7 @@ function startPull(f: Facility, ref: ImageReference, retry: boolean): Inflight {
   let markClaimed!: () => void;
   const claimed = new Promise<void>((r) => (markClaimed = r));
   const done = pull(f, ref, retry, abort.signal, () => markClaimed())
-    .catch((e) => console.error(`image pull ${ref.normalized} (${f.id}):`, e instanceof Error ? e.message : e))
+    .catch((e) => log('images').error('image pull {image} ({facility}): {error}', { image: ref.normalized, facility: f.id, error: e instanceof Error ? e.message : e }))
     .finally(() => {
       markClaimed();
       inflight.delete(key);
@@ -131,7 +133,7 @@ async function pull(f: Facility, ref: ImageReference, retry: boolean, signal: Ab
   const rec: RecordKey = { db: await imagesDb(), where: 'facility = ? AND reference = ?', args: [f.id, ref.normalized] };
   // The states this pull may start from: a retry also takes a failed pull, or a dead one's lease.
   const from = retry ? "state IN ('approved', 'failed')" : "state = 'approved'";
-  if (await recordIfAlreadyPresent(f, ref, rec, from)) return;
+  if (await recordIfAlreadyPresent(f, ref, rec, from)) return countPull('already_present');
 
   const tracker = new PullTracker();
   const pullId = await claimPull(rec, from, retry, tracker.snapshot());
@@ -148,6 +150,7 @@ async function pull(f: Facility, ref: ImageReference, retry: boolean, signal: Ab
     clearInterval(heartbeat);
   }
   await progress.flushed();
+  countPull(outcome.ok ? 'pulled' : 'failed');
   await recordOutcome(mine, outcome, tracker.snapshot());
 }
 
@@ -211,7 +214,7 @@ function progressWriter(mine: RecordKey, ref: ImageReference): { write: (p: Pull
     writing = writing.then(() =>
       withBusyRetry(() =>
         mine.db.execute({ sql: `UPDATE image_requests SET progress = ?, pull_heartbeat_at = ?, updated_at = ? WHERE ${mine.where}`, args: [JSON.stringify(p), at, at, ...mine.args] }),
-      ).catch((e) => console.error(`image pull ${ref.normalized}: progress not saved:`, (e as Error).message)),
+      ).catch((e) => log('images').warn('image pull {image}: progress not saved: {error}', { image: ref.normalized, error: (e as Error).message })),
     );
   };
   return { write, flushed: () => writing };

@@ -7,8 +7,11 @@
  * @module
  */
 import { join } from 'node:path';
-import type { SiteModel } from './validate.ts';
+import { TOP_LEVEL, type SiteModel } from './validate.ts';
 import { renderGateway } from './gateway.ts';
+
+/** Routes whose answer may be a long-lived stream (Server-Sent Events): no buffering, a day's read timeout. */
+export const STREAMING_ROUTES: readonly string[] = ['get-app-logs'];
 
 /** Options of {@link renderFull}. */
 export interface FullOptions {
@@ -156,9 +159,16 @@ function routeLocations(m: SiteModel, o: string[]): void {
     const l = m.limitOf(f.route!);
     o.push(`    location ~ ^/[^/]+/${f.route}$ {`);
     o.push(`        limit_req zone=src_rl_${f.route!.replace(/-/g, '_')} burst=${l.burst ?? 0} nodelay;`);
+    if (STREAMING_ROUTES.includes(f.route!)) {
+      o.push('        # follow=true answers Server-Sent Events: pass every event on at once, keep the stream open');
+      o.push('        proxy_buffering off;');
+      o.push('        proxy_cache off;');
+      o.push('        proxy_read_timeout 24h;');
+    }
     o.push(`        proxy_pass http://${upstreamName(f.name)};`);
     o.push('    }');
   }
+  opsLocations(m, o);
   o.push("    # No function serves this path: the runner's 404 problem.");
   o.push('    location / {');
   o.push(`        limit_req zone=src_rl__other burst=${m.defRate.burst ?? 0} nodelay;`);
@@ -171,6 +181,29 @@ function routeLocations(m: SiteModel, o: string[]): void {
   o.push('    location @src_catchall {');
   o.push(`        proxy_pass http://${upstreamName('outline')};`);
   o.push('    }');
+}
+
+/**
+ * `/healthz`, `/readyz`, `/metrics` to their functions (not rate limited: probes and scrapers),
+ * and `/metrics/{function}/{replica}` to each replica's own `/metrics` (its process's series),
+ * so Prometheus scrapes every process through the proxy.
+ */
+function opsLocations(m: SiteModel, o: string[]): void {
+  for (const name of TOP_LEVEL) {
+    if (!m.functions.some((f) => f.name === name)) continue;
+    o.push(`    location = /${name} {`);
+    o.push(`        proxy_pass http://${upstreamName(name)};`);
+    o.push('    }');
+  }
+  o.push("    # each replica's own series (admin token, as /metrics)");
+  for (const f of m.functions) {
+    f.addrs.forEach((a, i) => {
+      o.push(`    location = /metrics/${f.name}/${i} {`);
+      o.push('        proxy_next_upstream off;');
+      o.push(`        proxy_pass http://${a.startsWith('unix:') ? `${a}:` : a}/metrics;`);
+      o.push('    }');
+    });
+  }
 }
 
 /** The internal locations that answer nginx's own refusals (400, 404, 413, 414, 431, 429, 502, 504) as problem+json. */

@@ -49,7 +49,7 @@ export interface SiteModel {
   /** The default per-route limit (also of `GET /` and unknown routes). */
   defRate: RateLimit;
   functions: DeployedFunction[];
-  /** The functions that serve a route (all but `outline`). */
+  /** The functions that serve a route (all but `outline` and the {@link TOP_LEVEL} ones). */
   routed: DeployedFunction[];
   /** The limit of a route: the default with the route's overrides. */
   limitOf: (route: string) => RateLimit;
@@ -57,11 +57,13 @@ export interface SiteModel {
 }
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
+/** Functions that serve a path of their own (`/healthz`, `/readyz`, `/metrics`) instead of `/{facility}/{route}`. */
+export const TOP_LEVEL: readonly string[] = ['healthz', 'readyz', 'metrics'];
 /**
  * Functions that serve the site's own paths, not a route: `outline` (`GET /`, the catch-all), `openapi` (`/openapi.json`, `/docs`),
- * `authorize-app` (the app gateway's authorizer, scripts/nginx/gateway.ts).
+ * `authorize-app` (the app gateway's authorizer, scripts/nginx/gateway.ts), and the {@link TOP_LEVEL} ones.
  */
-export const SITE_FUNCTIONS: readonly string[] = ['outline', 'openapi', 'authorize-app'];
+export const SITE_FUNCTIONS: readonly string[] = ['outline', 'openapi', 'authorize-app', ...TOP_LEVEL];
 const ADDR_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$|^unix:\/[^\s;{}'"]+$/;
 const RATE_RE = /^\d+r\/[sm]$/;
 

@@ -112,7 +112,9 @@ describe('config', () => {
     expect(() => facility({ nodes: { n1: 'ftp://x' } })).toThrow(/facilities\.lab\.nodes\.n1/);
     expect(() => facility({ swarm: { serviceMode: 'global' } })).toThrow(/serviceMode: must be 'replicated-job' or 'replicated'/);
     expect(() => facility({ swarm: { replicas: 0 } })).toThrow(/replicas: must be at least 1/);
-    expect(facility().config.swarm).toEqual({ serviceMode: 'replicated-job', replicas: 1 });
+    expect(facility().config.swarm).toEqual({ serviceMode: 'replicated-job', replicas: 1, publish: 'none' });
+    expect(facility({ swarm: { publish: 'all' } }).config.swarm.publish).toBe('all');
+    expect(() => facility({ swarm: { publish: '0.0.0.0' } })).toThrow(/publish: must be 'none' or 'all'/);
   });
 });
 
@@ -143,9 +145,9 @@ describe('current tasks and the status shape', () => {
     { ...task('other', 1, 'node2', 'running', '2026-11-29T12:50:00Z'), ServiceID: 'another' },
   ];
   const hostnames = new Map([
-    ['node1', 'src-node1'],
-    ['node2', 'src-node2'],
-    ['node3', 'src-node3'],
+    ['node1', { hostname: 'src-node1', state: 'ready' }],
+    ['node2', { hostname: 'src-node2', state: 'ready' }],
+    ['node3', { hostname: 'src-node3', state: 'ready' }],
   ]);
 
   it('the newest task of each slot (fractional seconds compared as numbers), in slot order', () => {
@@ -172,11 +174,21 @@ describe('current tasks and the status shape', () => {
       NodeID: 'node3',
       DesiredState: 'complete',
       State: 'complete',
+      NodeState: 'ready',
       Message: 'finished',
       Error: '',
       ContainerID: 'c-t1',
       ExitCode: 0,
       Ports: '',
     });
+  });
+
+  it('a task the swarm last saw running on a node that is Down now is unknown, with the node state', () => {
+    const running = [task('r1', 1, 'node2', 'running', '2026-11-29T12:40:41Z', { DesiredState: 'running' })];
+    const down = new Map([...hostnames, ['node2', { hostname: 'src-node2', state: 'down' }]]);
+    const st = formatServiceStatus({ ...service, Spec: { ...service.Spec, Mode: { Replicated: { Replicas: 1 } } } } as any, running, down);
+    expect(st.State).toBe('unknown');
+    expect(st.Tasks[0]).toMatchObject({ Node: 'src-node2', State: 'unknown', NodeState: 'down' });
+    expect(formatServiceStatus(service as any, running, hostnames).Tasks[0]).toMatchObject({ State: 'running', NodeState: 'ready' });
   });
 });

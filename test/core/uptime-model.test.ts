@@ -350,6 +350,52 @@ describe('computeSwarmRun', () => {
       ['d--u', at(60), 'not-running', 'task-stopped'],
     ]);
   });
+  it('a task on a node that went Down is unknown from the node’s change until it runs again', () => {
+    const down = computeSwarmRun({
+      t0: at(0),
+      T: at(60),
+      unreachableSince: null,
+      snapshot: { 'service:s1': { app: 'a--u', state: 'running' } },
+      services: [{ ...svc('s1', 'a--u', []), tasks: [{ state: 'unknown', at: at(-30), nodeChangedAt: at(13) }] }],
+    });
+    expect(down.transitions.map((t) => [t.at, t.state, t.action])).toEqual([[at(13), 'unknown', 'node-down']]);
+    expect(down.snapshot['service:s1'].state).toBe('unknown');
+    const back = computeSwarmRun({
+      t0: at(60),
+      T: at(120),
+      unreachableSince: null,
+      snapshot: down.snapshot,
+      services: [{ ...svc('s1', 'a--u', []), tasks: [{ state: 'running', at: at(-30), nodeChangedAt: at(95) }] }],
+    });
+    expect(back.transitions.map((t) => [t.at, t.state, t.action])).toEqual([[at(95), 'running', 'task-running']]);
+  });
+  it('a job that ran and ended between two runs is recorded from its task’s CreatedAt to its Status.Timestamp', () => {
+    const out = computeSwarmRun({
+      t0: at(0),
+      T: at(60),
+      unreachableSince: null,
+      snapshot: { 'service:s0': { app: 'old--u', state: 'stopped' } },
+      services: [
+        { ...svc('s1', 'a--u', [], at(10)), tasks: [{ state: 'complete', at: at(14), startedAt: at(11) }] },
+        {
+          ...svc('s0', 'old--u', []),
+          tasks: [
+            { state: 'complete', at: at(40), startedAt: at(30) },
+            { state: 'complete', at: at(-40), startedAt: at(-45) },
+          ],
+        },
+        { ...svc('s2', 'b--u', [], at(20)), tasks: [{ state: 'rejected', at: at(21), startedAt: null }] },
+      ],
+    });
+    expect(out.transitions.map((t) => [t.app, t.at, t.state, t.action])).toEqual([
+      ['a--u', at(10), 'not-running', 'service-created'],
+      ['a--u', at(11), 'running', 'task-ran'],
+      ['a--u', at(14), 'not-running', 'task-ended'],
+      ['b--u', at(20), 'not-running', 'service-created'],
+      ['old--u', at(30), 'running', 'task-ran'],
+      ['old--u', at(40), 'not-running', 'task-ended'],
+    ]);
+  });
   it('unknown while the manager could not be reached', () => {
     const out = computeSwarmRun({
       t0: at(0),

@@ -18,7 +18,7 @@ import { getFacility, resetFacilities } from '../../core/facility.ts';
 import { LABELS, LABEL_SCHEMA_VERSION } from '../../core/naming.ts';
 import { facilityMode, resetModeCache } from '../../core/mode.ts';
 import { defineRoute, json } from '../../core/route.ts';
-import { ADMIN_TOKEN, call as callRunner, IMAGES, uniqueUser, type Answer, type CallInit } from '../helpers.ts';
+import { ADMIN_TOKEN, app, call as callRunner, IMAGES, uniqueUser, type Answer, type CallInit } from '../helpers.ts';
 import { checkAnswer, docPathOf, DOC } from '../openapi-check.ts';
 import { cliJsonLines, DOCKER_CLI } from '../cli.ts';
 
@@ -71,8 +71,8 @@ function useConfig(overrides: { nodes?: Record<string, string> } = {}): void {
         facilities: {
           // default: replicated jobs of one task
           swarm: { engine: { host: facilityJson.manager }, mode: 'swarm', nodes, images: approved },
-          // long-running replicated services of three tasks
-          swarm3: { engine: { host: facilityJson.manager }, mode: 'swarm', nodes, images: approved, swarm: { serviceMode: 'replicated', replicas: 3 } },
+          // long-running replicated services of three tasks, ports published
+          swarm3: { engine: { host: facilityJson.manager }, mode: 'swarm', nodes, images: approved, swarm: { serviceMode: 'replicated', replicas: 3, publish: 'all' } },
           // the same manager forced to solo mode
           forcedsolo: { engine: { host: facilityJson.manager }, mode: 'solo', images: approved },
           // the main Engine (solo), read only: GET /info
@@ -217,7 +217,7 @@ describe('create-app (swarm)', () => {
     expect(st).toMatchObject({ Mode: 'replicated job', Replicas: '1/1 (0/1 completed)', Tasks: [{ State: 'running', DesiredState: 'complete' }] });
   });
 
-  it('a long-running replicated service with the facility option: tasks spread over the 3 nodes, ports in host mode', async () => {
+  it('a long-running replicated service with the facility option: tasks spread over the 3 nodes, ports in host mode (swarm.publish: all)', async () => {
     const u = user('rep');
     const r = await call('POST', `/swarm3/create-app?image=${IMAGES.httpd}&user=${u}`);
     expect(r.status).toBe(201);
@@ -401,6 +401,61 @@ describe('get-app-stats (swarm)', () => {
 
   it('unknown app 404', async () => {
     expect((await call('GET', '/swarm3/get-app-stats?name=httpd--nobody')).body.code).toBe('app_not_found');
+  });
+});
+
+describe('get-app-logs (swarm)', () => {
+  let name = '';
+  let tasks: { ID: string; ContainerID: string; Node: string }[] = [];
+  /** Writes `text` as a line of the task container's main process (PID 1's stdout), on the task's node. */
+  const say = (t: { ContainerID: string; Node: string }, text: string) =>
+    run(DOCKER_CLI, ['-H', `unix://${sock(Number(t.Node.slice(-1)))}`, 'exec', t.ContainerID, 'sh', '-c', `echo ${text} > /proc/1/fd/1; echo ${text}-err > /proc/1/fd/2`]);
+  beforeAll(async () => {
+    const u = user('logs');
+    name = `busybox--${u}`;
+    expect((await call('POST', `/swarm3/create-app?image=${IMAGES.busybox}&user=${u}`)).status).toBe(201);
+    tasks = await until('3 running tasks', 30_000, async () => {
+      const x = await call('GET', `/swarm3/get-app-status?name=${name}`);
+      const running = x.body.Tasks?.filter((t: any) => t.State === 'running' && t.ContainerID) ?? [];
+      return running.length === 3 ? running : undefined;
+    });
+    for (const t of tasks) await say(t, `hello-${t.ID}`);
+  });
+
+  it("every task's lines, read from the Engine of its node, each with its task", async () => {
+    const r = await call('GET', `/swarm3/get-app-logs?name=${name}`);
+    expect(r.status).toBe(200);
+    expect(r.body.truncated).toBeNull();
+    const lines = r.body.lines as { stream: string; line: string; task: string }[];
+    expect(lines).toHaveLength(6);
+    for (const t of tasks) {
+      expect(lines.filter((l) => l.task === t.ID)).toEqual(
+        expect.arrayContaining([
+          { stream: 'stdout', line: `hello-${t.ID}`, task: t.ID },
+          { stream: 'stderr', line: `hello-${t.ID}-err`, task: t.ID },
+        ]),
+      );
+    }
+    expect((await call('GET', '/swarm3/get-app-logs?name=busybox--nobody')).status).toBe(404);
+  });
+
+  it('follow=true: new lines of any task as they come; the stream ends when the service is removed', async () => {
+    const res = await app.fetch(new Request(`http://api.test/swarm3/get-app-logs?name=${name}&tail=0&follow=true`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }));
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let text = '';
+    const t = tasks[tasks.length - 1];
+    await say(t, `live-${t.ID}`);
+    while (!text.includes(`"line":"live-${t.ID}","task"`)) text += dec.decode((await reader.read()).value);
+    expect(text).toContain(`"line":"live-${t.ID}","task":"${t.ID}"`);
+    expect((await call('POST', `/swarm3/kill-app?name=${name}`)).status).toBe(200);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += dec.decode(value);
+    }
+    expect(text).toMatch(/event: end\n/);
   });
 });
 

@@ -47,10 +47,11 @@ export function assertMayOpen(token: GatewayToken & { onBehalfOf?: string }, fac
 
 async function liveToken(id: string): Promise<GatewayToken> {
   const db = await authDb();
-  const r = await db.execute({ sql: 'SELECT id, role, user, facilities, revoked_at FROM tokens WHERE id = ?', args: [id] });
+  const r = await db.execute({ sql: 'SELECT * FROM tokens WHERE id = ?', args: [id] });
   const row = r.rows[0] as Record<string, unknown> | undefined;
-  if (!row || row.revoked_at)
-    throw new DomainError('unauthorized', 'The token this app was opened with is revoked or unknown; open the app again', { wwwAuthenticate: 'Bearer realm="src-container-api"' });
+  // revoked, or past its expiry (tokens that carry one: `expires_at`, ISO time)
+  if (!row || row.revoked_at || (row.expires_at && String(row.expires_at) <= new Date().toISOString()))
+    throw new DomainError('unauthorized', 'The token this app was opened with is revoked, expired or unknown; open the app again', { wwwAuthenticate: 'Bearer realm="src-container-api"' });
   return { id, role: row.role as 'admin' | 'user', user: (row.user as string | null) ?? null, facilities: row.facilities ? (JSON.parse(String(row.facilities)) as string[]) : null };
 }
 

@@ -203,6 +203,20 @@ export interface paths {
      */
     get: operations["getAuditLog"];
   };
+  "/{facility}/get-app-url": {
+    /**
+     * The app's URL behind the gateway
+     * @description Any token; a user token only for its own apps. Modes: solo, swarm.
+     */
+    get: operations["getAppUrl"];
+  };
+  "/{facility}/open-app": {
+    /**
+     * A single-use link (about 60 s) that signs a browser in to the app
+     * @description Any token; a user token only for its own apps. Modes: solo, swarm.
+     */
+    post: operations["openApp"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -224,7 +238,7 @@ export interface components {
        * @description stable machine-readable code (README, "Errors")
        * @enum {string}
        */
-      code: "invalid_parameter" | "unauthorized" | "forbidden" | "no_identity" | "image_not_approved" | "unknown_facility" | "unknown_route" | "app_not_found" | "image_not_found" | "node_not_found" | "method_not_allowed" | "app_exists" | "state_conflict" | "mount_source_missing" | "wrong_mode" | "payload_too_large" | "rate_limited" | "client_closed" | "internal_error" | "engine_error" | "engine_unavailable" | "store_unavailable" | "engine_timeout" | "partial_failure" | "batch_failed";
+      code: "invalid_parameter" | "unauthorized" | "forbidden" | "no_identity" | "image_not_approved" | "unknown_facility" | "unknown_route" | "app_not_found" | "image_not_found" | "node_not_found" | "method_not_allowed" | "app_exists" | "state_conflict" | "mount_source_missing" | "wrong_mode" | "payload_too_large" | "rate_limited" | "client_closed" | "internal_error" | "engine_error" | "app_unreachable" | "engine_unavailable" | "store_unavailable" | "engine_timeout" | "partial_failure" | "batch_failed";
       /** @description what went wrong, for humans */
       detail: string;
       /** @description invalid_parameter: the query parameter */
@@ -279,6 +293,8 @@ export interface components {
       imageId: string;
       /** @description the image's exposed ports, e.g. 80/tcp, published on the facility's publish host */
       ports: string[];
+      /** @description the app's stable URL behind the gateway (get-app-url; open-app signs a browser in) */
+      url: string;
     };
     /** CreatedService */
     CreatedService: {
@@ -304,6 +320,26 @@ export interface components {
       mode: "replicated-job" | "replicated";
       /** @description tasks (facility config swarm.replicas) */
       replicas: number;
+      /** @description the app's stable URL behind the gateway (get-app-url) */
+      url: string;
+    };
+    /** AppUrl */
+    AppUrl: {
+      /** @description app name IMAGE--USER */
+      name: string;
+      /** @description the app's stable URL behind the gateway: http(s)://<label>.<apps domain>/, or …/apps/{facility}/{app}/ in path mode */
+      url: string;
+    };
+    /** AppLink */
+    AppLink: {
+      /** @description app name IMAGE--USER */
+      name: string;
+      /** @description the app's URL with a single-use ticket (…/_src/auth?ticket=…): following it signs the browser in to this app only */
+      url: string;
+      /** @description the app's stable URL (get-app-url) */
+      appUrl: string;
+      /** @description how long the ticket is valid (gateway.ticketSeconds) */
+      expiresInSeconds: number;
     };
     /** HardReset */
     HardReset: {
@@ -6264,6 +6300,436 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"] & {
             /** @enum {unknown} */
             code?: "store_unavailable";
+          };
+        };
+      };
+    };
+  };
+  /**
+   * The app's URL behind the gateway
+   * @description Any token; a user token only for its own apps. Modes: solo, swarm.
+   */
+  getAppUrl: {
+    parameters: {
+      query: {
+        /** @description app name IMAGE--USER */
+        name: string;
+      };
+      header?: {
+        "X-On-Behalf-Of"?: components["parameters"]["onBehalfOf"];
+      };
+      path: {
+        facility: components["parameters"]["facility"];
+      };
+    };
+    responses: {
+      /** @description the app's URL behind the gateway */
+      200: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/json": components["schemas"]["AppUrl"];
+        };
+      };
+      /** @description `invalid_parameter` */
+      400: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "invalid_parameter";
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+          /** @description Bearer realm="src-container-api" */
+          "www-authenticate"?: string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "unauthorized";
+          };
+        };
+      };
+      /** @description `forbidden`, `no_identity` */
+      403: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & ({
+            /** @enum {unknown} */
+            code?: "forbidden" | "no_identity";
+          });
+        };
+      };
+      /** @description `unknown_facility`, `app_not_found` */
+      404: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & ({
+            /** @enum {unknown} */
+            code?: "unknown_facility" | "app_not_found";
+          });
+        };
+      };
+      /** @description `method_not_allowed` */
+      405: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+          /** @description the method the route takes */
+          allow?: string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "method_not_allowed";
+          };
+        };
+      };
+      /** @description `payload_too_large` */
+      413: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "payload_too_large";
+          };
+        };
+      };
+      /** @description `payload_too_large` */
+      414: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "payload_too_large";
+          };
+        };
+      };
+      /** @description `rate_limited` */
+      429: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+          /** @description requests per minute */
+          "ratelimit-limit"?: string;
+          /** @description left in this window */
+          "ratelimit-remaining"?: string;
+          /** @description seconds until the window resets */
+          "ratelimit-reset"?: string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "rate_limited";
+          };
+        };
+      };
+      /** @description `payload_too_large` */
+      431: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "payload_too_large";
+          };
+        };
+      };
+      /** @description `client_closed` */
+      499: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "client_closed";
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "internal_error";
+          };
+        };
+      };
+      /** @description `engine_error` */
+      502: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "engine_error";
+          };
+        };
+      };
+      /** @description `engine_unavailable`, `store_unavailable` */
+      503: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+          /** @description seconds */
+          "retry-after"?: string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & ({
+            /** @enum {unknown} */
+            code?: "engine_unavailable" | "store_unavailable";
+          });
+        };
+      };
+      /** @description `engine_timeout` */
+      504: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "engine_timeout";
+          };
+        };
+      };
+    };
+  };
+  /**
+   * A single-use link (about 60 s) that signs a browser in to the app
+   * @description Any token; a user token only for its own apps. Modes: solo, swarm.
+   */
+  openApp: {
+    parameters: {
+      query: {
+        /** @description app name IMAGE--USER */
+        name: string;
+      };
+      header?: {
+        "X-On-Behalf-Of"?: components["parameters"]["onBehalfOf"];
+      };
+      path: {
+        facility: components["parameters"]["facility"];
+      };
+    };
+    responses: {
+      /** @description a single-use link (about 60 s) that signs a browser in to the app */
+      200: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/json": components["schemas"]["AppLink"];
+        };
+      };
+      /** @description `invalid_parameter` */
+      400: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "invalid_parameter";
+          };
+        };
+      };
+      /** @description `unauthorized` */
+      401: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+          /** @description Bearer realm="src-container-api" */
+          "www-authenticate"?: string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "unauthorized";
+          };
+        };
+      };
+      /** @description `forbidden`, `no_identity` */
+      403: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & ({
+            /** @enum {unknown} */
+            code?: "forbidden" | "no_identity";
+          });
+        };
+      };
+      /** @description `unknown_facility`, `app_not_found` */
+      404: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & ({
+            /** @enum {unknown} */
+            code?: "unknown_facility" | "app_not_found";
+          });
+        };
+      };
+      /** @description `method_not_allowed` */
+      405: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+          /** @description the method the route takes */
+          allow?: string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "method_not_allowed";
+          };
+        };
+      };
+      /** @description `state_conflict`, `wrong_mode` */
+      409: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & ({
+            /** @enum {unknown} */
+            code?: "state_conflict" | "wrong_mode";
+          });
+        };
+      };
+      /** @description `payload_too_large` */
+      413: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "payload_too_large";
+          };
+        };
+      };
+      /** @description `payload_too_large` */
+      414: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "payload_too_large";
+          };
+        };
+      };
+      /** @description `rate_limited` */
+      429: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+          /** @description requests per minute */
+          "ratelimit-limit"?: string;
+          /** @description left in this window */
+          "ratelimit-remaining"?: string;
+          /** @description seconds until the window resets */
+          "ratelimit-reset"?: string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "rate_limited";
+          };
+        };
+      };
+      /** @description `payload_too_large` */
+      431: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "payload_too_large";
+          };
+        };
+      };
+      /** @description `client_closed` */
+      499: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "client_closed";
+          };
+        };
+      };
+      /** @description `internal_error` */
+      500: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "internal_error";
+          };
+        };
+      };
+      /** @description `engine_error` */
+      502: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "engine_error";
+          };
+        };
+      };
+      /** @description `engine_unavailable`, `store_unavailable` */
+      503: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+          /** @description seconds */
+          "retry-after"?: string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & ({
+            /** @enum {unknown} */
+            code?: "engine_unavailable" | "store_unavailable";
+          });
+        };
+      };
+      /** @description `engine_timeout` */
+      504: {
+        headers: {
+          "x-request-id": components["headers"]["requestId"];
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"] & {
+            /** @enum {unknown} */
+            code?: "engine_timeout";
           };
         };
       };

@@ -77,6 +77,7 @@ export const CreatedContainer = v.pipe(
     image: s('the image reference as given'),
     imageId: s('the image ID (sha256:…)'),
     ports: v.pipe(v.array(v.string()), v.description("the image's exposed ports, e.g. 80/tcp, published on the facility's publish host")),
+    url: s("the app's stable URL behind the gateway (get-app-url; open-app signs a browser in)"),
   }),
   v.title('CreatedContainer'),
 );
@@ -92,8 +93,29 @@ export const CreatedService = v.pipe(
     ports: v.pipe(v.array(v.string()), v.description("the image's exposed ports (host mode)")),
     mode: v.pipe(v.picklist(['replicated-job', 'replicated']), v.description('service mode (facility config swarm.serviceMode)')),
     replicas: n('tasks (facility config swarm.replicas)'),
+    url: s("the app's stable URL behind the gateway (get-app-url)"),
   }),
   v.title('CreatedService'),
+);
+
+/** get-app-url. */
+export const AppUrl = v.pipe(
+  v.strictObject({
+    name: s('app name IMAGE--USER'),
+    url: s("the app's stable URL behind the gateway: http(s)://<label>.<apps domain>/, or …/apps/{facility}/{app}/ in path mode"),
+  }),
+  v.title('AppUrl'),
+);
+
+/** open-app. */
+export const AppLink = v.pipe(
+  v.strictObject({
+    name: s('app name IMAGE--USER'),
+    url: s("the app's URL with a single-use ticket (…/_src/auth?ticket=…): following it signs the browser in to this app only"),
+    appUrl: s("the app's stable URL (get-app-url)"),
+    expiresInSeconds: n('how long the ticket is valid (gateway.ticketSeconds)'),
+  }),
+  v.title('AppLink'),
 );
 
 /** hard-reset-app. */
@@ -396,6 +418,8 @@ export const COMPONENTS = {
   AppState,
   CreatedContainer,
   CreatedService,
+  AppUrl,
+  AppLink,
   HardReset,
   ContainerStatus,
   ServiceStatus,

@@ -12,6 +12,8 @@ import type { Facility } from './facility.ts';
 import { appFilter, appLabels, appNameFor, appNotFound, appUsers, assertAppNameFree, LABELS, nameKey, splitAppName, type CreateParams, type NameHolder } from './naming.ts';
 import type { ImageReference } from './reference.ts';
 import { parseImageReference } from './reference.ts';
+import { loadConfig } from './config.ts';
+import { appEnvironment } from './gateway/url.ts';
 import { containerHostConfig, exposedPorts, resolvePolicy, type Requested, type Resolved } from './policy.ts';
 import { runAsFor } from './run-as.ts';
 import { RESET_START_LABEL } from './reset-recovery.ts';
@@ -166,11 +168,11 @@ async function userHasContainers(f: Facility, user: string): Promise<boolean> {
  * Creates container `containerName` on the user's own network (core/user-network.ts), making
  * the network first; a network removed meanwhile by the user's last delete is made again.
  */
-async function createOnUserNetwork(f: Facility, containerName: string, user: string, body: (network: string) => Record<string, unknown>): Promise<{ Id: string }> {
+async function createOnUserNetwork(f: Facility, containerName: string, user: string, body: (network: string) => Promise<Record<string, unknown>>): Promise<{ Id: string }> {
   for (let attempt = 0; ; attempt++) {
     const network = await ensureUserNetwork(f, user, 'solo');
     try {
-      return await f.engine.createContainer(containerName, body(network));
+      return await f.engine.createContainer(containerName, await body(network));
     } catch (e) {
       if (attempt < 3 && isNetworkMissing(e)) continue;
       throw e;
@@ -183,10 +185,20 @@ async function createOnUserNetwork(f: Facility, containerName: string, user: str
  * policy (core/policy.ts).
  * @throws DomainError 400 when the requested limits exceed the policy's maximum
  */
-function containerBody(f: Facility, name: string, resolved: Resolved, image: string, ref: ImageReference, imageId: string, params: CreateParams, network: string): Record<string, unknown> {
+async function containerBody(
+  f: Facility,
+  name: string,
+  resolved: Resolved,
+  image: string,
+  ref: ImageReference,
+  imageId: string,
+  params: CreateParams,
+  network: string,
+): Promise<Record<string, unknown>> {
   const { user } = splitAppName(name);
   return {
     Image: image,
+    Env: await appEnvironment(loadConfig().gateway, f.id, name), // SRC_BASE_URL: where the gateway serves it
     ...(resolved.user ? { User: resolved.user } : {}),
     Labels: appLabels(f.id, name, user, ref, imageId, params),
     ExposedPorts: Object.fromEntries(params.ports.map((p) => [p, {}])),
@@ -224,7 +236,7 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
 }
 
 /** `POST /containers/create` of an app, its refusals as domain errors. @returns the container ID */
-async function createContainerOf(f: Facility, name: string, ref: ImageReference, user: string, body: (network: string) => Record<string, unknown>): Promise<string> {
+async function createContainerOf(f: Facility, name: string, ref: ImageReference, user: string, body: (network: string) => Promise<Record<string, unknown>>): Promise<string> {
   try {
     return (await createOnUserNetwork(f, name, user, body)).Id;
   } catch (e) {
@@ -338,8 +350,8 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
   await createMountSources(f, resolved);
   let replacement: { Id: string };
   try {
-    replacement = await createOnUserNetwork(f, tempName, user, (network) => {
-      const body = containerBody(f, name, resolved, imageForCreate, ref, imageId, params, network);
+    replacement = await createOnUserNetwork(f, tempName, user, async (network) => {
+      const body = await containerBody(f, name, resolved, imageForCreate, ref, imageId, params, network);
       // a crash before the start below is finished by core/reset-recovery.ts, which reads this
       if (old.State.Running || old.State.Paused) (body.Labels as Record<string, string>)[RESET_START_LABEL] = '1';
       return body;

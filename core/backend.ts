@@ -27,6 +27,7 @@ import { appInfo, appLogs, appStats, appStatuses } from './app-reads.ts';
 import type { LogOptions, LogSource } from './logs.ts';
 import { assertServiceName, createServiceApp, killServiceApp, listServiceApps } from './services.ts';
 import { serviceInfo, serviceLogs, serviceStats, serviceStatuses } from './service-reads.ts';
+import { soloUpstream, swarmUpstream, type Upstream } from './gateway/upstream.ts';
 
 export type { AppResult } from './apps.ts';
 
@@ -78,6 +79,11 @@ export interface AppBackend {
   act(action: AppAction, names: string[], opts?: ActionOptions): Promise<Batch<AppResult>>;
   /** Checks before any approval or Engine call that IMAGE--USER can be created (the mode's name rules). */
   assertCreatable(name: string, ref: ImageReference, user: string): void;
+  /**
+   * Where the gateway reaches this app (core/gateway/upstream.ts): `{ host, port, node? }`.
+   * @throws DomainError `app_not_found`; `state_conflict` (not running, no port); `wrong_mode` (swarm, for now)
+   */
+  upstream(name: string): Promise<Upstream>;
 }
 
 /** The actions each mode has. Swarm services start when created and have no stop, pause or restart. */
@@ -144,6 +150,7 @@ function soloBackend(f: Facility): AppBackend {
     logs: (name, opts) => appLogs(f, name, opts),
     create: (ref, user, requested) => createApp(f, ref, user, requested),
     assertCreatable: () => undefined,
+    upstream: (name) => soloUpstream(f, name),
     act: runActions(f, 'solo', {
       start: (f, n) => startApp(f, n),
       stop: (f, n, o) => stopApp(f, n, o.timeout),
@@ -173,6 +180,7 @@ function swarmBackend(f: Facility): AppBackend {
     logs: (name, opts) => serviceLogs(f, name, opts),
     create: (ref, user, requested) => createServiceApp(f, ref, user, requested),
     assertCreatable: (name, ref, user) => assertServiceName(name, ref, user),
+    upstream: (name) => swarmUpstream(f, name),
     act: runActions(f, 'swarm', { kill: (f, n) => killServiceApp(f, n) }),
   });
 }

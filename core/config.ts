@@ -14,6 +14,7 @@ import * as v from 'valibot';
 import { env, readTextFile } from './runtime.ts';
 import { configFacilityIdSchema, scaleBytes } from './schemas.ts';
 import { compileImagePattern } from './reference.ts';
+import { facilityGatewaySchema, gatewaySchema, resolveGateway, type GatewaySettings } from './gateway/settings.ts';
 
 /** An Engine URL: `unix://`, `tcp://`, `ssh://` or `http(s)://`. */
 const engineHostSchema = v.pipe(v.string(), v.regex(/^(unix|tcp|ssh|https?):\/\//, 'must be unix://, tcp://, ssh:// or http(s)://'));
@@ -268,6 +269,8 @@ const facilitySchema = v.strictObject({
    * (task stats). A URL string is short for `{ "host": URL }`.
    */
   nodes: v.optional(v.record(nodeHostnameSchema, nodeEndpointSchema), {}),
+  /** The app gateway here: `admins` (may admin tokens open users' apps; default: the top-level setting). */
+  gateway: v.optional(facilityGatewaySchema, {}),
 });
 
 /**
@@ -293,6 +296,8 @@ const configSchema = v.strictObject({
   dataDir: v.optional(v.string()),
   /** The uptime job (schedule, retention, lease). */
   uptime: v.optional(uptimeSchema, {}),
+  /** The app gateway (core/gateway/settings.ts): apps URL, cookie lifetime, admins. */
+  gateway: v.optional(gatewaySchema),
   facilities: v.pipe(
     v.record(configFacilityIdSchema, facilitySchema),
     v.check((r) => Object.keys(r).length > 0, 'must define at least one facility'),
@@ -306,6 +311,8 @@ export interface Config {
   facilities: Record<string, FacilityConfig>;
   /** The uptime job's settings, environment overrides applied. */
   uptime: UptimeSettings;
+  /** The app gateway's settings, resolved (core/gateway/settings.ts). */
+  gateway: GatewaySettings;
   /** Where the config came from (a path, or `built-in default`). */
   source: string;
 }
@@ -354,7 +361,8 @@ export function parseConfig(raw: unknown, source: string): Config {
     facilities[id] = { ...f, id, engine: f.engine ?? { host: defaultEngineHost() } };
   }
   const uptime = uptimeWithEnv(r.output.uptime, source);
-  return { dataDir, dbUrl: env('SRC_DB_URL') ?? `file:${dataDir}/src.db`, facilities, source, uptime };
+  const gateway = resolveGateway(r.output.gateway, source);
+  return { dataDir, dbUrl: env('SRC_DB_URL') ?? `file:${dataDir}/src.db`, facilities, source, uptime, gateway };
 }
 
 /** An issue's message; an unknown key (a typo such as `polcy`) says so instead of valibot's "Expected never". */

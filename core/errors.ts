@@ -37,6 +37,7 @@ export type ErrorCode =
   | 'partial_failure'
   | 'batch_failed'
   | 'client_closed'
+  | 'app_unreachable'
   | 'internal_error';
 
 /**

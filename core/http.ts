@@ -38,6 +38,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   client_closed: 499,
   internal_error: 500,
   engine_error: 502,
+  app_unreachable: 502,
   engine_unavailable: 503,
   store_unavailable: 503,
   engine_timeout: 504,

@@ -143,6 +143,13 @@ export const ROUTE_ANSWERS: Record<string, RouteAnswers> = {
   },
   'deny-image': { ok: imageRecord('the record, `state: "denied"` with the reason'), errors: [], engine: false, tag: 'images' },
   'get-audit-log': { ok: { 200: { schema: v.array(A.AuditEntry), doc: 'audit entries, newest first' } }, errors: [], engine: false, tag: 'audit' },
+  'get-app-url': { ok: { 200: { schema: A.AppUrl, doc: "the app's URL behind the gateway" } }, errors: ['app_not_found'], engine: true, tag: 'apps' },
+  'open-app': {
+    ok: { 200: { schema: A.AppLink, doc: 'a single-use link (about 60 s) that signs a browser in to the app' } },
+    errors: ['app_not_found', 'state_conflict', 'wrong_mode'],
+    engine: true,
+    tag: 'apps',
+  },
 };
 
 const CONVERT: ConversionConfig = { target: 'draft-2020-12', errorMode: 'ignore', definitions: A.COMPONENTS };

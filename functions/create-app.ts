@@ -5,7 +5,7 @@
  * `POST /containers/create`).
  * Only from an image approved in the facility (request-image, approve-image, or the facility's
  * `images.approved` patterns).
- * 201 `{name, id, state: "created", image, imageId, ports}` · 400 invalid image/user/limits,
+ * 201 `{name, id, state: "created", image, imageId, ports, url}` (url: where the gateway serves it, see get-app-url) · 400 invalid image/user/limits,
  * a limit above the policy's maximum, or a name longer than 63 · 403 `image_not_approved`
  * naming the image and its request state (pending, denied, never requested; checked before
  * 404 and 409) · 404 unknown facility or image not on the Engine · 409 app exists (names the
@@ -16,6 +16,8 @@
  */
 import { assertApproved } from '../core/images/approval.ts';
 import { appNameFor } from '../core/naming.ts';
+import { appAddress } from '../core/gateway/url.ts';
+import { loadConfig } from '../core/config.ts';
 import { defineRoute, json } from '../core/route.ts';
 import { cpusSchema, imageReferenceSchema, memorySchema, pidsSchema, userSchema } from '../core/schemas.ts';
 
@@ -35,6 +37,7 @@ export default defineRoute({
     const name = appNameFor(query.image, query.user); // 400 for an over-long name before the approval check
     backend.assertCreatable(name, query.image, query.user); // 400: the mode's name rules (swarm: Docker's service-name rule)
     await assertApproved(facility, query.image); // 403 before the Engine is asked (404, 409)
-    return json(await backend.create(query.image, query.user, { memory: query.memory, cpus: query.cpus, pids: query.pids }), 201);
+    const created = await backend.create(query.image, query.user, { memory: query.memory, cpus: query.cpus, pids: query.pids });
+    return json({ ...created, url: (await appAddress(loadConfig().gateway, facility.id, created.name)).url }, 201); // url: where the gateway serves it
   },
 });

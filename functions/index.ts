@@ -28,6 +28,8 @@ import getImages from './get-images.ts';
 import getImageRequests from './get-image-requests.ts';
 import approveImage from './approve-image.ts';
 import denyImage from './deny-image.ts';
+import getAppUrl from './get-app-url.ts';
+import openApp from './open-app.ts';
 
 /** All route functions. */
 export const routes: RouteFunction[] = [
@@ -56,6 +58,8 @@ export const routes: RouteFunction[] = [
   approveImage,
   denyImage,
   getAuditLog,
+  getAppUrl,
+  openApp,
 ];
 
 /** Metadata of all routes (for the outline at `GET /`). */

@@ -2,6 +2,7 @@
 # Build the local test images from Debian's busybox-static (no image can be pulled here):
 #   src-test/busybox:latest  a shell loop that exits at once on SIGTERM (stops take milliseconds)
 #   src-test/httpd:latest    busybox httpd serving /www on port 80 (EXPOSE 80/tcp)
+#   src-test/wsecho:latest   a WebSocket echo app on port 8080 (node, test/fixtures/wsecho/echo.mjs)
 # Idempotent: an image that exists is left alone unless FORCE=1.
 set -euo pipefail
 DOCKER=${DOCKER:-docker}
@@ -44,4 +45,21 @@ if ! have src-test/httpd:latest; then
     -c 'EXPOSE 80/tcp' -c 'ENV PATH=/bin' \
     -m 'SRC Container API test web app' - src-test/httpd:latest >/dev/null
   rm -rf "$d"; echo "built src-test/httpd:latest"
+fi
+# src-test/wsecho: a WebSocket echo app on 8080 (test/fixtures/wsecho/echo.mjs) run by this
+# machine's node binary and the shared libraries it links (ldd); no image can be pulled here.
+if ! have src-test/wsecho:latest; then
+  node_bin=$(readlink -f "$(command -v node)")
+  d=$(mktemp -d)
+  mkdir -p "$d/bin" "$d/srv" "$d/tmp" "$d/etc"
+  cp "$node_bin" "$d/bin/node"
+  for lib in $(ldd "$node_bin" | grep -o '/[^ ]*' | sort -u); do
+    mkdir -p "$d$(dirname "$lib")"; cp -L "$lib" "$d$lib"
+  done
+  cp "$(dirname "$0")/../test/fixtures/wsecho/echo.mjs" "$d/srv/echo.mjs"
+  echo 'nobody:x:65534:65534:nobody:/tmp:/bin/node' > "$d/etc/passwd"
+  tar -C "$d" -c . | $DOCKER import \
+    -c 'CMD ["/bin/node", "/srv/echo.mjs"]' -c 'EXPOSE 8080/tcp' -c 'USER 65534:65534' -c 'ENV PATH=/bin' \
+    -m 'SRC Container API test WebSocket echo app' - src-test/wsecho:latest >/dev/null
+  rm -rf "$d"; echo "built src-test/wsecho:latest"
 fi

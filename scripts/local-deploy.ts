@@ -56,7 +56,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Whether a built function is served over HTTP (a route, the outline, the OpenAPI document, health and metrics; not the uptime job). */
+/** Whether a built function is served over HTTP (a route, the outline, the OpenAPI document, health and metrics, the gateway's authorizer; not the uptime job). */
 const served = (f: { name: string; route?: string | null }): boolean => !!f.route || SITE_FUNCTIONS.includes(f.name);
 
 /** The binary `bin` of a platform package under `node_modules/<scope>/*` (e.g. `@deno/linux-x64/deno`), if installed. */
@@ -170,7 +170,7 @@ export interface LocalDeploymentOptions {
   config?: string;
   /** The processes: function name -> runtime of each replica. Default: every function once on Node. */
   functions?: Record<string, ('node' | 'deno')[]>;
-  /** Environment of every function process, on top of SRC_CONFIG and SRC_DB_URL. */
+  /** Environment of every function process, on top of SRC_CONFIG and SRC_DB_URL; `{PROXY_PORT}` in a value is nginx's port (e.g. `SRC_GATEWAY_URL`). */
   env?: Record<string, string>;
   /** Proxy settings passed to gen-nginx (rate limits, body size). */
   proxy?: Omit<Deployment, 'functions' | 'listen'>;
@@ -214,13 +214,14 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions = {}): P
     const dbUrl = `http://127.0.0.1:${httpPort}`;
     log(`sqld on ${dbUrl}`);
 
+    const proxyPort = opts.nginx !== false ? await freePort() : 0;
     const baseEnv = (): Record<string, string> => ({
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: dir,
       SRC_CONFIG: configPath,
       SRC_DB_URL: dbUrl,
       ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
-      ...opts.env,
+      ...Object.fromEntries(Object.entries(opts.env ?? {}).map(([k, v]) => [k, v.replaceAll('{PROXY_PORT}', String(proxyPort))])),
     });
 
     const denoEnv = (): Record<string, string> => ({ ...baseEnv(), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_DIR: join(dir, 'deno-cache') });
@@ -298,7 +299,7 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions = {}): P
     const nginxDir = join(dir, 'nginx');
     let nginx: Proc | undefined;
     if (opts.nginx !== false) {
-      const nginxPort = await freePort();
+      const nginxPort = proxyPort;
       mkdirSync(nginxDir, { recursive: true });
       chmodSync(nginxDir, 0o755);
       const deployment: Deployment = {

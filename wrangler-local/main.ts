@@ -1,16 +1,15 @@
 /**
  * `npm start`: the local function runner. Serves every function on one port
  * (`HOST`, default 127.0.0.1; `PORT`, default 8080) and fires the schedules.
+ * Requests for apps' hosts go to the embedded gateway (wrangler-local/gateway.ts).
  * Limits: URL 8 KiB (414), headers 16 KiB (431), body 64 KiB (413), `SRC_RATE_LIMIT`
  * requests per minute per token (default 600; 0 disables), all answered as problem+json.
  */
-import { serve } from '@hono/node-server';
-import type { Socket } from 'node:net';
 import { loadConfig } from '../core/config.ts';
 import { env } from '../core/runtime.ts';
-import { buildApp, MAX_HEADER_BYTES } from './app.ts';
-import { DomainError } from '../core/errors.ts';
-import { problemBody } from '../core/http.ts';
+import { buildApp } from './app.ts';
+import { startServer } from './server.ts';
+import type { Socket } from 'node:net';
 import { bootstrapAdmin } from '../core/auth.ts';
 import { maintainFacilities } from '../core/maintenance.ts';
 import { Cron } from 'croner';
@@ -47,27 +46,21 @@ const app = buildApp({
   clientAddress: (_req, env) => (env as { incoming?: { socket?: Socket } } | undefined)?.incoming?.socket?.remoteAddress,
 });
 
-const server = serve({ fetch: app.fetch, hostname: host, port, serverOptions: { maxHeaderSize: MAX_HEADER_BYTES } }, (info) => {
-  console.log(`SRC Container API listening on http://${host}:${info.port}/ (config: ${config.source}; facilities: ${Object.keys(config.facilities).join(', ')})`);
-});
-
-server.on('error', (err: NodeJS.ErrnoException) => {
+let server: Awaited<ReturnType<typeof startServer>>['server'];
+try {
+  ({ server } = await startServer(app, host, port));
+} catch (e) {
+  const err = e as NodeJS.ErrnoException;
   if (err.code === 'EADDRINUSE') die(`${host}:${port} is already in use (another server runs there?); set PORT to another port`);
   if (err.code === 'EACCES') die(`${host}:${port}: permission denied (ports below 1024 need privileges); set PORT`);
   if (err.code === 'EADDRNOTAVAIL') die(`${host} is not an address of this host; set HOST`);
   die(err.message);
-});
-
-// Requests Node refuses before they reach the app (oversized headers, bad HTTP) get JSON too.
-server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-  if (!socket.writable) return socket.destroy();
-  const problem =
-    err.code === 'HPE_HEADER_OVERFLOW'
-      ? problemBody(new DomainError('payload_too_large', `Request headers larger than ${MAX_HEADER_BYTES / 1024} KiB`), 431)
-      : problemBody(new DomainError('invalid_parameter', 'Malformed HTTP request'));
-  const body = JSON.stringify(problem);
-  socket.end(`HTTP/1.1 ${problem.status} ${problem.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-});
+}
+console.log(`SRC Container API listening on http://${host}:${port}/ (config: ${config.source}; facilities: ${Object.keys(config.facilities).join(', ')})`);
+const gw = config.gateway;
+console.log(
+  `Apps open at ${gw.scheme}://${gw.mode === 'subdomain' ? `<app>.${gw.domain}` : `${gw.domain}/apps/<facility>/<app>`}${gw.portSuffix}/ (POST /{facility}/open-app?name=… answers a sign-in link)`,
+);
 
 // The uptime job on `uptime.schedule` (SRC_UPTIME_CRON; `off` disables); protect: no overlapping runs here.
 const uptimeCron =

@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { TOP_LEVEL, type SiteModel } from './validate.ts';
+import { renderGateway } from './gateway.ts';
 
 /** Routes whose answer may be a long-lived stream (Server-Sent Events): no buffering, a day's read timeout. */
 export const STREAMING_ROUTES: readonly string[] = ['get-app-logs'];
@@ -51,6 +52,7 @@ export function renderSite(m: SiteModel): string {
   o.push('');
   errorLocations(m, o);
   o.push('}');
+  if (m.gateway) o.push('', ...renderGateway(m.gateway, m.listen, upstreamName('authorize-app')));
   return o.join('\n') + '\n';
 }
 

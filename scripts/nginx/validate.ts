@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { checkGateway, type GatewayDeployment } from './gateway.ts';
 
 /** A rate limit: nginx rate (`600r/m`, `10r/s`) and burst (requests queued beyond it, served at once). */
 export interface RateLimit {
@@ -26,6 +27,8 @@ export interface Deployment {
   proxyTimeoutSeconds?: number;
   /** `server_name` (default `_`). */
   serverName?: string;
+  /** The app gateway's server (scripts/nginx/gateway.ts); needs the `authorize-app` function. */
+  gateway?: GatewayDeployment;
 }
 
 /** One deployed function: its name, the route it serves (none for `outline`), its replicas' addresses. */
@@ -50,13 +53,17 @@ export interface SiteModel {
   routed: DeployedFunction[];
   /** The limit of a route: the default with the route's overrides. */
   limitOf: (route: string) => RateLimit;
+  gateway?: GatewayDeployment;
 }
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
 /** Functions that serve a path of their own (`/healthz`, `/readyz`, `/metrics`) instead of `/{facility}/{route}`. */
 export const TOP_LEVEL: readonly string[] = ['healthz', 'readyz', 'metrics'];
-/** Functions that serve the site's own paths, not a route: `outline` (`GET /`, the catch-all), `openapi` (`/openapi.json`, `/docs`), and the {@link TOP_LEVEL} ones. */
-export const SITE_FUNCTIONS: readonly string[] = ['outline', 'openapi', ...TOP_LEVEL];
+/**
+ * Functions that serve the site's own paths, not a route: `outline` (`GET /`, the catch-all), `openapi` (`/openapi.json`, `/docs`),
+ * `authorize-app` (the app gateway's authorizer, scripts/nginx/gateway.ts), and the {@link TOP_LEVEL} ones.
+ */
+export const SITE_FUNCTIONS: readonly string[] = ['outline', 'openapi', 'authorize-app', ...TOP_LEVEL];
 const ADDR_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$|^unix:\/[^\s;{}'"]+$/;
 const RATE_RE = /^\d+r\/[sm]$/;
 
@@ -93,6 +100,11 @@ export function validateDeployment(dep: Deployment, routeOf?: Record<string, str
     checkRate(`rateLimit.routes.${r}`, dep.rateLimit!.routes![r]);
   }
   const routed = fns.filter((f) => f.route);
+  if (dep.gateway)
+    checkGateway(
+      dep.gateway,
+      fns.map((f) => f.name),
+    );
   const limitOf = (route: string): RateLimit => ({ ...defRate, ...(dep.rateLimit?.routes?.[route] ?? {}) });
   return {
     listen,
@@ -103,5 +115,6 @@ export function validateDeployment(dep: Deployment, routeOf?: Record<string, str
     functions: fns,
     routed,
     limitOf,
+    gateway: dep.gateway,
   };
 }

@@ -1,0 +1,32 @@
+/**
+ * The app gateway's authorizer behind nginx (scripts/gen-nginx.ts, `gateway` in the
+ * deployment): not a `/{facility}/{route}` route, but the function nginx asks about every
+ * request to an app's host (core/gateway/gate.ts decides, as the runner's embedded gateway).
+ *
+ * - `auth_request` subrequests (header `X-Src-Auth-Request: 1`, the original URI in
+ *   `X-Original-URI`, the app's `Host`): 200 with `X-Src-Upstream: host:port` (where nginx
+ *   proxies to), `X-Src-Uri` (the path and query to ask it: the request's, or without the
+ *   prefix under `gateway.stripPrefix`) and `X-Src-Cookie` (the request's cookies without the gateway's), or 401 / 403
+ *   (nginx passes no other status; its `error_page` then asks again without the header).
+ * - Plain requests (the ticket exchange `/_src/auth?ticket=…`, and refusals): the full answer,
+ *   a 303 with the cookie, or the refusal page (HTML) or problem+json with its real status.
+ */
+import { cookieName, decide, stripGatewayCookie } from '../core/gateway/gate.ts';
+import { loadConfig } from '../core/config.ts';
+
+export default {
+  async fetch(req: Request): Promise<Response> {
+    const settings = loadConfig().gateway;
+    const sub = req.headers.get('x-src-auth-request') === '1';
+    const original = sub ? (req.headers.get('x-original-uri') ?? '/') : undefined;
+    const url = new URL(original ?? new URL(req.url).pathname + new URL(req.url).search, `${settings.scheme}://${req.headers.get('host') ?? 'invalid'}`);
+    const d = await decide(url, req.headers, settings);
+    if (!sub) return d.ok ? new Response(null, { status: 204 }) : d.response;
+    if (!d.ok) return new Response(null, { status: d.response.status === 401 ? 401 : 403, headers: { 'cache-control': 'no-store' } });
+    const host = d.upstream.host.includes(':') ? `[${d.upstream.host}]` : d.upstream.host;
+    return new Response(null, {
+      status: 200,
+      headers: { 'x-src-upstream': `${host}:${d.upstream.port}`, 'x-src-uri': d.path, 'x-src-cookie': stripGatewayCookie(req.headers.get('cookie') ?? undefined, cookieName(settings)) ?? '' },
+    });
+  },
+};

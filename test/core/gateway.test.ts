@@ -1,0 +1,101 @@
+/**
+ * The gateway's pure parts and its database (no Engine): DNS labels of app names, the reverse
+ * lookup from a request's host or path, the settings' start-up checks, tickets and cookies.
+ */
+import { describe, expect, it } from 'vitest';
+import { appAddress, appLabel, gatewayTarget, isGatewayHost } from '../../core/gateway/url.ts';
+import { resolveGateway } from '../../core/gateway/settings.ts';
+import { issueTicket, redeemTicket, signCookie, verifyCookie } from '../../core/gateway/session.ts';
+import { decide, readCookie, stripGatewayCookie } from '../../core/gateway/gate.ts';
+
+const sub = resolveGateway({ url: 'http://*.apps.localhost:8080/', admins: false, cookieHours: 8, ticketSeconds: 60 }, 'test');
+const path = resolveGateway({ url: 'https://apps.site.org/', apiHosts: ['api.site.org'], admins: false, cookieHours: 8, ticketSeconds: 60 }, 'test');
+
+describe('app labels', () => {
+  it('are readable, at most 63 LDH characters, without "--", the same for any case of a name', async () => {
+    const l = await appLabel('demo', 'httpd--alice');
+    expect(l).toMatch(/^httpd-alice-demo-[a-z2-7]{10}$/);
+    expect(await appLabel('demo', 'HTTPD--Alice')).toBe(l);
+    const long = await appLabel('facility_with-a-long-name', `${'j'.repeat(30)}--${'u'.repeat(32)}`);
+    expect(long.length).toBeLessThanOrEqual(63);
+    expect(long).toMatch(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/);
+    expect(long).not.toContain('--');
+  });
+
+  it('differ between facilities and between names that read alike', async () => {
+    expect(await appLabel('demo', 'httpd--alice')).not.toBe(await appLabel('other', 'httpd--alice'));
+    expect(await appLabel('demo', 'a_b--c')).not.toBe(await appLabel('demo', 'a-b--c'));
+    const cut = `${'x'.repeat(60)}`;
+    expect(await appLabel('demo', `${cut}--a`)).not.toBe(await appLabel('demo', `${cut}--b`));
+  });
+});
+
+describe('addresses and the reverse lookup', () => {
+  it('subdomain mode', async () => {
+    const a = await appAddress(sub, 'demo', 'httpd--alice');
+    expect(a.url).toBe(`http://${a.label}.apps.localhost:8080/`);
+    expect(gatewayTarget(sub, `${a.label}.apps.localhost:8080`, '/x')).toMatchObject({ kind: 'label', label: a.label });
+    expect(isGatewayHost(sub, '127.0.0.1:8080')).toBe(false);
+    expect(gatewayTarget(sub, 'a.b.apps.localhost', '/')).toBeUndefined();
+  });
+
+  it('path mode', async () => {
+    const a = await appAddress(path, 'demo', 'httpd--alice');
+    expect(a.url).toBe('https://apps.site.org/apps/demo/httpd--alice/');
+    expect(gatewayTarget(path, 'apps.site.org', '/apps/demo/httpd--alice/lab/tree')).toMatchObject({ facility: 'demo', name: 'httpd--alice', rest: '/lab/tree' });
+    expect(gatewayTarget(path, 'api.site.org', '/apps/demo/httpd--alice/')).toBeUndefined();
+  });
+
+  it('path mode on the API host is refused at start', () => {
+    expect(() => resolveGateway({ url: 'http://127.0.0.1:8080/', admins: false, cookieHours: 8, ticketSeconds: 60 }, 'test')).toThrow(/host other than the API/);
+    expect(() => resolveGateway({ url: 'https://api.site.org/', apiHosts: ['api.site.org'], admins: false, cookieHours: 8, ticketSeconds: 60 }, 'test')).toThrow(/host other than/);
+  });
+});
+
+describe('tickets and cookies', () => {
+  const grant = { facility: 'demo', app: 'httpd--alice', target: 'httpd-alice-demo-aaaaaaaaaa', tokenId: 'abcdefabcdef' };
+
+  it('a ticket is redeemed once', async () => {
+    const t = await issueTicket(grant, 60);
+    expect(await redeemTicket(t)).toEqual(grant);
+    expect(await redeemTicket(t)).toBeNull();
+    expect(await redeemTicket('nonsense')).toBeNull();
+  });
+
+  it('an expired ticket is refused', async () => {
+    const t = await issueTicket(grant, 0);
+    expect(await redeemTicket(t)).toBeNull();
+  });
+
+  it('a cookie verifies; a changed or expired one does not', async () => {
+    const c = await signCookie({ ...grant, expires: Math.floor(Date.now() / 1000) + 60 });
+    expect(await verifyCookie(c)).toMatchObject(grant);
+    const [body, sig] = c.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), a: 'httpd--bob' })).toString('base64url');
+    expect(await verifyCookie(`${forged}.${sig}`)).toBeNull();
+    expect(await verifyCookie(await signCookie({ ...grant, expires: Math.floor(Date.now() / 1000) - 1 }))).toBeNull();
+  });
+
+  it('the cookie header helpers', () => {
+    expect(readCookie('a=1; src_gw=x.y; b=2', 'src_gw')).toBe('x.y');
+    expect(stripGatewayCookie('a=1; src_gw=x.y; b=2', 'src_gw')).toBe('a=1; b=2');
+    expect(stripGatewayCookie('src_gw=x.y', 'src_gw')).toBeUndefined();
+  });
+
+  it('a request without a cookie is refused: HTML for browsers, problem+json otherwise', async () => {
+    const label = await appLabel('demo', 'httpd--alice');
+    const url = new URL(`http://${label}.apps.localhost:8080/`);
+    const html = await decide(url, new Headers({ host: url.host, accept: 'text/html,*/*' }), sub);
+    expect(html.ok).toBe(false);
+    if (!html.ok) {
+      expect(html.response.status).toBe(401);
+      expect(html.response.headers.get('content-type')).toMatch(/^text\/html/);
+    }
+    const json = await decide(url, new Headers({ host: url.host, accept: 'application/json' }), sub);
+    if (!json.ok) expect(await json.response.json()).toMatchObject({ code: 'unauthorized', status: 401 });
+    // a cookie for another app's host does not open this one
+    const other = await signCookie({ ...grant, target: 'elsewhere-demo-aaaaaaaaaa', expires: Math.floor(Date.now() / 1000) + 60 });
+    const cross = await decide(url, new Headers({ host: url.host, cookie: `src_gw=${other}` }), sub);
+    expect(cross.ok).toBe(false);
+  });
+});

@@ -7,7 +7,7 @@
  * last app.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, setConfig } from '../../core/config.ts';
@@ -21,11 +21,14 @@ const SUBNET = process.env.SWARM_LAB_SUBNET_ISOLATION ?? '192.168.237';
 const SCRIPT = new URL('../../scripts/swarm-lab.sh', import.meta.url).pathname;
 const lab = (...args: string[]) => run('bash', [SCRIPT, ...args], { env: { ...process.env, SWARM_LAB_DIR: LAB, SWARM_LAB_SUBNET: SUBNET }, timeout: 180_000, maxBuffer: 16 << 20 });
 const a = uniqueUser('sa');
+const MOUNTS = '/tmp/src-swarm-iso-mounts';
 const b = uniqueUser('sb');
 let lab1: { manager: string; nodes: Record<string, string> };
 let manager: Engine;
 
 beforeAll(async () => {
+  rmSync(MOUNTS, { recursive: true, force: true });
+  mkdirSync(MOUNTS, { recursive: true });
   await lab('up', '--nodes', '2');
   lab1 = JSON.parse(readFileSync(`${LAB}/facility.json`, 'utf8'));
   manager = new Engine({ host: lab1.manager });
@@ -40,6 +43,15 @@ beforeAll(async () => {
             images: { approved: ['docker.io/src-test/*'] },
             swarm: { serviceMode: 'replicated', replicas: 1 },
           },
+          // a mount source made on the nodes by a global-job helper (core/mount-sources.ts)
+          swarmmount: {
+            engine: { host: lab1.manager },
+            mode: 'swarm',
+            nodes: lab1.nodes,
+            images: { approved: ['docker.io/src-test/*'] },
+            swarm: { serviceMode: 'replicated', replicas: 1 },
+            policy: { mountHelperImage: 'src-test/busybox:latest', userMap: { [a]: '54011:54012' }, mounts: [{ source: `${MOUNTS}/{user}`, target: '/data', create: true }] },
+          },
         },
       },
       'test/swarm/isolation.test.ts',
@@ -52,6 +64,7 @@ afterAll(async () => {
   setConfig(undefined);
   resetFacilities();
   await lab('down');
+  rmSync(MOUNTS, { recursive: true, force: true });
 }, 180_000);
 
 /** The running task of service `name`: its node's Engine, container ID, and overlay address on `network`. */
@@ -116,4 +129,16 @@ describe('swarm: one attachable overlay per user', () => {
     expect(gone).toBe(true);
     for (const name of [`httpd--${a}`, `busybox--${a}`]) await call('POST', `/swarmiso/kill-app?name=${name}`);
   }, 60_000);
+});
+
+describe('swarm: a missing mount source is made on the nodes', () => {
+  it("created owned by the user's UID:GID by a global-job helper, which is removed after", async () => {
+    const r = await call('POST', `/swarmmount/create-app?image=${IMAGES.busybox}&user=${a}`);
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const st = statSync(`${MOUNTS}/${a}`);
+    expect([st.uid, st.gid, st.mode & 0o777]).toEqual([54011, 54012, 0o750]);
+    const helpers = await manager.call<any[]>({ method: 'GET', path: '/services', query: { filters: JSON.stringify({ label: ['io.src-container-api.helper'] }) }, statusCodes: { 200: true } });
+    expect(helpers).toEqual([]);
+    expect((await call('POST', `/swarmmount/kill-app?name=busybox--${a}`)).status).toBe(200);
+  }, 120_000);
 });

@@ -35,14 +35,15 @@ export async function maintainFacilities(graceMs = RESET_GRACE_MS): Promise<Reco
         const f = getFacility(facility);
         const mode = await facilityMode(f);
         const r: MaintenanceReport = { finished: [], rolledBack: [], failed: [], networksRemoved: [] };
-        let users: (string | undefined)[];
-        if (mode === 'solo') {
-          Object.assign(r, await recoverResets(f, graceMs));
-          users = (await f.engine.listContainers({ all: true, filters: appFilter(f.id) })).map((c) => c.Labels?.[LABELS.user]);
-        } else {
-          users = (await listServiceApps(f)).map((s) => s.Spec.Labels?.[LABELS.user]);
-        }
-        r.networksRemoved = await pruneUserNetworks(f, new Set(users.filter(Boolean).map((u) => String(u).toLowerCase())));
+        if (mode === 'solo') Object.assign(r, await recoverResets(f, graceMs));
+        const usersWithApps = async () => {
+          const users =
+            mode === 'solo'
+              ? (await f.engine.listContainers({ all: true, filters: appFilter(f.id) })).map((c) => c.Labels?.[LABELS.user])
+              : (await listServiceApps(f)).map((s) => s.Spec.Labels?.[LABELS.user]);
+          return new Set(users.filter(Boolean).map((u) => String(u).toLowerCase()));
+        };
+        r.networksRemoved = await pruneUserNetworks(f, mode, usersWithApps);
         if (r.finished.length || r.rolledBack.length || r.failed.length || r.networksRemoved.length) out[facility] = r;
       } catch {
         // the Engine is unreachable now: the next run tries again

@@ -214,17 +214,26 @@ async function retryRelease(f: Facility, user: string, hasApps: () => Promise<bo
  * Networks still attached are left for the next sweep.
  * @returns the names removed
  */
-export async function pruneUserNetworks(f: Facility, usersWithApps: Set<string>): Promise<string[]> {
+export async function pruneUserNetworks(f: Facility, mode: 'solo' | 'swarm', usersWithApps: () => Promise<Set<string>>): Promise<string[]> {
   const nets = await f.engine.listNetworks({ filters: { label: [`${NETWORK_LABELS.facility}=${f.id}`] } });
+  const before = await usersWithApps();
   const removed: string[] = [];
   for (const n of nets) {
     const user = n.Labels?.[NETWORK_LABELS.user];
-    if (!user || usersWithApps.has(user)) continue;
+    if (!user || before.has(user)) continue;
     try {
       await f.engine.removeNetwork(n.Id);
       removed.push(n.Name);
     } catch {
       // attached (a create under way, tasks stopping) or gone: the next sweep decides
+    }
+  }
+  if (removed.length) {
+    // an app created meanwhile (after the look above) names its network: make it again
+    const after = await usersWithApps();
+    for (const n of nets) {
+      const user = n.Labels?.[NETWORK_LABELS.user];
+      if (user && removed.includes(n.Name) && after.has(user)) await ensureUserNetwork(f, user, mode).catch(() => undefined);
     }
   }
   return removed;

@@ -27,6 +27,17 @@ import type { UptimeDetailView } from './chart.tsx';
 import type { ImageRequest } from '../images/store.ts';
 
 const COOKIE = 'src_ui';
+
+/** A get-images row, the parts used. */
+interface ImageRow {
+  Repository: string;
+  Tag: string;
+  ApprovalState: string;
+}
+/** The references create-app may use: get-images' approved rows with a name. */
+function approvedImages(rows: ImageRow[]): string[] {
+  return [...new Set(rows.filter((r) => r.ApprovalState === 'approved' && r.Repository !== '<none>').map((r) => `${r.Repository}:${r.Tag}`))].sort();
+}
 const HTML_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
@@ -182,7 +193,7 @@ export function buildUi(): Hono<Env> {
 
   ui.get(`${BASE}/:facility/apps`, async (c) => {
     const s = c.get('session');
-    const [status, images] = await Promise.all([api(c, 'get-app-status'), api(c, 'get-image-requests', { state: 'approved,pulling,pulled', limit: '1000' })]);
+    const [status, images] = await Promise.all([api(c, 'get-app-status'), api(c, 'get-images')]);
     const rows = status.ok || status.status === 207 ? (status.body as PsRow[]).filter((r) => r?.Names) : [];
     const uptime: Record<string, number | null> = {};
     await pMap(
@@ -193,7 +204,7 @@ export function buildUi(): Hono<Env> {
       },
       { concurrency: 6 },
     );
-    const approved = images.ok ? (images.body as ImageRequest[]).filter((i) => i.state === 'pulled').map((i) => i.familiar) : [];
+    const approved = images.ok ? approvedImages(images.body as ImageRow[]) : [];
     await consumeFlash(s);
     return html(AppsView({ ctx: pageCtx(s, c.get('facility')), rows, uptime, urls: {}, approved, error: status.ok ? undefined : outcome(status, '').text }) as Promise<string>);
   });
@@ -256,9 +267,17 @@ export function buildUi(): Hono<Env> {
 
   ui.get(`${BASE}/:facility/images`, async (c) => {
     const s = c.get('session');
-    const a = await api(c, 'get-image-requests', { limit: '200' });
+    const [a, images] = await Promise.all([api(c, 'get-image-requests', { limit: '200' }), api(c, 'get-images')]);
     await consumeFlash(s);
-    return html(ImagesView({ ctx: pageCtx(s, c.get('facility')), requests: a.ok ? (a.body as ImageRequest[]) : [], error: a.ok ? undefined : outcome(a, '').text }) as Promise<string>);
+    const error = a.ok ? (images.ok ? undefined : outcome(images, '').text) : outcome(a, '').text;
+    return html(
+      ImagesView({
+        ctx: pageCtx(s, c.get('facility')),
+        requests: a.ok ? (a.body as ImageRequest[]) : [],
+        approved: images.ok ? approvedImages(images.body as ImageRow[]) : [],
+        error,
+      }) as Promise<string>,
+    );
   });
   for (const [path, route, ok] of [
     ['request', 'request-image', 'Requested'],

@@ -70,7 +70,7 @@ export function UptimeChart(p: { d: UptimeDetailView; duration: string }) {
       </p>
       <details>
         <summary>Intervals ({p.d.intervals.length})</summary>
-        <div class="tablewrap">
+        <section class="tablewrap" aria-label="Uptime intervals" tabindex={0}>
           <table>
             <caption class="muted">
               From {p.d.from} to {p.d.to}; time not covered by an interval is unknown
@@ -92,7 +92,7 @@ export function UptimeChart(p: { d: UptimeDetailView; duration: string }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </section>
       </details>
     </div>
   );

@@ -15,12 +15,22 @@ function progressText(r: ImageRequest): string {
 }
 
 /** Image requests with their state and live pull progress; admins approve and deny. */
-export function ImagesView(p: { ctx: PageCtx; requests: ImageRequest[]; error?: string }) {
+export function ImagesView(p: { ctx: PageCtx; requests: ImageRequest[]; approved: string[]; error?: string }) {
   const f = encodeURIComponent(p.ctx.facility);
   const admin = p.ctx.role === 'admin';
   const busy = p.requests.some((r) => r.state === 'pulling' || (r.state === 'approved' && !r.imageId));
   return (
     <Page ctx={p.ctx} title="Images" current="images">
+      <h2>Approved images</h2>
+      {p.approved.length ? (
+        <ul id="approved">
+          {p.approved.map((i) => (
+            <li>{i}</li>
+          ))}
+        </ul>
+      ) : (
+        <p>No approved image is on this facility's Engine yet.</p>
+      )}
       <h2 id="req-h">Request an image</h2>
       <form method="post" action={`${BASE}/${f}/images/request`} aria-labelledby="req-h">
         <Csrf csrf={p.ctx.csrf} />
@@ -36,7 +46,7 @@ export function ImagesView(p: { ctx: PageCtx; requests: ImageRequest[]; error?: 
           {p.error}
         </div>
       ) : null}
-      <div id="requests" data-refresh={busy ? '1500' : undefined} class="tablewrap">
+      <section id="requests" data-refresh={busy ? '1500' : undefined} class="tablewrap" aria-label="Image requests" tabindex={0}>
         <table>
           <thead>
             <tr>
@@ -55,7 +65,7 @@ export function ImagesView(p: { ctx: PageCtx; requests: ImageRequest[]; error?: 
                 <td data-state>{r.state}</td>
                 <td>{r.requestedBy ?? ''}</td>
                 <td data-progress>{progressText(r)}</td>
-                <td>{r.error ?? r.reason ?? ''}</td>
+                <td>{(r.state === 'denied' ? r.reason : (r.error ?? r.reason)) ?? ''}</td>
                 {admin ? (
                   <td>
                     <form method="post" action={`${BASE}/${f}/images/approve`} class="inline">
@@ -80,7 +90,7 @@ export function ImagesView(p: { ctx: PageCtx; requests: ImageRequest[]; error?: 
             ))}
           </tbody>
         </table>
-      </div>
+      </section>
     </Page>
   );
 }
@@ -88,7 +98,7 @@ export function ImagesView(p: { ctx: PageCtx; requests: ImageRequest[]; error?: 
 /** Generic table of JSON rows with the given columns. */
 function Rows(p: { rows: Record<string, unknown>[]; cols: [string, string][]; caption: string }) {
   return (
-    <div class="tablewrap">
+    <section class="tablewrap" aria-label={p.caption} tabindex={0}>
       <table>
         <caption class="muted">{p.caption}</caption>
         <thead>
@@ -108,7 +118,7 @@ function Rows(p: { rows: Record<string, unknown>[]; cols: [string, string][]; ca
           ))}
         </tbody>
       </table>
-    </div>
+    </section>
   );
 }
 
@@ -216,7 +226,7 @@ export function TokensView(p: { ctx: PageCtx; tokens: TokenRow[]; minted?: strin
               Mint a token
             </button>
           </form>
-          <div class="tablewrap">
+          <section class="tablewrap" aria-label="Your tokens" tabindex={0}>
             <table>
               <thead>
                 <tr>
@@ -253,7 +263,7 @@ export function TokensView(p: { ctx: PageCtx; tokens: TokenRow[]; minted?: strin
                 ))}
               </tbody>
             </table>
-          </div>
+          </section>
         </>
       ) : null}
     </Page>

@@ -106,7 +106,7 @@ export function AppsView(p: { ctx: PageCtx; rows: PsRow[]; uptime: Record<string
             </button>
           ))}
         </fieldset>
-        <div class="tablewrap">
+        <section class="tablewrap" aria-label="Apps" tabindex={0}>
           <table data-stats={names.length ? `${BASE}/${f}/stats.json` : undefined} id="apps">
             <caption class="muted">{p.rows.length} apps; CPU and memory update every few seconds</caption>
             <thead>
@@ -161,7 +161,7 @@ export function AppsView(p: { ctx: PageCtx; rows: PsRow[]; uptime: Record<string
               ))}
             </tbody>
           </table>
-        </div>
+        </section>
       </form>
       {p.error ? (
         <div class="msg error" role="alert">
@@ -248,7 +248,7 @@ export function AppView(p: { ctx: PageCtx; name: string; row: PsRow | null; info
             </fieldset>
           </form>
           <h2>Resources</h2>
-          <div class="tablewrap">
+          <section class="tablewrap" aria-label="Resources" tabindex={0}>
             <table data-stats={`${BASE}/${f}/stats.json?name=${q}`}>
               <thead>
                 <tr>
@@ -267,7 +267,7 @@ export function AppView(p: { ctx: PageCtx; name: string; row: PsRow | null; info
                 </tr>
               </tbody>
             </table>
-          </div>
+          </section>
           <h2>Log</h2>
           <p id="log-state" role="status" class="muted">
             Following the log live

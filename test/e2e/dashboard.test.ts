@@ -22,6 +22,7 @@ import { freePort } from '../../scripts/local-deploy.ts';
 import { loadConfig, setConfig } from '../../core/config.ts';
 import { resolveGateway } from '../../core/gateway/settings.ts';
 import { mintToken, revokeToken } from '../../core/auth.ts';
+import { buildLogImage, removeLogImage } from '../log-image.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -30,6 +31,8 @@ const alice = uniqueUser('uia');
 const bob = uniqueUser('uib');
 const app = `httpd--${alice}`;
 const bobApp = `busybox--${bob}`;
+const tickImage = `src-test/uitick-${alice}:latest`;
+const tickApp = `uitick-${alice}--${alice}`;
 
 let browser: Browser;
 let server: RunnerServer;
@@ -48,6 +51,8 @@ beforeAll(async () => {
   aliceToken = (await mintToken({ role: 'user', user: alice, name: 'dashboard test alice' })).token;
   bobToken = (await mintToken({ role: 'user', user: bob, name: 'dashboard test bob' })).token;
   await createApp('src-test/busybox:latest', bob);
+  buildLogImage(tickImage, 'trap "exit 0" TERM INT; i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.3 & wait $!; done');
+  await createApp(tickImage, alice);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
 }, 120_000);
 
@@ -56,6 +61,7 @@ afterAll(async () => {
   await server?.close();
   setConfig(saved);
   await removeUserApps(alice, bob);
+  removeLogImage(tickImage);
 }, 60_000);
 
 /** Presses Tab until the focused element matches `selector` (at most 120 times). */
@@ -156,6 +162,39 @@ describe('dashboard through the runner', () => {
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/ui\/\?why=out$/);
     expect((await ctx.cookies()).find((c) => c.name === 'src_ui')).toBeUndefined();
+    await ctx.close();
+  }, 120_000);
+
+  it('start, pause, unpause show each state; stats and the log update live; the uptime chart shows its windows', async () => {
+    const ctx = await browser.newContext();
+    const page = await signIn(ctx, aliceToken);
+    const state = () => page.locator(`tr[data-app="${tickApp}"] [data-state]`).textContent();
+    for (const [action, want] of [
+      ['start', 'running'],
+      ['pause', 'paused'],
+      ['unpause', 'running'],
+    ] as const) {
+      await page.check(`input[name=name][value="${tickApp}"]`);
+      await navigates(page, () => page.click(`button[value=${action}]`));
+      await expect(flash(page, 'ok').textContent()).resolves.toContain(`${action}: done`);
+      await expect(state()).resolves.toContain(want);
+    }
+    // stats: the table's cells fill in and refresh
+    await page.waitForFunction((n) => /%/.test(document.querySelector(`tr[data-app="${n}"] [data-cpu]`)?.textContent ?? ''), tickApp, { timeout: 20_000 });
+    const first = await page.locator('table[data-stats]').getAttribute('data-updated');
+    await page.waitForFunction((f) => document.querySelector('table[data-stats]')?.getAttribute('data-updated') !== f, first, { timeout: 20_000 });
+    // the log grows while we watch
+    await page.goto(`${base}/ui/demo/app?name=${tickApp}`);
+    await page.waitForFunction(() => /tick-\d+/.test(document.querySelector('pre.log')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    const n = (await page.locator('pre.log').textContent())!.split('\n').length;
+    await page.waitForFunction((k) => (document.querySelector('pre.log')?.textContent ?? '').split('\n').length > k + 2, n, { timeout: 20_000 });
+    for (const d of ['hour', 'day', 'week', 'month']) {
+      await page.goto(`${base}/ui/demo/app?name=${tickApp}&duration=${d}`);
+      await expect(page.locator('.chart [data-ratio]').textContent()).resolves.toMatch(/^(\d+\.\d%|unknown)$/);
+      expect(await page.locator('.chart svg rect').count()).toBeGreaterThan(0);
+      await expect(page.locator('.chart').textContent()).resolves.toContain('unknown');
+    }
+    await page.screenshot({ path: `${SHOTS}/app-uptime.png`, fullPage: true });
     await ctx.close();
   }, 120_000);
 

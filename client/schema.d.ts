@@ -238,7 +238,7 @@ export interface components {
        * @description stable machine-readable code (README, "Errors")
        * @enum {string}
        */
-      code: "invalid_parameter" | "unauthorized" | "forbidden" | "image_not_approved" | "unknown_facility" | "unknown_route" | "app_not_found" | "image_not_found" | "node_not_found" | "method_not_allowed" | "app_exists" | "state_conflict" | "wrong_mode" | "payload_too_large" | "rate_limited" | "client_closed" | "internal_error" | "engine_error" | "app_unreachable" | "engine_unavailable" | "store_unavailable" | "engine_timeout" | "partial_failure" | "batch_failed";
+      code: "invalid_parameter" | "unauthorized" | "forbidden" | "no_identity" | "image_not_approved" | "unknown_facility" | "unknown_route" | "app_not_found" | "image_not_found" | "node_not_found" | "method_not_allowed" | "app_exists" | "state_conflict" | "mount_source_missing" | "wrong_mode" | "payload_too_large" | "rate_limited" | "client_closed" | "internal_error" | "engine_error" | "app_unreachable" | "engine_unavailable" | "store_unavailable" | "engine_timeout" | "partial_failure" | "batch_failed";
       /** @description what went wrong, for humans */
       detail: string;
       /** @description invalid_parameter: the query parameter */
@@ -731,9 +731,9 @@ export interface components {
       target?: string;
       /** @description users touched, comma-separated */
       targetUser?: string;
-      /** @description HTTP status answered */
+      /** @description HTTP status answered (0: pending, the outcome never recorded) */
       status: number;
-      /** @description ok, partial, or the error code */
+      /** @description ok, partial, the error code, or pending (recorded before the action; a crash left it so) */
       result: string;
       /** @description milliseconds */
       durationMs: number;
@@ -977,16 +977,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -1209,16 +1209,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -1439,16 +1439,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -1669,16 +1669,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -1901,16 +1901,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -2131,16 +2131,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -2360,7 +2360,7 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden`, `image_not_approved` */
+      /** @description `forbidden`, `no_identity`, `image_not_approved` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
@@ -2368,7 +2368,7 @@ export interface operations {
         content: {
           "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden" | "image_not_approved";
+            code?: "forbidden" | "no_identity" | "image_not_approved";
           });
         };
       };
@@ -2398,16 +2398,16 @@ export interface operations {
           };
         };
       };
-      /** @description `app_exists` */
+      /** @description `app_exists`, `mount_source_missing` */
       409: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "app_exists";
-          };
+            code?: "app_exists" | "mount_source_missing";
+          });
         };
       };
       /** @description `payload_too_large` */
@@ -2590,16 +2590,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -2820,7 +2820,7 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden`, `image_not_approved` */
+      /** @description `forbidden`, `no_identity`, `image_not_approved` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
@@ -2828,7 +2828,7 @@ export interface operations {
         content: {
           "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden" | "image_not_approved";
+            code?: "forbidden" | "no_identity" | "image_not_approved";
           });
         };
       };
@@ -2858,7 +2858,7 @@ export interface operations {
           };
         };
       };
-      /** @description `state_conflict`, `wrong_mode`, `batch_failed` */
+      /** @description `state_conflict`, `mount_source_missing`, `wrong_mode`, `batch_failed` */
       409: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
@@ -2866,7 +2866,7 @@ export interface operations {
         content: {
           "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "state_conflict" | "wrong_mode" | "batch_failed";
+            code?: "state_conflict" | "mount_source_missing" | "wrong_mode" | "batch_failed";
           });
         };
       };
@@ -3034,16 +3034,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -3243,16 +3243,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -3461,16 +3461,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -3691,16 +3691,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found`, `batch_failed` */
@@ -3912,16 +3912,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found` */
@@ -4134,16 +4134,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found` */
@@ -4336,16 +4336,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -4542,16 +4542,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `node_not_found` */
@@ -4760,16 +4760,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `node_not_found` */
@@ -4985,16 +4985,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found` */
@@ -5194,16 +5194,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -5399,16 +5399,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -5616,16 +5616,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -5795,16 +5795,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -6003,16 +6003,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -6185,16 +6185,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility` */
@@ -6358,16 +6358,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found` */
@@ -6567,16 +6567,16 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden` */
+      /** @description `forbidden`, `no_identity` */
       403: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "forbidden";
-          };
+            code?: "forbidden" | "no_identity";
+          });
         };
       };
       /** @description `unknown_facility`, `app_not_found` */

@@ -15,6 +15,10 @@ import { parseImageReference } from './reference.ts';
 import { loadConfig } from './config.ts';
 import { appEnvironment } from './gateway/url.ts';
 import { containerHostConfig, exposedPorts, resolvePolicy, type Requested, type Resolved } from './policy.ts';
+import { runAsFor } from './run-as.ts';
+import { RESET_START_LABEL } from './reset-recovery.ts';
+import { createMountSources, missingMountSource, mountSourceMissing } from './mount-sources.ts';
+import { ensureUserNetwork, isNetworkMissing, releaseUserNetwork } from './user-network.ts';
 import { inspectApp, inspectExact, listApps, listAppsAndResets, replaced, RESET_GRACE_MS, resetConflict, resetStartedAt, type ContainerInspect } from './app-lookup.ts';
 
 export { inspectApp, listApps, type ContainerInspect } from './app-lookup.ts';
@@ -149,7 +153,30 @@ export async function deleteApp(f: Facility, name: string): Promise<AppResult> {
       // 404: a concurrent delete won; 409: one is in progress. Either way, not this call's delete.
       throw actionError(e, name);
     }
+    const { user } = splitAppName(name);
+    await releaseUserNetwork(f, user, 'solo', () => userHasContainers(f, user));
     return { name, id: c.Id, state: 'deleted' };
+  }
+}
+
+/** Whether any container of ours (apps and hard-reset replacements) belongs to `user`. */
+async function userHasContainers(f: Facility, user: string): Promise<boolean> {
+  return (await f.engine.listContainers({ all: true, filters: appFilter(f.id, [`${LABELS.user}=${user}`]) })).length > 0;
+}
+
+/**
+ * Creates container `containerName` on the user's own network (core/user-network.ts), making
+ * the network first; a network removed meanwhile by the user's last delete is made again.
+ */
+async function createOnUserNetwork(f: Facility, containerName: string, user: string, body: (network: string) => Record<string, unknown>): Promise<{ Id: string }> {
+  for (let attempt = 0; ; attempt++) {
+    const network = await ensureUserNetwork(f, user, 'solo');
+    try {
+      return await f.engine.createContainer(containerName, body(network));
+    } catch (e) {
+      if (attempt < 3 && isNetworkMissing(e)) continue;
+      throw e;
+    }
   }
 }
 
@@ -158,15 +185,25 @@ export async function deleteApp(f: Facility, name: string): Promise<AppResult> {
  * policy (core/policy.ts).
  * @throws DomainError 400 when the requested limits exceed the policy's maximum
  */
-async function containerBody(f: Facility, name: string, resolved: Resolved, image: string, ref: ImageReference, imageId: string, params: CreateParams): Promise<Record<string, unknown>> {
+function containerBody(
+  f: Facility,
+  name: string,
+  resolved: Resolved,
+  image: string,
+  ref: ImageReference,
+  imageId: string,
+  params: CreateParams,
+  network: string,
+  env: string[],
+): Record<string, unknown> {
   const { user } = splitAppName(name);
   return {
     Image: image,
-    Env: await appEnvironment(loadConfig().gateway, f.id, name), // SRC_BASE_URL: where the gateway serves it
+    Env: env, // SRC_BASE_URL: where the gateway serves it (appEnvironment)
     ...(resolved.user ? { User: resolved.user } : {}),
     Labels: appLabels(f.id, name, user, ref, imageId, params),
     ExposedPorts: Object.fromEntries(params.ports.map((p) => [p, {}])),
-    HostConfig: containerHostConfig(resolved, params.ports, params.publishHost),
+    HostConfig: containerHostConfig(resolved, params.ports, params.publishHost, network),
   };
 }
 
@@ -181,13 +218,16 @@ async function containerBody(f: Facility, name: string, resolved: Resolved, imag
  */
 export async function createApp(f: Facility, ref: ImageReference, user: string, requested: Requested = {}): Promise<AppResult> {
   const name = appNameFor(ref, user);
-  const resolved = resolvePolicy(f.config.policy, user, requested); // 400 before any Engine call
+  resolvePolicy(f.config.policy, user, requested); // 400 before any lookup or Engine call
+  const resolved = resolvePolicy(f.config.policy, user, requested, await runAsFor(f, user, ref)); // 403 no_identity
   await assertNameFree(f, name);
   const image = await orNotFound(f.engine.inspectImage(ref.given));
   if (!image) throw new DomainError('image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
   const params: CreateParams = { publishHost: f.config.publishHost, ports: exposedPorts(image), requested };
+  await createMountSources(f, resolved); // 409 mount_source_missing when one cannot be made
+  const env = await appEnvironment(loadConfig().gateway, f.id, name);
   for (let attempt = 0; ; attempt++) {
-    const id = await createContainerOf(f, name, ref, await containerBody(f, name, resolved, ref.given, ref, image.Id, params));
+    const id = await createContainerOf(f, name, ref, user, (network) => containerBody(f, name, resolved, ref.given, ref, image.Id, params, network, env));
     if (!(await hasCaseTwin(f, name, id))) return { name, id, state: 'created', image: ref.given, imageId: image.Id, ports: params.ports };
     // a create of a case twin ran at the same time: step back, then look again (and answer the twin's 409 if it stayed)
     await f.engine.removeContainer(id, { force: true, v: true }).catch(() => undefined);
@@ -198,10 +238,12 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
 }
 
 /** `POST /containers/create` of an app, its refusals as domain errors. @returns the container ID */
-async function createContainerOf(f: Facility, name: string, ref: ImageReference, body: Record<string, unknown>): Promise<string> {
+async function createContainerOf(f: Facility, name: string, ref: ImageReference, user: string, body: (network: string) => Record<string, unknown>): Promise<string> {
   try {
-    return (await f.engine.createContainer(name, body)).Id;
+    return (await createOnUserNetwork(f, name, user, body)).Id;
   } catch (e) {
+    const missing = missingMountSource(e);
+    if (missing) throw mountSourceMissing(f, missing);
     if (e instanceof EngineError && e.statusCode === 409) {
       // the Engine reserves the name before the container shows: look until it does (then 409 naming it)
       for (let i = 0; i < 20; i++) {
@@ -305,12 +347,21 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
   }
 
   const tempName = `${name}.reset-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 4)}`;
-  const resolved = resolvePolicy(f.config.policy, splitAppName(name).user, params.requested);
+  const { user } = splitAppName(name);
+  const resolved = resolvePolicy(f.config.policy, user, params.requested, await runAsFor(f, user, ref));
+  await createMountSources(f, resolved);
   let replacement: { Id: string };
   try {
-    replacement = await f.engine.createContainer(tempName, await containerBody(f, name, resolved, imageForCreate, ref, imageId, params));
+    const env = await appEnvironment(loadConfig().gateway, f.id, name);
+    replacement = await createOnUserNetwork(f, tempName, user, (network) => {
+      const body = containerBody(f, name, resolved, imageForCreate, ref, imageId, params, network, env);
+      // a crash before the start below is finished by core/reset-recovery.ts, which reads this
+      if (old.State.Running || old.State.Paused) (body.Labels as Record<string, string>)[RESET_START_LABEL] = '1';
+      return body;
+    });
   } catch (e) {
-    throw actionError(e, name);
+    const missing = missingMountSource(e);
+    throw missing ? mountSourceMissing(f, missing) : actionError(e, name);
   }
   try {
     await f.engine.removeContainer(old.Id, { force: true, v: true });

@@ -37,7 +37,8 @@ const auditDb = domainDb('audit', MIGRATIONS);
 
 /**
  * One audit entry. Times are UTC ISO-8601; `result` is `ok`, `partial` (207: some names
- * failed) or the error code; `targetUser` lists every user the call touched, comma-separated.
+ * failed), the error code, or `pending` (status 0: the call's outcome was never recorded, e.g.
+ * the server was killed while it acted); `targetUser` lists every user the call touched, comma-separated.
  */
 export interface AuditEntry {
   at: string;
@@ -65,6 +66,31 @@ export async function recordAudit(e: AuditEntry): Promise<void> {
       args: [e.at, e.requestId, e.facility, e.route, e.subject, e.subjectName, e.role, e.onBehalfOf ?? null, e.target ?? null, e.targetUser ?? null, e.status, e.result, e.durationMs],
     }),
   );
+}
+
+/**
+ * Records the intent of a mutating call before it acts: an entry with status 0 and result
+ * `pending`, completed by {@link completeAudit}. A crash in between leaves the `pending` entry,
+ * so no change happens without a record.
+ * @returns the entry's id
+ * @throws the database's error (the caller refuses the action then)
+ */
+export async function recordIntent(e: Omit<AuditEntry, 'status' | 'result' | 'durationMs'>): Promise<number> {
+  const db = await auditDb();
+  const r = await withBusyRetry(() =>
+    db.execute({
+      sql: `INSERT INTO audit (at, request_id, facility, route, subject, subject_name, role, on_behalf_of, target, target_user, status, result, duration_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'pending', 0)`,
+      args: [e.at, e.requestId, e.facility, e.route, e.subject, e.subjectName, e.role, e.onBehalfOf ?? null, e.target ?? null, e.targetUser ?? null],
+    }),
+  );
+  return Number(r.lastInsertRowid);
+}
+
+/** Records the outcome of a call whose intent {@link recordIntent} wrote (status, result, duration). */
+export async function completeAudit(id: number, o: { status: number; result: string; durationMs: number }): Promise<void> {
+  const db = await auditDb();
+  await withBusyRetry(() => db.execute({ sql: 'UPDATE audit SET status = ?, result = ?, duration_ms = ? WHERE id = ?', args: [o.status, o.result, o.durationMs, id] }));
 }
 
 /** Filters of {@link queryAudit}; times are ISO-8601, `limit` at most 1000 (default 100). */

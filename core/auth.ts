@@ -34,6 +34,12 @@ const MIGRATIONS: Migration[] = [
       'CREATE INDEX tokens_user ON tokens (user)',
     ],
   },
+  {
+    version: 2,
+    name: 'token expiry',
+    // ISO-8601 UTC; NULL: never expires
+    sql: ['ALTER TABLE tokens ADD COLUMN expires_at TEXT'],
+  },
 ];
 
 /** The tokens database, migrated on first use. */
@@ -51,6 +57,8 @@ export interface TokenRecord {
   createdAt: string;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  /** When the token stops working (ISO-8601 UTC); `null`: never. */
+  expiresAt: string | null;
 }
 
 const TOKEN_RE = /^src_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
@@ -100,6 +108,7 @@ function toRecord(r: Record<string, unknown>): TokenRecord {
     createdAt: String(r.created_at),
     revokedAt: (r.revoked_at as string | null) ?? null,
     lastUsedAt: (r.last_used_at as string | null) ?? null,
+    expiresAt: (r.expires_at as string | null) ?? null,
   };
 }
 
@@ -107,8 +116,17 @@ function toRecord(r: Record<string, unknown>): TokenRecord {
  * Mints a token and stores its hash. The secret is returned once, here, and never again.
  * @param opts `role`, `name`; `user` (required for role user); `facilities` (admin limit)
  */
-export async function mintToken(opts: { role: 'admin' | 'user'; name: string; user?: string; facilities?: string[]; token?: string }): Promise<{ token: string; record: TokenRecord }> {
+export async function mintToken(opts: {
+  role: 'admin' | 'user';
+  name: string;
+  user?: string;
+  facilities?: string[];
+  token?: string;
+  /** When it stops working (a `Date`); absent: never. */
+  expiresAt?: Date;
+}): Promise<{ token: string; record: TokenRecord }> {
   if (opts.role === 'user' && !opts.user) throw new Error('a user token needs a user');
+  const expiresAt = opts.expiresAt?.toISOString() ?? null;
   const db = await authDb();
   const token = opts.token ?? generateToken();
   const id = tokenIdOf(token, 'a given token');
@@ -116,11 +134,25 @@ export async function mintToken(opts: { role: 'admin' | 'user'; name: string; us
   const hash = await sha256Hex(token);
   await withBusyRetry(() =>
     db.execute({
-      sql: 'INSERT INTO tokens (id, name, role, user, facilities, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      args: [id, opts.name, opts.role, opts.user ?? null, opts.facilities ? JSON.stringify(opts.facilities) : null, hash, createdAt],
+      sql: 'INSERT INTO tokens (id, name, role, user, facilities, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      args: [id, opts.name, opts.role, opts.user ?? null, opts.facilities ? JSON.stringify(opts.facilities) : null, hash, createdAt, expiresAt],
     }),
   );
-  return { token, record: { id, name: opts.name, role: opts.role, user: opts.user ?? null, facilities: opts.facilities ?? null, createdAt, revokedAt: null, lastUsedAt: null } };
+  return { token, record: { id, name: opts.name, role: opts.role, user: opts.user ?? null, facilities: opts.facilities ?? null, createdAt, revokedAt: null, lastUsedAt: null, expiresAt } };
+}
+
+/**
+ * Parses a token lifetime: `30d`, `12h`, `90m`, `2w`, or an ISO-8601 date/time (UTC unless it says).
+ * @returns when the token expires
+ * @throws Error naming the accepted forms, or when the moment is not in the future
+ */
+export function parseExpiry(text: string, now = Date.now()): Date {
+  const m = text.match(/^(\d+)\s*([mhdw])$/);
+  const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+  const at = m ? new Date(now + Number(m[1]) * unit[m[2] as keyof typeof unit]) : /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : new Date(NaN);
+  if (Number.isNaN(at.getTime())) throw new Error(`--expires ${text}: must be a duration such as 30d, 12h, 90m, 2w, or an ISO date such as 2027-01-31`);
+  if (at.getTime() <= now) throw new Error(`--expires ${text}: must be in the future`);
+  return at;
 }
 
 /** Generates a token string without storing it (for `SRC_ADMIN_TOKEN`). */
@@ -130,7 +162,7 @@ export function generateToken(): string {
 
 /**
  * Verifies a bearer token.
- * @returns the token's record, or `null` when unknown, malformed or revoked
+ * @returns the token's record, or `null` when unknown, malformed, revoked or expired
  */
 export async function verifyToken(token: string): Promise<TokenRecord | null> {
   const m = token.match(TOKEN_RE);
@@ -141,6 +173,7 @@ export async function verifyToken(token: string): Promise<TokenRecord | null> {
   const row = r.rows[0] as Record<string, unknown> | undefined;
   if (!row || !timingSafeEqual(given, fromHex(String(row.hash))) || row.revoked_at) return null;
   const now = new Date().toISOString();
+  if (row.expires_at && String(row.expires_at) <= now) return null; // expired: as good as revoked
   if (!row.last_used_at || String(row.last_used_at).slice(0, 16) !== now.slice(0, 16)) {
     withBusyRetry(() => db.execute({ sql: 'UPDATE tokens SET last_used_at = ? WHERE id = ?', args: [now, m[1]] })).catch(() => undefined);
   }
@@ -161,15 +194,16 @@ export async function revokeToken(id: string): Promise<boolean> {
   return r.rowsAffected > 0;
 }
 
-let bootstrapped: Promise<{ created?: string; file?: string }> | undefined;
+let bootstrapped: Promise<{ created?: boolean; file?: string }> | undefined;
 const ENV_ADMIN_NAME = 'env-admin (SRC_ADMIN_TOKEN)';
 
 /**
  * Makes sure an admin token exists. `SRC_ADMIN_TOKEN` (if set) is stored as the `env-admin`
  * token, and an earlier, different `SRC_ADMIN_TOKEN` is revoked (rotation); otherwise, when no live admin token exists, one is minted, written to
- * `<dataDir>/admin-token` (mode 0600) and returned once in `created` for the caller to print.
+ * `<dataDir>/admin-token` (mode 0600) and only there: the answer says `created` and the file's
+ * path (for the caller to print), never the token (standard output ends up in journald).
  */
-export function bootstrapAdmin(): Promise<{ created?: string; file?: string }> {
+export function bootstrapAdmin(): Promise<{ created?: boolean; file?: string }> {
   bootstrapped ??= (async () => {
     const db = await authDb();
     const fromEnv = env('SRC_ADMIN_TOKEN');
@@ -191,7 +225,7 @@ export function bootstrapAdmin(): Promise<{ created?: string; file?: string }> {
     const { token } = await mintToken({ role: 'admin', name: 'first admin (created at first start)' });
     const file = `${loadConfig().dataDir}/admin-token`;
     writeTextFile(file, token + '\n', 0o600);
-    return { created: token, file };
+    return { created: true, file };
   })().catch((e) => {
     bootstrapped = undefined;
     throw e;

@@ -19,9 +19,9 @@ import { facilityGatewaySchema, gatewaySchema, resolveGateway, type GatewaySetti
 /** An Engine URL: `unix://`, `tcp://`, `ssh://` or `http(s)://`. */
 const engineHostSchema = v.pipe(v.string(), v.regex(/^(unix|tcp|ssh|https?):\/\//, 'must be unix://, tcp://, ssh:// or http(s)://'));
 
-const endpointSchema = v.object({
+const endpointSchema = v.strictObject({
   host: engineHostSchema,
-  tls: v.optional(v.object({ ca: v.optional(v.string()), cert: v.optional(v.string()), key: v.optional(v.string()) })),
+  tls: v.optional(v.strictObject({ ca: v.optional(v.string()), cert: v.optional(v.string()), key: v.optional(v.string()) })),
   timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(600_000))),
 });
 
@@ -38,31 +38,19 @@ const bytesSchema = v.union([
   ),
 ]);
 
-/** The create policy applied to every app a facility creates (containers and services). */
-const policySchema = v.object({
-  /** Memory limit in bytes: `default` when a create asks none, `max` caps what it may ask. */
-  memory: v.optional(v.object({ default: v.optional(bytesSchema), max: v.optional(bytesSchema) }), {}),
-  /** CPUs (fractional) per app. */
-  cpus: v.optional(v.object({ default: v.optional(v.pipe(v.number(), v.minValue(0.01))), max: v.optional(v.pipe(v.number(), v.minValue(0.01))) }), {}),
-  /** Maximum number of processes per app. */
-  pids: v.optional(v.object({ default: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))), max: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))) }), {}),
-  /** Restart policy of app containers. */
-  restart: v.optional(v.picklist(['no', 'on-failure', 'unless-stopped', 'always']), 'no'),
-  /** Host mounts: the only host paths an app may see; `{user}` is replaced by the app's user. */
-  mounts: v.optional(
-    v.array(
-      v.object({
-        source: v.pipe(v.string(), v.startsWith('/', 'must be an absolute host path')),
-        target: v.pipe(v.string(), v.startsWith('/', 'must be an absolute container path')),
-        readOnly: v.optional(v.boolean(), false),
-      }),
-    ),
-    [],
-  ),
-  /** Per-user `UID:GID` the app runs as, so it sees the user's files as the user. */
-  userMap: v.optional(v.record(v.string(), v.pipe(v.string(), v.regex(/^\d+(:\d+)?$/, 'must be UID or UID:GID'))), {}),
-});
-export type CreatePolicy = v.InferOutput<typeof policySchema>;
+/** A `{ default, max }` limit pair; `default` above `max` is refused (it would be applied silently otherwise). */
+function limitSchema<S extends v.GenericSchema<unknown, number>>(value: S) {
+  return v.pipe(
+    v.strictObject({ default: v.optional(value), max: v.optional(value) }),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const { default: d, max } = dataset.value as { default?: number; max?: number };
+      if (d !== undefined && max !== undefined && d > max) {
+        addIssue({ message: `default (${d}) must not be above max (${max})`, path: [{ type: 'object', origin: 'value', input: dataset.value as Record<string, unknown>, key: 'default', value: d }] });
+      }
+    }),
+  );
+}
 
 /** An image pattern (see `compileImagePattern` in core/reference.ts): `docker.io/src-test/*`, `127.0.0.1:5000/**`. */
 const imagePatternSchema = v.pipe(
@@ -77,9 +65,93 @@ const imagePatternSchema = v.pipe(
   }),
 );
 
+const uidGidSchema = v.pipe(v.string(), v.regex(/^\d+:\d+$/, 'must be UID:GID'));
+
+/**
+ * Identity sources of a facility, asked in this order after `userMap`: a passwd/group file pair,
+ * then an LDAP directory (posixAccount / posixGroup).
+ */
+const identitySchema = v.strictObject({
+  /** passwd(5)/group(5) files (e.g. `/etc/passwd`, `/etc/group`, or copies synced from a directory). */
+  files: v.optional(
+    v.strictObject({
+      passwd: v.pipe(v.string(), v.startsWith('/', 'must be an absolute path')),
+      group: v.optional(v.pipe(v.string(), v.startsWith('/', 'must be an absolute path'))),
+    }),
+  ),
+  /** An LDAP directory with posixAccount users and posixGroup groups. */
+  ldap: v.optional(
+    v.strictObject({
+      /** `ldap://host:port` or `ldaps://…`. */
+      url: v.pipe(v.string(), v.regex(/^ldaps?:\/\/\S+$/, 'must be ldap:// or ldaps://')),
+      /** Where users are searched (`ou=people,dc=example,dc=org`). */
+      userBase: v.pipe(v.string(), v.nonEmpty('must not be empty')),
+      /** Where posixGroup groups are searched (supplementary groups; none when absent). */
+      groupBase: v.optional(v.pipe(v.string(), v.nonEmpty('must not be empty'))),
+      /** Bind DN for searches (anonymous bind when absent). */
+      bindDn: v.optional(v.string()),
+      /** Environment variable holding the bind password (never in this file). */
+      bindPasswordEnv: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'))),
+      /** Attribute holding the user name (default `uid`). */
+      userAttribute: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'must be an attribute name')), 'uid'),
+      timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(60_000)), 5000),
+    }),
+  ),
+  /** Seconds a looked-up identity (or its absence) is cached (default 60). */
+  cacheSeconds: v.optional(v.pipe(v.number(), v.integer('must be whole seconds'), v.minValue(0, 'must be at least 0'), v.maxValue(86_400, 'must be at most 86400')), 60),
+  /**
+   * A user no source knows: `refuse` (create-app answers 403 `no_identity`) or `fallback`
+   * (default: the app runs as `fallback`, with no host mounts).
+   */
+  missing: v.optional(v.picklist(['refuse', 'fallback'], "must be 'refuse' or 'fallback'"), 'fallback'),
+  /** The unprivileged `UID:GID` of a user without identity (default `65534:65534`, nobody:nogroup). */
+  fallback: v.optional(
+    v.pipe(
+      uidGidSchema,
+      v.check((x) => !x.startsWith('0:'), 'must not be uid 0'),
+    ),
+    '65534:65534',
+  ),
+  /** Image patterns (as `images.approved`) whose apps run as the image's own user, root included; never with host mounts. */
+  rootImages: v.optional(v.array(imagePatternSchema), []),
+});
+export type IdentitySettings = v.InferOutput<typeof identitySchema>;
+
+/** The create policy applied to every app a facility creates (containers and services). */
+const policySchema = v.strictObject({
+  /** Memory limit in bytes: `default` when a create asks none, `max` caps what it may ask. */
+  memory: v.optional(limitSchema(bytesSchema), {}),
+  /** CPUs (fractional) per app. */
+  cpus: v.optional(limitSchema(v.pipe(v.number(), v.minValue(0.01, 'must be at least 0.01'))), {}),
+  /** Maximum number of processes per app. */
+  pids: v.optional(limitSchema(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'))), {}),
+  /** Restart policy of app containers. */
+  restart: v.optional(v.picklist(['no', 'on-failure', 'unless-stopped', 'always']), 'no'),
+  /** Host mounts: the only host paths an app may see; `{user}` is replaced by the app's user. */
+  mounts: v.optional(
+    v.array(
+      v.strictObject({
+        source: v.pipe(v.string(), v.startsWith('/', 'must be an absolute host path')),
+        target: v.pipe(v.string(), v.startsWith('/', 'must be an absolute container path')),
+        readOnly: v.optional(v.boolean(), false),
+        /** A missing source directory is created, owned by the app's UID:GID (else create-app answers 400 naming it). */
+        create: v.optional(v.boolean(), false),
+      }),
+    ),
+    [],
+  ),
+  /** Per-user `UID:GID` the app runs as, so it sees the user's files as the user (the static identity source). */
+  userMap: v.optional(v.record(v.string(), v.pipe(v.string(), v.regex(/^\d+(:\d+)?$/, 'must be UID or UID:GID'))), {}),
+  /** Image of the helper container that creates missing mount sources (`create: true`); it needs /bin/busybox. */
+  mountHelperImage: v.optional(v.pipe(v.string(), v.nonEmpty('must not be empty')), 'busybox:latest'),
+  /** Where users' UID, GID and groups come from besides `userMap`, and what a user without one gets (core/user-identity.ts). */
+  identity: v.optional(identitySchema, {}),
+});
+export type CreatePolicy = v.InferOutput<typeof policySchema>;
+
 /** Credentials for one registry, sent to the Engine as `X-Registry-Auth`; never answered or logged. */
 const registryCredentialSchema = v.pipe(
-  v.object({
+  v.strictObject({
     username: v.optional(v.pipe(v.string(), v.nonEmpty('must not be empty'))),
     password: v.optional(v.string()),
     /** Name of an environment variable holding the password, to keep it out of this file. */
@@ -97,7 +169,7 @@ const registryCredentialSchema = v.pipe(
  * Which images a facility may run, and how they are pulled. Nothing is approved by default:
  * an empty list means no image may run until an admin approves a request.
  */
-const imagesSchema = v.object({
+const imagesSchema = v.strictObject({
   /** References or patterns approved without any request (images built or loaded locally, a site registry). */
   approved: v.optional(v.array(imagePatternSchema), []),
   /** Patterns whose requests are approved (and pulled) at once, without an admin. */
@@ -122,7 +194,7 @@ const imagesSchema = v.object({
 export type ImageSettings = v.InferOutput<typeof imagesSchema>;
 
 /** Swarm-mode service settings of a facility. */
-const swarmSchema = v.object({
+const swarmSchema = v.strictObject({
   /**
    * `replicated-job` (default, as the original API): each app is a job that runs `replicas`
    * tasks to completion; `replicated`: a long-running service with `replicas` tasks.
@@ -159,7 +231,20 @@ const nodeEndpointSchema = v.union(
   'must be an Engine URL (unix://, tcp://, ssh://) or an endpoint object { host, tls?, timeoutMs? }',
 );
 
-const facilitySchema = v.object({
+/** Per-user app networks (core/user-network.ts): solo bridges take their subnets from `pool`. */
+const networksSchema = v.pipe(
+  v.strictObject({
+    /** IPv4 block the per-user bridge subnets come from (default 10.213.0.0/16). */
+    pool: v.optional(v.pipe(v.string(), v.regex(/^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/, 'must be an IPv4 CIDR block such as 10.213.0.0/16')), '10.213.0.0/16'),
+    /** Prefix length of one user's subnet (default 27: 29 apps per user, 2048 users in a /16). */
+    prefix: v.optional(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(16, 'must be at least 16'), v.maxValue(29, 'must be at most 29')), 27),
+  }),
+  v.check((n) => Number(n.pool.split('/')[1]) <= n.prefix, 'pool must be at least as large as one subnet (pool prefix <= prefix)'),
+);
+
+const facilitySchema = v.strictObject({
+  /** Per-user networks: the solo bridges' address pool. */
+  networks: v.optional(networksSchema, {}),
   /** Create policy for apps (limits, restart, mounts, user map). */
   policy: v.optional(policySchema, {}),
   /** Image approvals (pre-approved and auto-approved patterns) and registry credentials. */
@@ -193,7 +278,7 @@ const facilitySchema = v.object({
  * run may hold a facility's lease. Environment overrides: `SRC_UPTIME_CRON`,
  * `SRC_UPTIME_RETENTION_DAYS`, `SRC_UPTIME_LEASE_SECONDS`.
  */
-const uptimeSchema = v.object({
+const uptimeSchema = v.strictObject({
   /**
    * Cron pattern (croner: 5 or 6 fields, or `@hourly` …) of the local runner's schedule, default
    * every minute; `off` when system cron or a timer runs `npm run uptime-job` instead.
@@ -206,7 +291,7 @@ const uptimeSchema = v.object({
 });
 export type UptimeSettings = v.InferOutput<typeof uptimeSchema>;
 
-const configSchema = v.object({
+const configSchema = v.strictObject({
   /** Directory for the embedded database and generated secrets (default ./data). */
   dataDir: v.optional(v.string()),
   /** The uptime job (schedule, retention, lease). */
@@ -268,7 +353,7 @@ export function parseConfig(raw: unknown, source: string): Config {
   if (!r.success) {
     const issue = r.issues[0];
     const path = v.getDotPath(issue) ?? '(root)';
-    throw new Error(`Invalid configuration in ${source}: ${path}: ${issue.message}`);
+    throw new Error(`Invalid configuration in ${source}: ${path}: ${issueMessage(issue)}`);
   }
   const dataDir = env('SRC_DATA_DIR') ?? r.output.dataDir ?? './data';
   const facilities: Record<string, FacilityConfig> = {};
@@ -278,6 +363,12 @@ export function parseConfig(raw: unknown, source: string): Config {
   const uptime = uptimeWithEnv(r.output.uptime, source);
   const gateway = resolveGateway(r.output.gateway, source);
   return { dataDir, dbUrl: env('SRC_DB_URL') ?? `file:${dataDir}/src.db`, facilities, source, uptime, gateway };
+}
+
+/** An issue's message; an unknown key (a typo such as `polcy`) says so instead of valibot's "Expected never". */
+function issueMessage(issue: v.BaseIssue<unknown>): string {
+  if (issue.type === 'strict_object') return 'unknown setting (check its spelling; the README lists the settings)';
+  return issue.message;
 }
 
 /** Applies `SRC_UPTIME_CRON`, `SRC_UPTIME_RETENTION_DAYS`, `SRC_UPTIME_LEASE_SECONDS` over the file's uptime settings. */
@@ -293,7 +384,7 @@ function uptimeWithEnv(fromFile: UptimeSettings, source: string): UptimeSettings
   const r = v.safeParse(uptimeSchema, raw);
   if (!r.success) {
     const issue = r.issues[0];
-    throw new Error(`Invalid configuration in ${source} (or its SRC_UPTIME_* environment overrides): uptime.${v.getDotPath(issue) ?? ''}: ${issue.message}`);
+    throw new Error(`Invalid configuration in ${source} (or its SRC_UPTIME_* environment overrides): uptime.${v.getDotPath(issue) ?? ''}: ${issueMessage(issue)}`);
   }
   return r.output;
 }

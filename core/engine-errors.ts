@@ -89,6 +89,15 @@ export const S_SERVICE_READ: StatusTable = { 200: true, 404: 'no such service', 
 /** `DELETE /services/{id}`: 404 no such service. */
 export const S_SERVICE_REMOVE: StatusTable = { 200: true, 404: 'no such service', 500: 'server error', 503: 'node is not part of a swarm' };
 
+/** `GET /networks/{id}`: 404 no such network. */
+export const S_NETWORK_READ: StatusTable = { 200: true, 404: 'no such network', 500: 'server error' };
+/** `POST /networks/create`: 400 bad parameter, 403 operation not supported (e.g. an overlapping pool), 404 plugin not found, 409 name in use (`CheckDuplicate`). */
+export const S_NETWORK_CREATE: StatusTable = { 201: true, 400: 'bad parameter', 403: 'operation not supported', 404: 'plugin not found', 409: 'network name in use', 500: 'server error' };
+/** `DELETE /networks/{id}`: 403 operation not supported (active endpoints), 404 no such network. */
+export const S_NETWORK_REMOVE: StatusTable = { 204: true, 403: 'operation not supported', 404: 'no such network', 409: 'conflict', 500: 'server error' };
+/** `POST /containers/{id}/wait`: 400 bad parameter, 404 no such container. */
+export const S_CONTAINER_WAIT: StatusTable = { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' };
+
 /** The parts of an Engine call that error translation reads. */
 export interface CallForError {
   method: string;

@@ -26,6 +26,10 @@ import {
   S_CONTAINER_RESTART,
   S_CONTAINER_START,
   S_CONTAINER_STOP,
+  S_CONTAINER_WAIT,
+  S_NETWORK_CREATE,
+  S_NETWORK_READ,
+  S_NETWORK_REMOVE,
   S_EVENTS,
   S_IMAGE_PULL,
   S_IMAGE_PUSH,
@@ -262,6 +266,29 @@ export class Engine {
    */
   containerStats(id: string): Promise<any> {
     return this.call({ method: 'GET', path: `/containers/${encodeURIComponent(id)}/stats`, query: { stream: false }, statusCodes: S_CONTAINER_READ, timeoutMs: 15_000 });
+  }
+
+  /** `POST /containers/{id}/wait` -> `{StatusCode}` once the container exits (long: up to `timeoutMs`). */
+  waitContainer(id: string, timeoutMs = 120_000): Promise<{ StatusCode: number; Error?: { Message?: string } | null }> {
+    return this.call({ method: 'POST', path: `/containers/${encodeURIComponent(id)}/wait`, statusCodes: S_CONTAINER_WAIT, timeoutMs });
+  }
+
+  // --- Networks -------------------------------------------------------------------------------
+  /** `GET /networks` with `filters` (e.g. `{label: ['k=v']}`). */
+  listNetworks(q: { filters?: Record<string, string[]> } = {}): Promise<any[]> {
+    return this.call({ method: 'GET', path: '/networks', query: { filters: q.filters ? JSON.stringify(q.filters) : undefined }, statusCodes: S_READ });
+  }
+  /** `GET /networks/{id}` */
+  inspectNetwork(id: string): Promise<any> {
+    return this.call({ method: 'GET', path: `/networks/${encodeURIComponent(id)}`, statusCodes: S_NETWORK_READ });
+  }
+  /** `POST /networks/create` -> `{Id, Warning}` (`CheckDuplicate`: 409 for a name in use). */
+  createNetwork(body: Record<string, unknown>): Promise<{ Id: string; Warning?: string }> {
+    return this.call({ method: 'POST', path: '/networks/create', body: { CheckDuplicate: true, ...body }, statusCodes: S_NETWORK_CREATE });
+  }
+  /** `DELETE /networks/{id}` (403 while containers are attached). */
+  removeNetwork(id: string): Promise<void> {
+    return this.call({ method: 'DELETE', path: `/networks/${encodeURIComponent(id)}`, statusCodes: S_NETWORK_REMOVE });
   }
 
   /**

@@ -17,6 +17,7 @@ import type { Facility } from './facility.ts';
 import { bootstrapAdmin, verifyToken } from './auth.ts';
 import { userSchema } from './schemas.ts';
 import { splitAppName } from './naming.ts';
+import { assertUserKnown } from './run-as.ts';
 
 /** Who may call a route: admins only, any token (scoped to its user), or anyone. */
 export type Access = 'admin' | 'user' | 'public';
@@ -47,7 +48,7 @@ export function bearerToken(header: string): string | undefined {
 
 /**
  * Authenticates the caller of `req` (who is it?). Routes marked `public` take anonymous calls.
- * @throws DomainError 401 (no, bad or revoked token), 400 (malformed X-On-Behalf-Of)
+ * @throws DomainError 401 (no, bad, revoked or expired token), 400 (malformed X-On-Behalf-Of)
  */
 export async function authenticate(req: Request, route: string, access: Access): Promise<Identity> {
   await bootstrapAdmin();
@@ -58,7 +59,7 @@ export async function authenticate(req: Request, route: string, access: Access):
   }
   const token = bearerToken(header);
   const record = token ? await verifyToken(token) : null;
-  if (!record) throw unauthorized('The bearer token is unknown, malformed or revoked');
+  if (!record) throw unauthorized('The bearer token is unknown, malformed, revoked or expired');
   const onBehalfOf = req.headers.get('x-on-behalf-of') ?? undefined;
   if (onBehalfOf !== undefined) {
     const r = v.safeParse(userSchema, onBehalfOf);
@@ -72,9 +73,16 @@ export async function authenticate(req: Request, route: string, access: Access):
 /**
  * Authorizes an authenticated caller for a route with `access` on `facility` (may it call
  * this route here at all?). Targets are checked after validation by {@link authorizeTargets}.
- * @throws DomainError 403 naming what is not allowed
+ * A user token of a user whose identity is gone from the facility's directory is refused
+ * when the facility refuses users without identity (core/run-as.ts).
+ * @throws DomainError 403 naming what is not allowed; 403 `no_identity`
  */
-export function authorizeAccess(identity: Identity, route: string, access: Access, facility: Facility): void {
+export async function authorizeAccess(identity: Identity, route: string, access: Access, facility: Facility): Promise<void> {
+  authorizeRole(identity, route, access, facility);
+  if (identity.role === 'user' && identity.scopeUser !== undefined) await assertUserKnown(facility, identity.scopeUser);
+}
+
+function authorizeRole(identity: Identity, route: string, access: Access, facility: Facility): void {
   if (identity.role === 'anonymous') return; // only public routes let anonymous callers through
   if (identity.facilities && !identity.facilities.includes(facility.id)) {
     throw new DomainError('forbidden', `Token '${identity.name}' is limited to facilities ${identity.facilities.join(', ')}`);

@@ -23,14 +23,28 @@ export interface Requested {
   pids?: number;
 }
 
+/**
+ * Who an app runs as (core/run-as.ts `runAsFor`): `user` `UID:GID` (absent: the image's own
+ * user, only for the policy's `rootImages`), supplementary `groups`, and whether the policy's
+ * host mounts apply (only for a user with an identity, never for a root image).
+ */
+export interface RunAs {
+  user?: string;
+  groups: string[];
+  hostMounts: boolean;
+}
+
 /** A policy resolved for one app. */
 export interface Resolved {
   memory?: number;
   nanoCpus?: number;
   pidsLimit?: number;
-  /** `UID:GID` to run as, from the user map. */
+  /** `UID:GID` to run as (absent: the image's user, for an allowed root image only). */
   user?: string;
-  mounts: { source: string; target: string; readOnly: boolean }[];
+  /** Supplementary group IDs (`HostConfig.GroupAdd`, `ContainerSpec.Groups`). */
+  groups: string[];
+  /** `create`: a missing source is made, owned by the app's UID:GID (core/mount-sources.ts). */
+  mounts: { source: string; target: string; readOnly: boolean; create: boolean }[];
   restart: 'no' | 'on-failure' | 'unless-stopped' | 'always';
 }
 
@@ -45,10 +59,12 @@ function pick(name: 'memory' | 'cpus' | 'pids', asked: number | undefined, lim: 
 }
 
 /**
- * Resolves the policy for `user`'s app with the caller's `requested` limits.
+ * Resolves the policy for `user`'s app with the caller's `requested` limits, running as `runAs`
+ * (default, for callers without a lookup: the user map's `UID:GID` with host mounts, else the
+ * facility's fallback identity without them).
  * @throws DomainError 400 naming the parameter when a request exceeds the facility's maximum
  */
-export function resolvePolicy(policy: CreatePolicy, user: string, requested: Requested = {}): Resolved {
+export function resolvePolicy(policy: CreatePolicy, user: string, requested: Requested = {}, runAs: RunAs = staticRunAs(policy, user)): Resolved {
   const memory = pick('memory', requested.memory, policy.memory);
   const cpus = pick('cpus', requested.cpus, policy.cpus);
   const pids = pick('pids', requested.pids, policy.pids);
@@ -56,21 +72,34 @@ export function resolvePolicy(policy: CreatePolicy, user: string, requested: Req
     memory,
     nanoCpus: cpus === undefined ? undefined : Math.round(cpus * 1e9),
     pidsLimit: pids,
-    user: Object.hasOwn(policy.userMap, user) ? policy.userMap[user] : undefined,
-    mounts: policy.mounts.map((m) => ({ source: m.source.replaceAll('{user}', user), target: m.target.replaceAll('{user}', user), readOnly: m.readOnly })),
+    user: runAs.user,
+    groups: runAs.groups,
+    // host directories only for a user with an identity: never as the fallback UID or as root
+    mounts: runAs.hostMounts ? policy.mounts.map((m) => ({ source: m.source.replaceAll('{user}', user), target: m.target.replaceAll('{user}', user), readOnly: m.readOnly, create: m.create })) : [],
     restart: policy.restart,
   };
 }
 
+/** Who `user`'s app runs as from the static user map alone (no directory lookup). */
+export function staticRunAs(policy: CreatePolicy, user: string): RunAs {
+  if (Object.hasOwn(policy.userMap, user)) {
+    const [uid, gid] = policy.userMap[user].split(':');
+    if (uid !== '0') return { user: `${uid}:${gid ?? uid}`, groups: [], hostMounts: true };
+  }
+  return { user: policy.identity.fallback, groups: [], hostMounts: false };
+}
+
 /**
  * The Engine `HostConfig` for a container under `resolved` (`POST /containers/create`),
- * publishing `ports` on `publishHost` to engine-chosen host ports.
+ * publishing `ports` on `publishHost` to engine-chosen host ports, attached to `network` (the
+ * user's own network, core/user-network.ts).
  */
-export function containerHostConfig(resolved: Resolved, ports: string[], publishHost: string): Record<string, unknown> {
+export function containerHostConfig(resolved: Resolved, ports: string[], publishHost: string, network = 'bridge'): Record<string, unknown> {
   return {
     PortBindings: Object.fromEntries(ports.map((p) => [p, [{ HostIp: publishHost, HostPort: '' }]])),
     Privileged: false,
-    NetworkMode: 'bridge',
+    GroupAdd: resolved.groups,
+    NetworkMode: network,
     PidMode: '',
     IpcMode: 'private',
     CapAdd: [],

@@ -24,7 +24,7 @@ import { errorResponse, json } from './http.ts';
 import { getFacility, type Facility } from './facility.ts';
 import { backendFor, type AppBackend } from './backend.ts';
 import { authenticate, authorizeAccess, authorizeTargets, type Access, type Identity } from './identity.ts';
-import { recordAudit } from './audit.ts';
+import { completeAudit, recordAudit, recordIntent, type AuditEntry } from './audit.ts';
 import { assertMode, facilityMode, type Mode } from './mode.ts';
 import { splitAppName } from './naming.ts';
 import { inScope, newScope, requestDone, type RequestScope } from './observe.ts';
@@ -122,13 +122,14 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
     const started = Date.now();
     let identity: Identity | undefined;
     let res: Response;
+    let intent: number | undefined;
     try {
       if (c.req.method !== def.method && !(def.method === 'GET' && c.req.method === 'HEAD')) {
         throw new DomainError('method_not_allowed', `${def.route} takes ${def.method}, not ${c.req.method}`, { allow: def.method });
       }
       identity = await authenticate(c.req.raw, def.route, access);
       const configured = getFacility(c.req.param('facility') ?? '');
-      authorizeAccess(identity, def.route, access, configured);
+      await authorizeAccess(identity, def.route, access, configured);
       const query = parseQuery(new URL(c.req.url), def.query);
       authorizeTargets(identity, query);
       // a read stops when its client hangs up; a write (POST) runs to its end, reads included, and is audited
@@ -145,12 +146,14 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
         apps: () => (apps ??= ctx.mode().then((m) => backendFor(facility, m))),
       };
       if (def.modes && def.modes.length < 2) assertMode(facility, await ctx.mode(), def.modes, def.route);
+      // the intent is on record before the action (a crash leaves `pending`, never an unrecorded change)
+      if (def.method === 'POST') intent = await recordIntent(auditBase(c.req.raw, facility.id, def.route, requestId, identity, started));
       res = await def.handler(ctx);
       res.headers.set('x-request-id', requestId);
     } catch (e) {
       res = errorResponse(e, requestId);
     }
-    if (def.method === 'POST' && c.req.method === 'POST') await audit(c.req.raw, c.req.param('facility') ?? '', def.route, requestId, identity, res, started);
+    if (def.method === 'POST' && c.req.method === 'POST') await audit(c.req.raw, c.req.param('facility') ?? '', def.route, requestId, identity, res, started, intent);
     await requestDone({ req: c.req.raw, route: def.route, facility: c.req.param('facility') ?? '', identity, res, started, scope });
     return res;
   };
@@ -170,7 +173,27 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
 }
 
 /** Records a mutating call in the audit log; a failing audit write is logged, never answered. */
-async function audit(req: Request, facility: string, route: string, requestId: string, identity: Identity | undefined, res: Response, started: number): Promise<void> {
+async function audit(req: Request, facility: string, route: string, requestId: string, identity: Identity | undefined, res: Response, started: number, intent?: number): Promise<void> {
+  let result = 'ok';
+  if (res.status === 207) result = 'partial';
+  else if (res.status >= 300) {
+    const body = (await res
+      .clone()
+      .json()
+      .catch(() => ({}))) as { code?: string };
+    result = body.code ?? String(res.status);
+  }
+  const outcome = { status: res.status, result, durationMs: Date.now() - started };
+  try {
+    if (intent !== undefined) await completeAudit(intent, outcome);
+    else await recordAudit({ ...auditBase(req, facility, route, requestId, identity, started), ...outcome });
+  } catch (e) {
+    log('audit').error('audit write failed (request {requestId}): {error}', { requestId, error: e });
+  }
+}
+
+/** The audit entry of a mutating call without its outcome: who, for whom, where, what. */
+function auditBase(req: Request, facility: string, route: string, requestId: string, identity: Identity | undefined, started: number): Omit<AuditEntry, 'status' | 'result' | 'durationMs'> {
   const url = new URL(req.url);
   const name = url.searchParams.get('name') ?? undefined;
   const target = (name ?? url.searchParams.get('image') ?? undefined)?.slice(0, 512);
@@ -186,34 +209,18 @@ async function audit(req: Request, facility: string, route: string, requestId: s
       ),
     ].join(',');
   const targetUser = users || undefined;
-  let result = 'ok';
-  if (res.status === 207) result = 'partial';
-  else if (res.status >= 300) {
-    const body = (await res
-      .clone()
-      .json()
-      .catch(() => ({}))) as { code?: string };
-    result = body.code ?? String(res.status);
-  }
-  try {
-    await recordAudit({
-      at: new Date(started).toISOString(),
-      requestId,
-      facility: facility.slice(0, 64),
-      route,
-      subject: identity?.subject ?? 'unidentified',
-      subjectName: identity?.name ?? 'unidentified',
-      role: identity?.role ?? 'unidentified',
-      onBehalfOf: identity?.onBehalfOf,
-      target,
-      targetUser: targetUser?.slice(0, 2048),
-      status: res.status,
-      result,
-      durationMs: Date.now() - started,
-    });
-  } catch (e) {
-    log('audit').error('audit write failed (request {requestId}): {error}', { requestId, error: e });
-  }
+  return {
+    at: new Date(started).toISOString(),
+    requestId,
+    facility: facility.slice(0, 64),
+    route,
+    subject: identity?.subject ?? 'unidentified',
+    subjectName: identity?.name ?? 'unidentified',
+    role: identity?.role ?? 'unidentified',
+    onBehalfOf: identity?.onBehalfOf,
+    target,
+    targetUser: targetUser?.slice(0, 2048),
+  };
 }
 
 /** The 404 problem for a path no function serves. */

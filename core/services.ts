@@ -37,6 +37,8 @@ import type { AppResult } from './apps.ts';
 import { swarmEngineError } from './mode.ts';
 import { registryAuthFor } from './images/registry-auth.ts';
 import { compareServiceNames } from './format/nodes.ts';
+import { runAsFor } from './run-as.ts';
+import { ensureUserNetwork, isNetworkMissing, releaseUserNetwork } from './user-network.ts';
 
 /** Docker's service-name rule (swarmkit `validateAnnotations`: a DNS name component, ≤ 63). */
 export const SERVICE_NAME_RULE = /^[A-Za-z0-9](?:[-_]*[A-Za-z0-9]+)*$/;
@@ -88,6 +90,8 @@ export interface ServiceSpecInput {
   params: CreateParams;
   /** The create policy resolved for this app (core/policy.ts `resolvePolicy`). */
   resolved: Resolved;
+  /** The user's attachable overlay (core/user-network.ts); absent: none (unit tests). */
+  network?: string;
 }
 
 /**
@@ -115,11 +119,13 @@ export function serviceSpec(f: Facility, a: ServiceSpecInput): Record<string, un
         Image: a.ref.given,
         Labels: labels,
         ...(a.resolved.user ? { User: a.resolved.user } : {}),
+        Groups: a.resolved.groups,
         Mounts: engineMounts(a.resolved),
         Privileges: { NoNewPrivileges: true },
       },
       Resources: { Limits: limits },
       RestartPolicy: { Condition: restartCondition(f, job) },
+      ...(a.network ? { Networks: [{ Target: a.network }] } : {}),
     },
     Mode: job ? { ReplicatedJob: { MaxConcurrent: replicas, TotalCompletions: replicas } } : { Replicated: { Replicas: replicas } },
     EndpointSpec: {
@@ -169,7 +175,8 @@ async function assertServiceFree(f: Facility, name: string): Promise<void> {
 export async function createServiceApp(f: Facility, ref: ImageReference, user: string, requested: Requested = {}): Promise<AppResult> {
   const name = appNameFor(ref, user);
   assertServiceName(name, ref, user);
-  const resolved = resolvePolicy(f.config.policy, user, requested); // 400 before any Engine call
+  resolvePolicy(f.config.policy, user, requested); // 400 before any lookup or Engine call
+  const resolved = resolvePolicy(f.config.policy, user, requested, await runAsFor(f, user, ref)); // 403 no_identity
   await assertServiceFree(f, name);
   const image = await orNotFound(f.engine.inspectImage(ref.given));
   if (!image) throw new DomainError('image_not_found', `Image '${ref.given}' is not present on the swarm manager's Engine`, { image: ref.given });
@@ -179,7 +186,16 @@ export async function createServiceApp(f: Facility, ref: ImageReference, user: s
   try {
     // Workers pull with the facility's credentials for the image's registry, if any (`--with-registry-auth`).
     const auth = registryAuthFor(f, ref.domain);
-    created = await swarm(f.engine.createService(serviceSpec(f, { name, user, ref, imageId: image.Id, params, resolved }), auth ? { 'X-Registry-Auth': auth } : undefined));
+    for (let attempt = 0; ; attempt++) {
+      const network = await swarm(ensureUserNetwork(f, user, 'swarm'));
+      try {
+        created = await swarm(f.engine.createService(serviceSpec(f, { name, user, ref, imageId: image.Id, params, resolved, network }), auth ? { 'X-Registry-Auth': auth } : undefined));
+        break;
+      } catch (e) {
+        if (attempt < 3 && isNetworkMissing(e)) continue; // removed by the user's last kill meanwhile
+        throw e;
+      }
+    }
   } catch (e) {
     if (e instanceof EngineError && e.statusCode === 409) {
       await assertServiceFree(f, name);
@@ -202,6 +218,8 @@ export async function killServiceApp(f: Facility, name: string): Promise<AppResu
     if (e instanceof EngineError && e.statusCode === 404) throw appNotFound(name);
     throw e;
   }
+  const user = s.Spec.Labels?.[LABELS.user];
+  if (user) await releaseUserNetwork(f, user, 'swarm', async () => (await listServiceApps(f, { user })).length > 0);
   return { name, id: s.ID, state: 'removed' };
 }
 

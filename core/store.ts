@@ -56,6 +56,27 @@ export function getDb(): Promise<Client> {
   return client;
 }
 
+/**
+ * Checks that the configured database answers (`SELECT 1`), for a host's start-up: a function
+ * bundle has no embedded database, so without `SRC_DB_URL` (or with one that cannot be reached)
+ * it must not start and answer 500 to every call.
+ * @param bundle whether this runs inside a function bundle (needs a libSQL server URL)
+ * @throws Error with one clear line naming `SRC_DB_URL` and what is wrong
+ */
+export async function checkDatabase(bundle: boolean): Promise<void> {
+  const url = globalThis.process?.env?.SRC_DB_URL;
+  if (bundle && !url) throw new Error('SRC_DB_URL is not set: a route bundle needs a libSQL server (e.g. SRC_DB_URL=http://127.0.0.1:8081)');
+  if (bundle && url && !/^(https?|wss?|libsql):\/\//.test(url)) throw new Error(`SRC_DB_URL=${url}: a route bundle needs a libSQL server URL (http://, https://, ws://, wss:// or libsql://)`);
+  try {
+    const db = await getDb();
+    await db.execute('SELECT 1');
+  } catch (e) {
+    client = undefined;
+    const why = String((e as Error)?.message ?? e).split('\n')[0];
+    throw new Error(`The database ${loadConfig().dbUrl} cannot be used (${why}); check SRC_DB_URL and that the libSQL server runs`, { cause: e });
+  }
+}
+
 /** Creates the `schema_migrations` table {@link migrate} records in, if missing. */
 export async function ensureMigrationsTable(db: Client): Promise<void> {
   await db.execute('CREATE TABLE IF NOT EXISTS schema_migrations (domain TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (domain, version))');

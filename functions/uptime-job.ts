@@ -6,10 +6,12 @@
  * Fired by the local runner on `uptime.schedule` (default every minute; `SRC_UPTIME_CRON`), or
  * once from the command line for system cron / systemd timers: `npm run uptime-job`.
  * Several runners may share one libSQL server: a per-facility lease lets one run at a time.
+ * After each pass it finishes or rolls back hard resets a crash interrupted (core/reset-recovery.ts).
  */
 import { loadConfig } from '../core/config.ts';
 import { runUptimeJob, type UptimeJobReport } from '../core/uptime-job.ts';
 import { observeUptimeRun } from '../core/metrics.ts';
+import { recoverAllResets } from '../core/reset-recovery.ts';
 
 /** The scheduled event (Workers: `ScheduledController`; Deno.cron: none). */
 export interface ScheduledEvent {
@@ -29,8 +31,9 @@ export default {
   },
   /** One pass over all facilities; resolves with the report (failures are per facility, never thrown). */
   scheduled(_event?: ScheduledEvent, _env?: unknown, ctx?: ScheduledContext): Promise<UptimeJobReport> {
-    const run = runUptimeJob().then((report) => {
+    const run = runUptimeJob().then(async (report) => {
       for (const f of report.facilities) observeUptimeRun(f.facility, f.outcome, f.ms / 1000);
+      await recoverAllResets(); // hard resets a crash interrupted (core/reset-recovery.ts)
       return report;
     });
     ctx?.waitUntil?.(run);

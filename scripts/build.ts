@@ -79,12 +79,14 @@ function wrapperSource(name: string): string {
   const fn = JSON.stringify(join(FUNCTIONS_DIR, `${name}.ts`));
   const route = JSON.stringify(join(ROOT, 'core', 'route.ts'));
   const config = JSON.stringify(join(ROOT, 'core', 'config.ts'));
+  const store = JSON.stringify(join(ROOT, 'core', 'store.ts'));
   const ops = JSON.stringify(join(ROOT, 'core', 'ops.ts'));
   const log = JSON.stringify(join(ROOT, 'core', 'log.ts'));
   return `
 import fn from ${fn};
 import { errorResponse, unknownRoute } from ${route};
 import { loadConfig } from ${config};
+import { checkDatabase } from ${store};
 import { healthz, metrics, readyz } from ${ops};
 import { setupLogging } from ${log};
 
@@ -109,6 +111,8 @@ export default {
   fetch,
   ...(scheduled ? { scheduled } : {}),
   ...(fn?.meta ? { meta: fn.meta } : {}),
+  // routes and jobs keep state in libSQL: the host checks it answers before serving (scripts/serve-function.mjs)
+  ...(fn?.meta || scheduled ? { preflight: () => checkDatabase(true) } : {}),
   ...(typeof fn?.cron === 'string' ? { cron: fn.cron } : {}),
 };
 `;

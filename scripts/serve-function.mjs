@@ -6,6 +6,9 @@
  *   HOST=127.0.0.1 PORT=9101 SRC_DB_URL=http://127.0.0.1:8081 SRC_CONFIG=/etc/src-api/facilities.json \
  *     node dist/serve-function.mjs dist/functions/get-users.js
  *
+ * A route bundle checks its database first (`preflight`): without SRC_DB_URL, or with one that
+ * does not answer, it prints one line naming the problem and exits 2 instead of listening.
+ *
  * HOST (default 127.0.0.1), PORT (default 8080; 0 picks a free port), MAX_BODY_BYTES (default
  * 64 KiB, as the runner; larger request bodies get a 413 problem+json). It prints one line
  * `listening on http://HOST:PORT/ (<bundle>)` once it accepts connections, and stops on
@@ -30,7 +33,14 @@ if (!file) {
   console.error('usage: node serve-function.mjs [--once] <bundle.js>   (HOST, PORT, MAX_BODY_BYTES, SCHEDULE_EVERY_SECONDS from the environment)');
   process.exit(2);
 }
-const mod = (await import(pathToFileURL(resolve(file)).href)).default;
+let mod;
+try {
+  mod = (await import(pathToFileURL(resolve(file)).href)).default;
+} catch (e) {
+  // e.g. an invalid configuration: its loader's message names the file, setting and rule
+  console.error(`${file}: not starting: ${e?.message ?? e}`);
+  process.exit(2);
+}
 /** Fires the bundle's `scheduled` handler once, as a Workers-style scheduled event. */
 async function fireScheduled(cron) {
   const pending = [];
@@ -39,11 +49,23 @@ async function fireScheduled(cron) {
   return result;
 }
 
+/** Runs the bundle's start-up check (its database answers); exits 2 with one line otherwise. */
+async function preflight() {
+  if (typeof mod?.preflight !== 'function') return;
+  try {
+    await mod.preflight();
+  } catch (e) {
+    console.error(`${file}: not starting: ${e?.message ?? e}`);
+    process.exit(2);
+  }
+}
+
 if (once) {
   if (typeof mod?.scheduled !== 'function') {
     console.error(`${file}: the default export has no scheduled(event) to fire`);
     process.exit(2);
   }
+  await preflight();
   try {
     const result = await fireScheduled('once');
     if (result !== undefined) console.log(JSON.stringify(result));
@@ -61,6 +83,8 @@ if (!mod || typeof mod.fetch !== 'function') {
   console.error(`${file}: the default export has no fetch(request)`);
   process.exit(2);
 }
+// A route bundle without a usable database would answer 500 to every call: refuse to start.
+await preflight();
 
 /** problem+json like the API's own errors (for what the host itself refuses). */
 function problem(status, code, title, detail) {

@@ -3,6 +3,7 @@
  *
  *   mint --user alice [--name "alice laptop"]          a user token (acts only on alice's apps)
  *   mint --admin --name portal [--facilities demo,hpc]  an admin token, optionally limited
+ *   mint ... --expires 30d                              stops working after 30 days (or 12h, 2w, 2027-01-31)
  *   list                                                tokens (never their secrets)
  *   revoke <id>                                         revoke a token
  *   generate                                            print a new random token for SRC_ADMIN_TOKEN
@@ -11,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import * as v from 'valibot';
-import { generateToken, listTokens, mintToken, revokeToken } from '../core/auth.ts';
+import { generateToken, listTokens, mintToken, parseExpiry, revokeToken } from '../core/auth.ts';
 import { closeDb } from '../core/store.ts';
 import { userSchema } from '../core/schemas.ts';
 
@@ -22,6 +23,7 @@ const { values, positionals } = parseArgs({
     admin: { type: 'boolean', default: false },
     name: { type: 'string' },
     facilities: { type: 'string' },
+    expires: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -38,7 +40,9 @@ try {
       if (values.admin === !!values.user) fail('give either --admin or --user USER');
       if (values.user && !v.is(userSchema, values.user)) fail(`--user ${values.user}: not a valid user name`);
       const facilities = values.facilities?.split(',').filter(Boolean);
+      const expiresAt = values.expires === undefined ? undefined : parseExpiry(values.expires);
       const { token, record } = await mintToken({
+        expiresAt,
         role: values.admin ? 'admin' : 'user',
         user: values.user,
         name: values.name ?? (values.user ? `user ${values.user}` : 'admin'),
@@ -47,7 +51,7 @@ try {
       if (values.json) console.log(JSON.stringify({ token, ...record }));
       else
         console.log(
-          `${token}\n(id ${record.id}, role ${record.role}${record.user ? `, user ${record.user}` : ''}${facilities ? `, facilities ${facilities.join(',')}` : ''}; shown once: store it now)`,
+          `${token}\n(id ${record.id}, role ${record.role}${record.user ? `, user ${record.user}` : ''}${facilities ? `, facilities ${facilities.join(',')}` : ''}${record.expiresAt ? `, expires ${record.expiresAt}` : ''}; shown once: store it now)`,
         );
       break;
     }
@@ -56,7 +60,9 @@ try {
       if (values.json) console.log(JSON.stringify(tokens));
       else
         for (const t of tokens)
-          console.log(`${t.id}  ${t.role.padEnd(5)}  ${(t.user ?? '-').padEnd(12)}  ${t.revokedAt ? 'revoked ' + t.revokedAt : 'live'}  ${t.facilities?.join(',') ?? 'all facilities'}  ${t.name}`);
+          console.log(
+            `${t.id}  ${t.role.padEnd(5)}  ${(t.user ?? '-').padEnd(12)}  ${t.revokedAt ? 'revoked ' + t.revokedAt : t.expiresAt && t.expiresAt <= new Date().toISOString() ? 'expired ' + t.expiresAt : t.expiresAt ? 'live until ' + t.expiresAt : 'live'}  ${t.facilities?.join(',') ?? 'all facilities'}  ${t.name}`,
+          );
       break;
     }
     case 'revoke':
@@ -68,8 +74,12 @@ try {
       console.log(generateToken());
       break;
     default:
-      fail('usage: npm run token -- mint --user USER | mint --admin --name NAME [--facilities a,b] | list | revoke ID | generate');
+      fail('usage: npm run token -- mint --user USER | mint --admin --name NAME [--facilities a,b] [--expires 30d] | list | revoke ID | generate');
   }
+} catch (e) {
+  // one clear line (a config error, an unreachable database), never a stack trace
+  await closeDb().catch(() => undefined);
+  fail((e as Error)?.message?.split('\n')[0] ?? String(e));
 } finally {
   await closeDb();
 }

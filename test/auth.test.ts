@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createApp, IMAGES, removeUserApps, uniqueUser } from './helpers.ts';
 import { routes } from '../functions/index.ts';
-import { mintToken, revokeToken, verifyToken } from '../core/auth.ts';
+import { mintToken, parseExpiry, revokeToken, verifyToken } from '../core/auth.ts';
 import { authDb } from '../core/auth.ts';
 
 const alice = uniqueUser('al');
@@ -122,6 +122,30 @@ describe('scoping and tokens', () => {
     expect(String(row.hash)).toMatch(/^[0-9a-f]{64}$/);
     expect((await verifyToken(token))?.user).toBe(alice);
     expect(await verifyToken(token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A'))).toBeNull();
+  });
+});
+
+describe('token expiry (issue 12)', () => {
+  it('an expired token answers 401; one that has not expired yet works', async () => {
+    const past = await mintToken({ role: 'user', user: alice, name: 'expired', expiresAt: new Date(Date.now() - 1000) });
+    const future = await mintToken({ role: 'user', user: alice, name: 'expiring', expiresAt: parseExpiry('30d') });
+    expect(future.record.expiresAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    const r = await call('GET', `/demo/get-app-names?user=${alice}`, { token: past.token });
+    expect(r.status).toBe(401);
+    expect(r.body.detail).toMatch(/expired/);
+    expect(await verifyToken(past.token)).toBeNull();
+    const ok = await call('GET', `/demo/get-app-names?user=${alice}`, { token: future.token });
+    expect(ok.status).toBe(200);
+  });
+
+  it('lifetimes: 30d, 12h, 90m, 2w or an ISO date; nonsense and the past are refused', () => {
+    const now = Date.UTC(2026, 0, 1);
+    expect(parseExpiry('30d', now).toISOString()).toBe('2026-01-31T00:00:00.000Z');
+    expect(parseExpiry('12h', now).toISOString()).toBe('2026-01-01T12:00:00.000Z');
+    expect(parseExpiry('2w', now).toISOString()).toBe('2026-01-15T00:00:00.000Z');
+    expect(parseExpiry('2027-01-31', now).toISOString()).toBe('2027-01-31T00:00:00.000Z');
+    expect(() => parseExpiry('soon', now)).toThrow(/--expires soon: must be a duration such as 30d/);
+    expect(() => parseExpiry('2025-01-01', now)).toThrow(/must be in the future/);
   });
 });
 

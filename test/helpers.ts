@@ -4,6 +4,7 @@
 import { buildApp } from '../wrangler-local/app.ts';
 import { Engine } from '../core/engine.ts';
 import { LABELS } from '../core/naming.ts';
+import { NETWORK_LABELS } from '../core/user-network.ts';
 
 export const app = buildApp({ log: false, rateLimit: 0 });
 /** A raw Engine client for set-up and assertions (never the code under test). */
@@ -58,6 +59,9 @@ export async function removeUserApps(...users: string[]): Promise<void> {
   for (const user of users) {
     const list = await engine.listContainers({ all: true, filters: { label: [`${LABELS.user}=${user}`] } });
     await Promise.all(list.map((c) => engine.removeContainer(c.Id, { force: true, v: true }).catch(() => undefined)));
+    // and the user's own networks (core/user-network.ts), in every facility
+    const nets = await engine.listNetworks({ filters: { label: [`${NETWORK_LABELS.user}=${user.toLowerCase()}`] } });
+    await Promise.all(nets.map((n) => engine.removeNetwork(n.Id).catch(() => undefined)));
   }
 }
 

@@ -29,7 +29,7 @@ describe('create policy', () => {
     expect(h.PidsLimit).toBe(100);
     expect(h.RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 0 });
     expect(h.Privileged).toBe(false);
-    expect(h.NetworkMode).toBe('bridge');
+    expect(h.NetworkMode).toBe(`src-net.strict.${user}`); // the user's own network, never the default bridge
     expect(h.PidMode).toBe('');
     expect(h.CapAdd ?? []).toEqual([]);
     expect(h.SecurityOpt).toContain('no-new-privileges:true');
@@ -50,19 +50,19 @@ describe('create policy', () => {
     expect(String(out)).toContain('mine');
   });
 
-  it('takes requested limits up to the maximum, and keeps them across a hard reset', async () => {
+  it('takes requested limits up to the maximum, and keeps them across a hard reset; a user without identity runs as the fallback UID with no host mount', async () => {
     const r = await call('POST', `/strict/create-app?image=${IMAGES.httpd}&user=${other}&memory=128m&cpus=1&pids=150`);
     expect(r.status).toBe(201);
     const check = async (id: string) => {
       const h = (await engine.inspectContainer(id)).HostConfig;
       expect([h.Memory, h.NanoCpus, h.PidsLimit]).toEqual([128 * 1024 * 1024, 1e9, 150]);
-      expect(h.Mounts[0].Source).toBe(`${base}/home/${other}`);
+      expect(h.Mounts ?? []).toEqual([]); // no identity: host directories are never mounted
     };
     await check(r.body.id);
     const reset = await call('POST', `/strict/hard-reset-app?name=${r.body.name}`);
     expect(reset.status).toBe(200);
     await check(reset.body.id);
-    expect((await engine.inspectContainer(reset.body.id)).Config.User).toBe('');
+    expect((await engine.inspectContainer(reset.body.id)).Config.User).toBe('65534:65534'); // never the image's root
   });
 
   it.each([

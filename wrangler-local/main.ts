@@ -11,17 +11,33 @@ import { buildApp } from './app.ts';
 import { startServer } from './server.ts';
 import type { Socket } from 'node:net';
 import { bootstrapAdmin } from '../core/auth.ts';
+import { recoverAllResets } from '../core/reset-recovery.ts';
 import { Cron } from 'croner';
 import uptimeJob from '../functions/uptime-job.ts';
 import { settlePulls } from '../core/images/pull-worker.ts';
 import { log, setupLogging } from '../core/log.ts';
 
-setupLogging(); // a bad SRC_LOG_LEVEL stops the runner here
-const config = loadConfig();
-const admin = await bootstrapAdmin();
-if (admin.created) {
-  console.log(`Created the first admin token (shown once; also written to ${admin.file}, mode 0600):\n  ${admin.created}`);
+/** Prints one clear line (no stack trace) and exits: configuration errors, a taken port, an unusable database. */
+function die(message: string): never {
+  console.error(`src-container-api: not starting: ${message}`);
+  process.exit(2);
 }
+
+let config: ReturnType<typeof loadConfig>;
+let admin: Awaited<ReturnType<typeof bootstrapAdmin>>;
+try {
+  setupLogging(); // a bad SRC_LOG_LEVEL stops the runner here
+  config = loadConfig();
+  admin = await bootstrapAdmin();
+} catch (e) {
+  die(String((e as Error)?.message ?? e).split('\n')[0]);
+}
+if (admin.created) {
+  // the token itself never goes to standard output (journald keeps it); only its 0600 file does
+  console.log(`Created the first admin token; read it from ${admin.file} (mode 0600, owner only)`);
+}
+// hard resets a crash of an earlier run interrupted: finished or rolled back (core/reset-recovery.ts)
+recoverAllResets().catch(() => undefined);
 const host = env('HOST') ?? '127.0.0.1';
 const port = Number(env('PORT') ?? 8080);
 const app = buildApp({
@@ -30,7 +46,12 @@ const app = buildApp({
   clientAddress: (_req, env) => (env as { incoming?: { socket?: Socket } } | undefined)?.incoming?.socket?.remoteAddress,
 });
 
-const { server } = await startServer(app, host, port);
+const { server } = await startServer(app, host, port).catch((err: NodeJS.ErrnoException) => {
+  if (err.code === 'EADDRINUSE') die(`${host}:${port} is already in use (another server runs there?); set PORT to another port`);
+  if (err.code === 'EACCES') die(`${host}:${port}: permission denied (ports below 1024 need privileges); set PORT`);
+  if (err.code === 'EADDRNOTAVAIL') die(`${host} is not an address of this host; set HOST`);
+  die(err.message);
+});
 console.log(`SRC Container API listening on http://${host}:${port}/ (config: ${config.source}; facilities: ${Object.keys(config.facilities).join(', ')})`);
 const gw = config.gateway;
 console.log(

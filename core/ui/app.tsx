@@ -20,7 +20,7 @@ import { CSS, JS } from './assets.ts';
 import { callRoute, failures, problemText, routeResponse, type ApiAnswer } from './api.ts';
 import { directoryFacilities, directoryOf } from './directory.ts';
 import { BASE, type PageCtx } from './layout.tsx';
-import { createSession, DIRECTORY_RECHECK_MS, endSession, loadSession, markChecked, sameSecret, setFlash, type Flash, type Session } from './session.ts';
+import { createSession, endSession, loadSession, sameSecret, setFlash, type Flash, type Session } from './session.ts';
 import { AppView, AppsView, isAppAction, SignIn, type PsRow } from './views.tsx';
 import { AuditView, ImagesView, NodesView, TokensView } from './views-admin.tsx';
 import type { UptimeDetailView } from './chart.tsx';
@@ -102,7 +102,7 @@ export function buildUi(): Hono<Env> {
 
   const home = async (c: Context) => {
     const s = await loadSession(getCookie(c, COOKIE));
-    if (s) return see(`${BASE}/${encodeURIComponent(facilitiesOf(s)[0] ?? '')}/apps`);
+    if (s) return see(`${BASE}/${encodeURIComponent(s.directoryFacility ?? facilitiesOf(s)[0] ?? '')}/apps`);
     const flash: Flash[] = [];
     const why = c.req.query('why');
     if (why === 'ended') flash.push({ kind: 'error', text: 'Your session ended (signed out elsewhere, token revoked or expired, or you left the directory). Sign in again.' });
@@ -129,7 +129,13 @@ export function buildUi(): Hono<Env> {
       const facility = String(form.get('facility') ?? '');
       const dir = directoryOf(facility);
       if (!dir) return fail(`Facility '${facility}' has no directory to sign in with; use a token`, 400);
-      if (!/^[A-Za-z0-9._-]{1,64}$/.test(user) || !password || !(await dir.verify(user, password))) return fail('Wrong user name or password.');
+      let verified = false;
+      try {
+        verified = /^[A-Za-z0-9._-]{1,64}$/.test(user) && (await dir.verify(user, password));
+      } catch (e) {
+        return fail(`The directory of '${facility}' cannot be asked (${(e as Error).message}); retry later or use a token`, 503);
+      }
+      if (!verified) return fail('Wrong user name or password.');
       const minted = await mintToken({ role: 'user', user, name: `dashboard sign-in (${new Date().toISOString().slice(0, 16)})` });
       id = (await createSession({ token: minted.token, record: minted.record, source: 'directory', directoryUser: user, directoryFacility: facility })).id;
     }
@@ -153,14 +159,20 @@ export function buildUi(): Hono<Env> {
   const guard = async (c: Context<Env>): Promise<Session | Response> => {
     const s = await loadSession(getCookie(c, COOKIE));
     if (!s) return see(`${BASE}/?why=ended`);
-    if (s.source === 'directory' && Date.now() - s.checkedAt > DIRECTORY_RECHECK_MS) {
+    if (s.source === 'directory') {
+      // every page asks the facility's identity sources (cached for identity.cacheSeconds)
       const dir = directoryOf(s.directoryFacility ?? '');
-      if (!dir || !(await dir.knows(s.directoryUser ?? ''))) {
+      let known: boolean;
+      try {
+        known = !!dir && (await dir.knows(s.directoryUser ?? ''));
+      } catch (e) {
+        return c.text(`The directory cannot be asked (${(e as Error).message}); retry later`, 503);
+      }
+      if (!known) {
         await endSession(s.id);
         await revokeToken(s.record.id);
         return see(`${BASE}/?why=ended`);
       }
-      await markChecked(s.id);
     }
     if (c.req.method === 'POST') {
       const form = await c.req.raw.clone().formData();

@@ -5,8 +5,8 @@
  *
  * A session is only as good as its token: every page load verifies the token again
  * (core/auth.ts), so a revoked or expired token ends the session. A session signed in through
- * the facility's directory holds a token minted for it (revoked at sign-out) and asks the
- * directory again every {@link DIRECTORY_RECHECK_MS}: a user who left it is signed out.
+ * the facility's directory holds a token minted for it (revoked at sign-out), and every page
+ * asks the directory whether its user is still there (core/ui/directory.ts).
  *
  * @example
  * const { id } = await createSession({ token, record, source: 'token' });
@@ -30,7 +30,6 @@ const MIGRATIONS: Migration[] = [
         source TEXT NOT NULL,
         directory_user TEXT,
         directory_facility TEXT,
-        checked_at INTEGER NOT NULL,
         created_at INTEGER NOT NULL,
         expires_at INTEGER NOT NULL,
         flash TEXT
@@ -45,9 +44,6 @@ export const uiDb = domainDb('ui', MIGRATIONS);
 
 /** How long a session lives (ms): 8 hours. */
 export const SESSION_MS = 8 * 3600_000;
-/** How often a directory session asks the directory again whether its user is still there (ms). */
-export const DIRECTORY_RECHECK_MS = 60_000;
-
 /** A message shown once on the next page. */
 export interface Flash {
   kind: 'ok' | 'error';
@@ -66,7 +62,6 @@ export interface Session {
   source: 'token' | 'directory';
   directoryUser: string | null;
   directoryFacility: string | null;
-  checkedAt: number;
   flash: Flash[];
 }
 
@@ -112,9 +107,9 @@ export async function createSession(opts: { token: string; record: TokenRecord; 
   const sealed = await seal(id, opts.token);
   await withBusyRetry(() =>
     db.execute({
-      sql: `INSERT INTO ui_sessions (id_hash, token_id, sealed, csrf, source, directory_user, directory_facility, checked_at, created_at, expires_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      args: [idHash, opts.record.id, sealed, randomToken(24), opts.source, opts.directoryUser ?? null, opts.directoryFacility ?? null, now, now, now + SESSION_MS],
+      sql: `INSERT INTO ui_sessions (id_hash, token_id, sealed, csrf, source, directory_user, directory_facility, created_at, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      args: [idHash, opts.record.id, sealed, randomToken(24), opts.source, opts.directoryUser ?? null, opts.directoryFacility ?? null, now, now + SESSION_MS],
     }),
   );
   // sessions past their expiry go now and then (cheap: an index range)
@@ -147,15 +142,8 @@ export async function loadSession(id: string | undefined): Promise<Session | nul
     source: row.source === 'directory' ? 'directory' : 'token',
     directoryUser: (row.directory_user as string | null) ?? null,
     directoryFacility: (row.directory_facility as string | null) ?? null,
-    checkedAt: Number(row.checked_at),
     flash: row.flash ? (JSON.parse(String(row.flash)) as Flash[]) : [],
   };
-}
-
-/** Records that the directory still knows the session's user. */
-export async function markChecked(id: string): Promise<void> {
-  const db = await uiDb();
-  await withBusyRetry(async () => db.execute({ sql: 'UPDATE ui_sessions SET checked_at = ? WHERE id_hash = ?', args: [Date.now(), await hashOf(id)] }));
 }
 
 /** Sets the messages the next page shows (replacing any not yet shown). */

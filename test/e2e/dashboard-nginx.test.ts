@@ -1,7 +1,7 @@
 /**
  * The dashboard deployed as its own function (dist/functions/ui.js on Node) behind nginx, in
  * Debian's chromium: sign in with a token, create, start, the app's page with live stats and
- * log (SSE through nginx), stop, delete, sign out.
+ * log (SSE through nginx), stop, delete, sign out. `E2E_RUNTIME=deno` serves the dashboard on Deno.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
@@ -22,7 +22,7 @@ let token: string;
 beforeAll(async () => {
   buildLogImage(image, 'trap "exit 0" TERM INT; i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.3 & wait $!; done');
   ({ dist } = await buildForTest(['outline', 'ui']));
-  d = await startLocalDeployment({ dist, functions: { outline: ['node'], ui: ['node'] }, env: { SRC_ADMIN_TOKEN: ADMIN_TOKEN } });
+  d = await startLocalDeployment({ dist, functions: { outline: ['node'], ui: [process.env.E2E_RUNTIME === 'deno' ? 'deno' : 'node'] }, env: { SRC_ADMIN_TOKEN: ADMIN_TOKEN } });
   token = (await tokenCli(d.dbUrl, ['mint', '--user', user])).match(/src_[a-z0-9]{12}_[A-Za-z0-9_-]{43}/)![0];
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
 }, 240_000);

@@ -73,7 +73,9 @@ try {
     await measure(signedIn); // warm-up
     const runs = [];
     for (let i = 0; i < Number(values.rounds); i++) runs.push(await measure(signedIn));
-    console.log(`${label}: ${(median(runs.map((r) => r.bytes)) / 1024).toFixed(1)} KB transferred, first contentful paint ${median(runs.map((r) => r.fcp)).toFixed(0)} ms (median of ${values.rounds})`);
+    console.log(
+      `${label}: ${(median(runs.map((r) => r.bytes)) / 1024).toFixed(1)} KB transferred, first contentful paint ${median(runs.map((r) => r.fcp)).toFixed(0)} ms (median of ${values.rounds})`,
+    );
   }
 } finally {
   await browser?.close();

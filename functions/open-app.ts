@@ -18,7 +18,7 @@ import { assertMayOpen } from '../core/gateway/access.ts';
 import { issueTicket } from '../core/gateway/session.ts';
 import { AUTH_PATH } from '../core/gateway/gate.ts';
 import { loadConfig } from '../core/config.ts';
-import { splitAppName } from '../core/naming.ts';
+import { appNotFound, splitAppName } from '../core/naming.ts';
 
 export default defineRoute({
   method: 'POST',
@@ -28,6 +28,7 @@ export default defineRoute({
   handler: async ({ apps, facility, identity, query }) => {
     const backend = await apps();
     const name = (await backend.names(splitAppName(query.name).user)).find((n) => n.toLowerCase() === query.name.toLowerCase()) ?? query.name;
+    if (!(await backend.exists(name))) throw appNotFound(name); // 404 before 403, as every route answers
     const role = identity.role === 'admin' ? 'admin' : 'user';
     assertMayOpen(
       { id: identity.subject, role, user: role === 'user' ? (identity.scopeUser ?? null) : null, facilities: identity.facilities ?? null, onBehalfOf: identity.onBehalfOf },

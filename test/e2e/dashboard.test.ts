@@ -252,6 +252,21 @@ describe('dashboard through the runner', () => {
     await ctx.close();
   }, 120_000);
 
+  it('audit log (admins): filtered by route and outcome; a user has no audit page', async () => {
+    const admin = await signIn(await browser.newContext(), ADMIN_TOKEN);
+    await admin.goto(`${base}/ui/demo/audit?route=start-app&failed=true&user=${bob}`); // alice's forged start on bob's app
+    const routes = await admin.locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(routes.length).toBeGreaterThan(0);
+    expect(new Set(routes)).toEqual(new Set(['start-app']));
+    const statuses = await admin.locator('tbody tr td:nth-child(6)').allTextContents();
+    expect(statuses.every((x) => Number(x) >= 400)).toBe(true);
+    const user = await signIn(await browser.newContext(), aliceToken);
+    expect(await user.locator('nav a[href$="/audit"]').count()).toBe(0);
+    const r = await user.goto(`${base}/ui/demo/audit`);
+    expect(r?.status()).toBe(403);
+    await expect(user.locator('.msg.error').textContent()).resolves.toContain('admins only');
+  }, 60_000);
+
   it('a revoked token ends the session; a POST without the CSRF token is refused', async () => {
     const t = await mintToken({ role: 'user', user: bob, name: 'dashboard revoke test' });
     const ctx = await browser.newContext();

@@ -20,7 +20,7 @@ import { CSS, JS } from './assets.ts';
 import { callRoute, failures, problemText, routeResponse, type ApiAnswer } from './api.ts';
 import { directoryFacilities, directoryOf } from './directory.ts';
 import { BASE, type PageCtx } from './layout.tsx';
-import { createSession, endSession, loadSession, sameSecret, setFlash, type Flash, type Session } from './session.ts';
+import { createSession, endSession, loadSession, sameSecret, SESSION_MS, setFlash, type Flash, type Session } from './session.ts';
 import { AppView, AppsView, isAppAction, SignIn, type PsRow } from './views.tsx';
 import { AuditView, ImagesView, NodesView, TokensView } from './views-admin.tsx';
 import type { UptimeDetailView } from './chart.tsx';
@@ -136,7 +136,8 @@ export function buildUi(): Hono<Env> {
         return fail(`The directory of '${facility}' cannot be asked (${(e as Error).message}); retry later or use a token`, 503);
       }
       if (!verified) return fail('Wrong user name or password.');
-      const minted = await mintToken({ role: 'user', user, name: `dashboard sign-in (${new Date().toISOString().slice(0, 16)})` });
+      // the session's own token lives no longer than the session
+      const minted = await mintToken({ role: 'user', user, name: `dashboard sign-in (${new Date().toISOString().slice(0, 16)})`, expiresAt: new Date(Date.now() + SESSION_MS) });
       id = (await createSession({ token: minted.token, record: minted.record, source: 'directory', directoryUser: user, directoryFacility: facility })).id;
     }
     setCookie(c, COOKIE, id, { path: BASE, httpOnly: true, sameSite: 'Strict', secure: secure(c), maxAge: 8 * 3600 });

@@ -72,6 +72,7 @@ it('signs in with the directory password, refuses a wrong one, and ends when the
   expect(await page.locator('[data-who]').textContent()).toContain(carol);
   const minted = (await listTokens()).filter((t) => t.user === carol && !t.revokedAt);
   expect(minted).toHaveLength(1);
+  expect(Date.parse(minted[0].expiresAt ?? '') - Date.now()).toBeLessThanOrEqual(8 * 3600_000); // no longer than the session
 
   // sign out revokes the session's token
   await Promise.all([page.waitForNavigation(), page.click('header button[type=submit]')]);

@@ -96,6 +96,15 @@ async function navigates(page: Page, act: () => Promise<unknown>): Promise<void>
   await Promise.all([page.waitForNavigation(), act()]);
 }
 
+/** Signs in with `token` in a new context; answers the page it lands on (any facility). */
+async function signIn2(token: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${base}/ui/`);
+  await page.fill('#token', token);
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Sign in with token")')]);
+  return page;
+}
+
 function flash(page: Page, kind: 'ok' | 'error') {
   return page.locator(`.msg[data-kind="${kind}"]`);
 }
@@ -273,6 +282,11 @@ describe('dashboard through the runner', () => {
     const page = await signIn(ctx, t.token);
     const forged = await page.evaluate(async () => (await fetch('/ui/demo/apps/action', { method: 'POST', body: new URLSearchParams({ action: 'stop', name: 'x--y' }) })).status);
     expect(forged).toBe(403);
+    // an admin token limited to another facility does not reach this one's pages
+    const limited = await mintToken({ role: 'admin', name: 'dashboard limited admin', facilities: ['other'] });
+    const lp = await signIn2(limited.token);
+    expect(lp.url()).toBe(`${base}/ui/other/apps`);
+    expect((await lp.goto(`${base}/ui/demo/apps`))?.status()).toBe(404);
     await revokeToken(t.record.id);
     await page.goto(`${base}/ui/demo/apps`);
     expect(page.url()).toMatch(/\/ui\/\?why=ended$/);

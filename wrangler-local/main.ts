@@ -53,6 +53,7 @@ const { server } = await startServer(app, host, port).catch((err: NodeJS.ErrnoEx
   die(err.message);
 });
 console.log(`SRC Container API listening on http://${host}:${port}/ (config: ${config.source}; facilities: ${Object.keys(config.facilities).join(', ')})`);
+console.log(`Dashboard at http://${host}:${port}/ui/ (sign in with a token)`);
 const gw = config.gateway;
 console.log(
   `Apps open at ${gw.scheme}://${gw.mode === 'subdomain' ? `<app>.${gw.domain}` : `${gw.domain}/apps/<facility>/<app>`}${gw.portSuffix}/ (POST /{facility}/open-app?name=… answers a sign-in link)`,

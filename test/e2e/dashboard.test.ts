@@ -23,6 +23,7 @@ import { loadConfig, setConfig } from '../../core/config.ts';
 import { resolveGateway } from '../../core/gateway/settings.ts';
 import { mintToken, revokeToken } from '../../core/auth.ts';
 import { buildLogImage, removeLogImage } from '../log-image.ts';
+import { runUptimeJob } from '../../core/uptime-job.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -149,10 +150,9 @@ describe('dashboard through the runner', () => {
 
     // open through the gateway (a new page in the same context, so the app page stays)
     await tabTo(page, 'button[formaction*="/open?name="]');
-    const [opened] = await Promise.all([page.waitForURL(/apps\.localhost/), page.keyboard.press('Enter')]);
-    void opened;
+    await Promise.all([page.waitForURL(/apps\.localhost/), page.keyboard.press('Enter')]);
     expect(new URL(page.url()).hostname).toMatch(/\.apps\.localhost$/);
-    expect(await page.content()).toMatch(/src-test httpd|It works|<html/i);
+    expect(await page.textContent('h1')).toBe('src-test httpd');
     await page.goBack();
     await page.goto(`${base}/ui/demo/app?name=${app}`);
 
@@ -197,10 +197,16 @@ describe('dashboard through the runner', () => {
     await page.waitForFunction(() => /tick-\d+/.test(document.querySelector('pre.log')?.textContent ?? ''), undefined, { timeout: 20_000 });
     const n = (await page.locator('pre.log').textContent())!.split('\n').length;
     await page.waitForFunction((k) => (document.querySelector('pre.log')?.textContent ?? '').split('\n').length > k + 2, n, { timeout: 20_000 });
+    // the uptime job records the app (as the runner's schedule would): running, the rest unknown
+    await runUptimeJob({ facilities: ['demo'] });
+    await new Promise((r) => setTimeout(r, 1500)); // a second run: a recorded interval between the two
+    const report = await runUptimeJob({ facilities: ['demo'] });
+    expect(report.facilities[0].outcome, JSON.stringify(report)).toBe('recorded');
     for (const d of ['hour', 'day', 'week', 'month']) {
       await page.goto(`${base}/ui/demo/app?name=${tickApp}&duration=${d}`);
       await expect(page.locator('.chart [data-ratio]').textContent()).resolves.toMatch(/^(\d+\.\d%|unknown)$/);
       expect(await page.locator('.chart svg rect').count()).toBeGreaterThan(0);
+      expect(await page.locator('.chart svg rect[data-state=running]').count()).toBeGreaterThan(0);
       await expect(page.locator('.chart').textContent()).resolves.toContain('unknown');
     }
     await page.screenshot({ path: `${SHOTS}/app-uptime.png`, fullPage: true });

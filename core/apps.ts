@@ -168,11 +168,11 @@ async function userHasContainers(f: Facility, user: string): Promise<boolean> {
  * Creates container `containerName` on the user's own network (core/user-network.ts), making
  * the network first; a network removed meanwhile by the user's last delete is made again.
  */
-async function createOnUserNetwork(f: Facility, containerName: string, user: string, body: (network: string) => Record<string, unknown>): Promise<{ Id: string }> {
+async function createOnUserNetwork(f: Facility, containerName: string, user: string, body: (network: string) => Promise<Record<string, unknown>>): Promise<{ Id: string }> {
   for (let attempt = 0; ; attempt++) {
     const network = await ensureUserNetwork(f, user, 'solo');
     try {
-      return await f.engine.createContainer(containerName, body(network));
+      return await f.engine.createContainer(containerName, await body(network));
     } catch (e) {
       if (attempt < 3 && isNetworkMissing(e)) continue;
       throw e;
@@ -227,7 +227,7 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
   await createMountSources(f, resolved); // 409 mount_source_missing when one cannot be made
   const env = await appEnvironment(loadConfig().gateway, f.id, name);
   for (let attempt = 0; ; attempt++) {
-    const id = await createContainerOf(f, name, ref, user, (network) => containerBody(f, name, resolved, ref.given, ref, image.Id, params, network, env));
+    const id = await createContainerOf(f, name, ref, user, async (network) => containerBody(f, name, resolved, ref.given, ref, image.Id, params, network, env));
     if (!(await hasCaseTwin(f, name, id))) return { name, id, state: 'created', image: ref.given, imageId: image.Id, ports: params.ports };
     // a create of a case twin ran at the same time: step back, then look again (and answer the twin's 409 if it stayed)
     await f.engine.removeContainer(id, { force: true, v: true }).catch(() => undefined);
@@ -238,7 +238,7 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
 }
 
 /** `POST /containers/create` of an app, its refusals as domain errors. @returns the container ID */
-async function createContainerOf(f: Facility, name: string, ref: ImageReference, user: string, body: (network: string) => Record<string, unknown>): Promise<string> {
+async function createContainerOf(f: Facility, name: string, ref: ImageReference, user: string, body: (network: string) => Promise<Record<string, unknown>>): Promise<string> {
   try {
     return (await createOnUserNetwork(f, name, user, body)).Id;
   } catch (e) {
@@ -353,7 +353,7 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
   let replacement: { Id: string };
   try {
     const env = await appEnvironment(loadConfig().gateway, f.id, name);
-    replacement = await createOnUserNetwork(f, tempName, user, (network) => {
+    replacement = await createOnUserNetwork(f, tempName, user, async (network) => {
       const body = containerBody(f, name, resolved, imageForCreate, ref, imageId, params, network, env);
       // a crash before the start below is finished by core/reset-recovery.ts, which reads this
       if (old.State.Running || old.State.Paused) (body.Labels as Record<string, string>)[RESET_START_LABEL] = '1';

@@ -9,6 +9,9 @@
  * not there yet, so an existing directory's owner is never changed. The helper runs as root
  * without network, with no capability beyond chown's, and is removed at once.
  *
+ * Swarm mode ({@link createMountSourcesOnNodes}): the same helper runs as a global job, one task
+ * on every node (a task may land on any of them); the parent directory must exist on the nodes.
+ *
  * @module
  */
 import { EngineError } from './engine.ts';
@@ -31,6 +34,11 @@ export function mountSourceMissing(f: Facility, path: string): DomainError {
   );
 }
 
+/** The helper's shell script: make `/parent/NAME` owned by `owner` unless it exists. */
+function helperScript(name: string, owner: string): string {
+  return `d=/parent/${name}; [ -e "$d" ] && exit 0; /bin/busybox mkdir "$d" && /bin/busybox chown ${owner} "$d" && /bin/busybox chmod 0750 "$d"`;
+}
+
 const dirname = (p: string) => p.replace(/\/[^/]+\/?$/, '') || '/';
 const basename = (p: string) => p.replace(/\/+$/, '').replace(/^.*\//, '');
 const SAFE_NAME = /^[A-Za-z0-9._@+-]+$/;
@@ -47,7 +55,7 @@ export async function createMountSources(f: Facility, resolved: Resolved): Promi
     if (!m.create || !owner) continue;
     const name = basename(m.source);
     if (!SAFE_NAME.test(name) || name === '.' || name === '..') throw mountSourceMissing(f, m.source);
-    const script = `d=/parent/${name}; [ -e "$d" ] && exit 0; /bin/busybox mkdir "$d" && /bin/busybox chown ${owner} "$d" && /bin/busybox chmod 0750 "$d"`;
+    const script = helperScript(name, owner);
     let id: string | undefined;
     try {
       ({ Id: id } = await f.engine.createContainer('', {
@@ -70,6 +78,62 @@ export async function createMountSources(f: Facility, resolved: Resolved): Promi
       );
     } finally {
       if (id) await f.engine.removeContainer(id, { force: true }).catch(() => undefined);
+    }
+  }
+}
+
+const TERMINAL = new Set(['complete', 'failed', 'rejected', 'shutdown', 'orphaned', 'remove']);
+
+/**
+ * Swarm mode: creates the missing sources of `resolved`'s mounts that allow it on every node,
+ * through a global-job service of the helper image (`POST /services/create`, mode `GlobalJob`),
+ * waits for its tasks (at most 60 s), then removes it.
+ * @throws DomainError 409 `mount_source_missing` naming the path and the nodes where it failed
+ */
+export async function createMountSourcesOnNodes(f: Facility, resolved: Resolved): Promise<void> {
+  const owner = resolved.user;
+  for (const m of resolved.mounts) {
+    if (!m.create || !owner) continue;
+    const name = basename(m.source);
+    if (!SAFE_NAME.test(name) || name === '.' || name === '..') throw mountSourceMissing(f, m.source);
+    let id: string | undefined;
+    try {
+      ({ ID: id } = await f.engine.createService({
+        Name: `src-mkdir-${crypto.randomUUID().slice(0, 12)}`,
+        Labels: { 'io.src-container-api.helper': 'mount-source' },
+        TaskTemplate: {
+          ContainerSpec: {
+            Image: f.config.policy.mountHelperImage,
+            Command: ['/bin/busybox', 'sh', '-c'],
+            Args: [helperScript(name, owner)],
+            User: '0:0',
+            Mounts: [{ Type: 'bind', Source: dirname(m.source), Target: '/parent' }],
+            Privileges: { NoNewPrivileges: true },
+          },
+          RestartPolicy: { Condition: 'none' },
+        },
+        Mode: { GlobalJob: {} },
+      }));
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const tasks: any[] = await f.engine.listTasks({ filters: { service: [id] } });
+        if (tasks.length > 0 && tasks.every((t) => TERMINAL.has(t.Status?.State))) {
+          const bad = tasks.filter((t) => t.Status?.State !== 'complete');
+          if (bad.length) throw new Error(bad.map((t) => `${t.Status?.State}: ${t.Status?.Err ?? t.Status?.Message ?? ''}`).join('; '));
+          break;
+        }
+        if (Date.now() > deadline) throw new Error('the helper tasks did not finish within 60 s');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } catch (e) {
+      throw new DomainError(
+        'mount_source_missing',
+        `Could not create the host directory ${m.source} on the nodes of facility '${f.id}' (${(e as Error).message}); an admin should create it`,
+        { path: m.source },
+        { cause: e },
+      );
+    } finally {
+      if (id) await f.engine.removeService(id).catch(() => undefined);
     }
   }
 }

@@ -12,16 +12,13 @@
  *
  * Only replacements older than `graceMs` are touched (default: core/app-lookup.ts
  * `RESET_GRACE_MS`), so a reset still running in another process is left alone. Runs at the
- * runner's start and after every scheduled uptime job.
+ * runner's start and after every scheduled uptime job (core/maintenance.ts).
  *
  * @module
  */
 import { RESET_GRACE_MS, resetStartedAt } from './app-lookup.ts';
 import { EngineError } from './engine.ts';
-import { getFacility, type Facility } from './facility.ts';
-import { loadConfig } from './config.ts';
-import { facilityMode } from './mode.ts';
-import { log } from './log.ts';
+import type { Facility } from './facility.ts';
 import { appFilter, LABEL_PREFIX, LABELS } from './naming.ts';
 
 /** Set on a replacement whose app was running or paused: the reset starts it after the rename. */
@@ -100,31 +97,4 @@ async function startQuietly(f: Facility, id: string): Promise<void> {
   } catch (e) {
     if (!(e instanceof EngineError && e.statusCode === 304)) throw e;
   }
-}
-
-/**
- * {@link recoverResets} over every solo-mode facility of the configuration (swarm facilities have
- * no hard reset); an unreachable Engine is skipped until the next run.
- * @returns the reports of the facilities that had something to do
- */
-export async function recoverAllResets(graceMs = RESET_GRACE_MS): Promise<Record<string, RecoveryReport>> {
-  const out: Record<string, RecoveryReport> = {};
-  await Promise.all(
-    Object.keys(loadConfig().facilities).map(async (id) => {
-      try {
-        const f = getFacility(id);
-        if ((await facilityMode(f)) !== 'solo') return;
-        const r = await recoverResets(f, graceMs);
-        if (r.finished.length || r.rolledBack.length || r.failed.length) out[id] = r;
-      } catch {
-        // the Engine is unreachable now: the next run tries again
-      }
-    }),
-  );
-  for (const [facility, r] of Object.entries(out)) {
-    if (r.finished.length) log('reset').warn('facility {facility}: finished interrupted hard resets of {apps}', { facility, apps: r.finished.join(', ') });
-    if (r.rolledBack.length) log('reset').warn('facility {facility}: rolled back interrupted hard resets of {apps}', { facility, apps: r.rolledBack.join(', ') });
-    for (const x of r.failed) log('reset').error('facility {facility}: recovering the hard reset of {app} failed: {detail}', { facility, app: x.name, detail: x.detail });
-  }
-  return out;
 }

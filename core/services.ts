@@ -38,6 +38,7 @@ import { swarmEngineError } from './mode.ts';
 import { registryAuthFor } from './images/registry-auth.ts';
 import { compareServiceNames } from './format/nodes.ts';
 import { runAsFor } from './run-as.ts';
+import { createMountSourcesOnNodes } from './mount-sources.ts';
 import { ensureUserNetwork, isNetworkMissing, releaseUserNetwork } from './user-network.ts';
 
 /** Docker's service-name rule (swarmkit `validateAnnotations`: a DNS name component, ≤ 63). */
@@ -182,6 +183,7 @@ export async function createServiceApp(f: Facility, ref: ImageReference, user: s
   if (!image) throw new DomainError('image_not_found', `Image '${ref.given}' is not present on the swarm manager's Engine`, { image: ref.given });
   // nothing is published unless the facility says so (no port on an address its policy does not allow)
   const params: CreateParams = f.config.swarm.publish === 'all' ? { publishHost: '0.0.0.0', ports: exposedPorts(image), requested } : { publishHost: '', ports: [], requested };
+  await createMountSourcesOnNodes(f, resolved); // 409 mount_source_missing when one cannot be made
   let created: { ID: string };
   try {
     // Workers pull with the facility's credentials for the image's registry, if any (`--with-registry-auth`).

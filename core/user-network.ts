@@ -3,7 +3,7 @@
  * user's app cannot reach another's at its container address (the Engine isolates bridge
  * networks from each other).
  *
- * - Solo: a bridge `src-net.FACILITY.USER` with a subnet from the facility's address pool
+ * - Solo: a bridge `srcnet--FACILITY--USER` ({@link userNetworkName}) with a subnet from the facility's address pool
  *   (`networks.pool`, default `10.213.0.0/16`, split into `/networks.prefix` subnets, default
  *   /27: 2048 users of up to 29 apps). The host reaches app addresses directly.
  * - Swarm: an attachable overlay of the same name (the swarm allocates its subnet).
@@ -25,9 +25,15 @@ import { log } from './log.ts';
 /** Labels of our networks. */
 export const NETWORK_LABELS = { facility: `${LABEL_PREFIX}network.facility`, user: `${LABEL_PREFIX}network.user` } as const;
 
-/** The network name of `user`'s apps in facility `facility` (`.` never occurs in either). */
+/**
+ * The network name of `user`'s apps in facility `facility`: `srcnet--FACILITY--USER` (a user
+ * name never holds `--`, so the last `--` splits it), a valid DNS name component as swarm
+ * requires of overlays; when that is longer than 63 characters or not valid, `srcnet--h<hash>`.
+ */
 export function userNetworkName(facility: string, user: string): string {
-  return `src-net.${facility}.${user.toLowerCase()}`;
+  const plain = `srcnet--${facility}--${user.toLowerCase()}`;
+  if (plain.length <= 63 && /^[A-Za-z0-9](?:[-_]*[A-Za-z0-9]+)*$/.test(plain)) return plain;
+  return `srcnet--h${hash(`${facility}\u0000${user.toLowerCase()}`).toString(16).padStart(8, '0')}${hash(`${user.toLowerCase()}\u0000${facility}`).toString(16).padStart(8, '0')}`;
 }
 
 /** IPv4 dotted quad -> 32-bit number. */
@@ -149,7 +155,7 @@ async function dedupe(f: Facility, name: string): Promise<void> {
 }
 
 function checkOurs(f: Facility, name: string, net: { Labels?: Record<string, string> | null }): string {
-  if (net.Labels?.[NETWORK_LABELS.facility] !== f.id) {
+  if (net.Labels?.[NETWORK_LABELS.facility] !== f.id || userNetworkName(f.id, net.Labels?.[NETWORK_LABELS.user] ?? '') !== name) {
     throw new DomainError('engine_error', `A network named ${name} exists on facility '${f.id}''s Engine but this API did not create it; an admin should remove or rename it`, { network: name });
   }
   return name;
@@ -166,6 +172,11 @@ export async function releaseUserNetwork(f: Facility, user: string, mode: 'solo'
     try {
       await f.engine.removeNetwork(userNetworkName(f.id, user));
     } catch (e) {
+      if (e instanceof EngineError && e.statusCode === 403 && mode === 'swarm') {
+        // the removed service's tasks still hold the overlay while they stop: retry in the background
+        void retryRelease(f, user, hasApps);
+        return;
+      }
       if (e instanceof EngineError && [403, 404, 409].includes(e.statusCode)) return; // attached, gone, or in use
       throw e;
     }
@@ -180,4 +191,41 @@ export async function releaseUserNetwork(f: Facility, user: string, mode: 'solo'
 export function isNetworkMissing(e: unknown): boolean {
   if (e instanceof EngineError) return /network\b.*\bnot found/i.test(e.engineMessage);
   return e instanceof DomainError && /network\b.*\bnot found/i.test(e.detail);
+}
+
+/** Retries removing a swarm user's overlay for about 30 s while the tasks of their last service stop. */
+async function retryRelease(f: Facility, user: string, hasApps: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 30; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    try {
+      if (await hasApps()) return;
+      await f.engine.removeNetwork(userNetworkName(f.id, user));
+      if (await hasApps()) await ensureUserNetwork(f, user, 'swarm');
+      return;
+    } catch (e) {
+      if (!(e instanceof EngineError && e.statusCode === 403)) return; // gone, or the Engine is away: the sweep will see
+    }
+  }
+}
+
+/**
+ * Removes the facility's user networks whose user has no app left (`usersWithApps`): what a
+ * release left behind (tasks still stopping, a crash between the delete and the release).
+ * Networks still attached are left for the next sweep.
+ * @returns the names removed
+ */
+export async function pruneUserNetworks(f: Facility, usersWithApps: Set<string>): Promise<string[]> {
+  const nets = await f.engine.listNetworks({ filters: { label: [`${NETWORK_LABELS.facility}=${f.id}`] } });
+  const removed: string[] = [];
+  for (const n of nets) {
+    const user = n.Labels?.[NETWORK_LABELS.user];
+    if (!user || usersWithApps.has(user)) continue;
+    try {
+      await f.engine.removeNetwork(n.Id);
+      removed.push(n.Name);
+    } catch {
+      // attached (a create under way, tasks stopping) or gone: the next sweep decides
+    }
+  }
+  return removed;
 }

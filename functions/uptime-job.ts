@@ -6,12 +6,13 @@
  * Fired by the local runner on `uptime.schedule` (default every minute; `SRC_UPTIME_CRON`), or
  * once from the command line for system cron / systemd timers: `npm run uptime-job`.
  * Several runners may share one libSQL server: a per-facility lease lets one run at a time.
- * After each pass it finishes or rolls back hard resets a crash interrupted (core/reset-recovery.ts).
+ * After each pass it finishes or rolls back hard resets a crash interrupted and removes unused
+ * user networks (core/maintenance.ts).
  */
 import { loadConfig } from '../core/config.ts';
 import { runUptimeJob, type UptimeJobReport } from '../core/uptime-job.ts';
 import { observeUptimeRun } from '../core/metrics.ts';
-import { recoverAllResets } from '../core/reset-recovery.ts';
+import { maintainFacilities } from '../core/maintenance.ts';
 
 /** The scheduled event (Workers: `ScheduledController`; Deno.cron: none). */
 export interface ScheduledEvent {
@@ -33,7 +34,7 @@ export default {
   scheduled(_event?: ScheduledEvent, _env?: unknown, ctx?: ScheduledContext): Promise<UptimeJobReport> {
     const run = runUptimeJob().then(async (report) => {
       for (const f of report.facilities) observeUptimeRun(f.facility, f.outcome, f.ms / 1000);
-      await recoverAllResets(); // hard resets a crash interrupted (core/reset-recovery.ts)
+      await maintainFacilities(); // interrupted hard resets, unused user networks (core/maintenance.ts)
       return report;
     });
     ctx?.waitUntil?.(run);

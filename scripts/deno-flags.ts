@@ -5,9 +5,10 @@
  *                          the other variables the bundle reads by name (from the build
  *                          manifest: DOCKER_* read by docker-modem, SSH_AUTH_SOCK, and switches
  *                          its dependencies probe at load time: READABLE_STREAM, WS_NO_*)
- *   --allow-read=<files>   the facility file, each Unix-socket Engine and its TLS PEM files
+ *   --allow-read=<files>   the facility file, each Unix-socket Engine and its TLS PEM files,
+ *                          the identity passwd/group files
  *   --allow-write=<socket> each Unix-socket Engine (Deno checks read+write to connect to one)
- *   --allow-net=<hosts>    the libSQL server (SRC_DB_URL), `unix:<socket>` / `host:port` of each
+ *   --allow-net=<hosts>    the libSQL server (SRC_DB_URL), each LDAP identity server, `unix:<socket>` / `host:port` of each
  *                          Engine; `deno serve` adds its own listen address itself
  *
  * Nothing else: no --allow-sys, --allow-ffi, --allow-run, no write outside the sockets, no other
@@ -57,6 +58,7 @@ export function denoPermissionFlags(input: DenoPermissionInput): string[] {
   const read = new Set<string>([resolve(input.configPath), ...(input.extraRead ?? []).map((p) => resolve(p))]);
   const write = new Set<string>();
   const net = new Set<string>();
+  const extraEnv = new Set<string>();
 
   const db = new URL(input.dbUrl);
   if (db.protocol === 'file:') throw new Error('SRC_DB_URL: function bundles need a libSQL server (http:// or ws://), not a file: database');
@@ -80,6 +82,11 @@ export function denoPermissionFlags(input: DenoPermissionInput): string[] {
         net.add(hostPort(u, f.engine.tls ? 2376 : 2375));
         for (const pem of [f.engine.tls?.ca, f.engine.tls?.cert, f.engine.tls?.key]) if (pem) read.add(resolve(pem));
       }
+      // identity sources (core/user-identity.ts): the passwd/group files, the LDAP server
+      const id = f.policy.identity;
+      for (const file of [id.files?.passwd, id.files?.group]) if (file) read.add(resolve(file));
+      if (id.ldap) net.add(hostPort(new URL(id.ldap.url), id.ldap.url.startsWith('ldaps:') ? 636 : 389));
+      if (id.ldap?.bindPasswordEnv) extraEnv.add(id.ldap.bindPasswordEnv);
     }
   } finally {
     if (input.dockerHost !== undefined) {
@@ -90,7 +97,7 @@ export function denoPermissionFlags(input: DenoPermissionInput): string[] {
 
   // The API's own settings as one wildcard (core code also builds SRC_* names at run time, e.g.
   // SRC_UPTIME_RETENTION_DAYS); everything else by exact name.
-  const env = ['SRC_*', ...[...new Set(input.env)].filter((n) => !n.startsWith('SRC_')).sort()];
+  const env = ['SRC_*', ...[...new Set([...input.env, ...extraEnv])].filter((n) => !n.startsWith('SRC_')).sort()];
   const flags = [`--allow-env=${env.join(',')}`, `--allow-read=${[...read].join(',')}`];
   if (write.size) flags.push(`--allow-write=${[...write].join(',')}`);
   flags.push(`--allow-net=${[...net].join(',')}`);

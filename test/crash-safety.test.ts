@@ -14,6 +14,8 @@ import { queryAudit } from '../core/audit.ts';
 import { getFacility } from '../core/facility.ts';
 import { LABELS } from '../core/naming.ts';
 import { RESET_START_LABEL, recoverResets } from '../core/reset-recovery.ts';
+import { maintainFacilities } from '../core/maintenance.ts';
+import { ensureUserNetwork, userNetworkName } from '../core/user-network.ts';
 import { ADMIN_TOKEN, call, createApp, engine, IMAGES, removeUserApps, uniqueUser } from './helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -188,4 +190,18 @@ describe('audit: the intent before the action', () => {
     const pending = (await Promise.all(createUsers.map((u) => queryAudit({ facility: 'crash', user: u, route: 'create-app' })))).flat().filter((e) => e.result === 'pending');
     for (const e of pending) expect(e.status).toBe(0);
   }, 120_000);
+});
+
+describe('maintenance (runner start, after each uptime job)', () => {
+  it('removes a user network whose user has no app left, and keeps those of users with apps', async () => {
+    const f = getFacility('crash');
+    const lonely = uniqueUser('cn');
+    await ensureUserNetwork(f, lonely, 'solo'); // what a crash between the last delete and the release leaves
+    const a = await createApp(IMAGES.busybox, handUser, 'crash').catch(() => undefined);
+    const report = await maintainFacilities();
+    expect(report.crash?.networksRemoved).toContain(userNetworkName('crash', lonely));
+    expect(await engine.inspectNetwork(userNetworkName('crash', lonely)).catch((e) => e.statusCode)).toBe(404);
+    expect((await engine.inspectNetwork(userNetworkName('crash', handUser))).Name).toBe(userNetworkName('crash', handUser));
+    if (a) await call('POST', `/crash/delete-app?name=${a.name}`);
+  });
 });

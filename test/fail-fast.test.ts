@@ -80,6 +80,12 @@ describe('CLI errors: one line, no stack trace', () => {
     expectOneLine(r, /^token: Invalid configuration in .*typo\.json: facilities\.demo\.polcy: unknown setting/);
   });
 
+  it('npm run uptime-job with a config typo', async () => {
+    const r = await run(TSX, ['scripts/uptime-job.ts'], { SRC_CONFIG: join(tmp, 'typo.json') });
+    expect(r.code).toBe(2);
+    expectOneLine(r, /^uptime-job: Invalid configuration in .*typo\.json: facilities\.demo\.polcy: unknown setting/);
+  });
+
   it('npm run token with a missing argument', async () => {
     const bad = await run(TSX, ['scripts/token.ts', 'revoke'], { SRC_DATA_DIR: join(tmp, 'tok') });
     expect(bad.code).toBe(2);

@@ -72,7 +72,7 @@ describe('identity from LDAP (posixAccount / posixGroup)', () => {
     const c = await engine.inspectContainer(r.id);
     expect(c.Config.User).toBe('52001:52001');
     expect(c.HostConfig.GroupAdd).toEqual(['53001', '53002']);
-    expect(c.HostConfig.NetworkMode).toBe(`src-net.ldaptest.${alice}`);
+    expect(c.HostConfig.NetworkMode).toBe(`srcnet--ldaptest--${alice}`);
     const run = await engine.call<{ Id: string }>({
       method: 'POST',
       path: '/containers/create',

@@ -69,8 +69,8 @@ afterAll(() => removeUserApps(a, b, ...many), 120_000);
 
 describe('solo: one network per user', () => {
   it('no app is on the default bridge: each user has a bridge of their own, its subnet from the pool', async () => {
-    expect(A.network).toBe(`src-net.demo.${a}`);
-    expect(B.network).toBe(`src-net.demo.${b}`);
+    expect(A.network).toBe(`srcnet--demo--${a}`);
+    expect(B.network).toBe(`srcnet--demo--${b}`);
     const [pa, pb] = await Promise.all([engine.inspectNetwork(A.network), engine.inspectNetwork(B.network)]);
     for (const n of [pa, pb]) {
       expect(n.Driver).toBe('bridge');
@@ -104,12 +104,12 @@ describe('solo: one network per user', () => {
 
   it('40 users: distinct subnets from the pool, each network removed with its last app', async () => {
     const created = await pMap(many, (u) => createApp(IMAGES.busybox, u), { concurrency: 8 });
-    const subnets = await pMap(many, async (u) => (await engine.inspectNetwork(`src-net.demo.${u}`)).IPAM.Config[0].Subnet, { concurrency: 8 });
+    const subnets = await pMap(many, async (u) => (await engine.inspectNetwork(`srcnet--demo--${u}`)).IPAM.Config[0].Subnet, { concurrency: 8 });
     expect(new Set(subnets).size).toBe(40);
     const deleted = await pMap(created, (app) => call('POST', `/demo/delete-app?name=${app.name}`), { concurrency: 8 });
     expect(deleted.map((r) => r.status)).toEqual(deleted.map(() => 200));
-    const left = await engine.listNetworks({ filters: { name: ['src-net.demo.n'] } });
-    expect(left.filter((n) => many.some((u) => n.Name === `src-net.demo.${u}`))).toEqual([]);
+    const left = await engine.listNetworks({ filters: { name: ['srcnet--demo--n'] } });
+    expect(left.filter((n) => many.some((u) => n.Name === `srcnet--demo--${u}`))).toEqual([]);
   }, 180_000);
 
   it('a create racing with the last delete of the same user leaves a working app and its network', async () => {
@@ -122,7 +122,7 @@ describe('solo: one network per user', () => {
       const start = await call('POST', `/demo/start-app?name=${created.body.name}`);
       expect(start.status, JSON.stringify(start.body)).toBe(200);
       expect((await call('POST', `/demo/delete-app?name=${created.body.name}`)).status).toBe(200);
-      expect(await engine.inspectNetwork(`src-net.demo.${u}`).catch((e) => e.statusCode)).toBe(404);
+      expect(await engine.inspectNetwork(`srcnet--demo--${u}`).catch((e) => e.statusCode)).toBe(404);
     }
   }, 120_000);
 });

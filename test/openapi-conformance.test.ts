@@ -41,6 +41,13 @@ setConfig(
         down: { engine: { host: `unix://${sock('down')}`, timeoutMs: 10_000 }, mode: 'solo', images },
         hang: { engine: { host: `unix://${sock('hang')}`, timeoutMs: 300 }, mode: 'solo', images },
         teapot: { engine: { host: `unix://${sock('teapot')}`, timeoutMs: 10_000 }, mode: 'solo', images },
+        // users without identity refused (403 no_identity); a mount source that does not exist (409 mount_source_missing)
+        strictid: {
+          engine: mainEngine,
+          mode: 'solo',
+          images,
+          policy: { userMap: { [user]: '54321:54321' }, identity: { missing: 'refuse', cacheSeconds: 0 }, mounts: [{ source: `${SOCKS}/absent/{user}`, target: '/data' }] },
+        },
       },
     },
     'test/openapi-conformance.test.ts',
@@ -181,6 +188,8 @@ describe("every code of the README's error table, as documented", () => {
     await code(api.POST('/{facility}/start-app', { params: { path: demo, query: { name: paused } } }), 'state_conflict', 409);
     await code(api.POST('/{facility}/start-app', { params: { path: { facility: 'swarmy' }, query: { name: paused } } }), 'wrong_mode', 409);
     await code(api.POST('/{facility}/start-app', { params: { path: demo, query: { name: `${paused},ghost--${other}` } } }), 'batch_failed', 409);
+    await code(api.POST('/{facility}/create-app', { params: { path: { facility: 'strictid' }, query: { image: IMAGES.busybox, user: other } } }), 'no_identity', 403);
+    await code(api.POST('/{facility}/create-app', { params: { path: { facility: 'strictid' }, query: { image: IMAGES.busybox, user } } }), 'mount_source_missing', 409);
     // a wrong method is refused with the method the route takes (raw fetch: the typed client cannot send it)
     // (the document has no GET on a POST route, so it is checked against the Problem schema)
     const wrong = await runner.fetch(new Request('http://api.test/demo/start-app?name=x--y', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }));

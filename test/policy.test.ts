@@ -29,7 +29,7 @@ describe('create policy', () => {
     expect(h.PidsLimit).toBe(100);
     expect(h.RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 0 });
     expect(h.Privileged).toBe(false);
-    expect(h.NetworkMode).toBe(`src-net.strict.${user}`); // the user's own network, never the default bridge
+    expect(h.NetworkMode).toBe(`srcnet--strict--${user}`); // the user's own network, never the default bridge
     expect(h.PidMode).toBe('');
     expect(h.CapAdd ?? []).toEqual([]);
     expect(h.SecurityOpt).toContain('no-new-privileges:true');

@@ -11,7 +11,7 @@ import { buildApp } from './app.ts';
 import { startServer } from './server.ts';
 import type { Socket } from 'node:net';
 import { bootstrapAdmin } from '../core/auth.ts';
-import { recoverAllResets } from '../core/reset-recovery.ts';
+import { maintainFacilities } from '../core/maintenance.ts';
 import { Cron } from 'croner';
 import uptimeJob from '../functions/uptime-job.ts';
 import { settlePulls } from '../core/images/pull-worker.ts';
@@ -36,8 +36,8 @@ if (admin.created) {
   // the token itself never goes to standard output (journald keeps it); only its 0600 file does
   console.log(`Created the first admin token; read it from ${admin.file} (mode 0600, owner only)`);
 }
-// hard resets a crash of an earlier run interrupted: finished or rolled back (core/reset-recovery.ts)
-recoverAllResets().catch(() => undefined);
+// what a crash of an earlier run left: interrupted hard resets, unused user networks (core/maintenance.ts)
+maintainFacilities().catch(() => undefined);
 const host = env('HOST') ?? '127.0.0.1';
 const port = Number(env('PORT') ?? 8080);
 const app = buildApp({

@@ -1,0 +1,59 @@
+/**
+ * Housekeeping after a crash or an interrupted cleanup, at the runner's start and after every
+ * scheduled uptime job: hard resets a crash interrupted are finished or rolled back
+ * (core/reset-recovery.ts, solo mode), and user networks whose user has no app left are removed
+ * (core/user-network.ts). An unreachable Engine is skipped until the next run.
+ *
+ * @module
+ */
+import { RESET_GRACE_MS } from './app-lookup.ts';
+import { loadConfig } from './config.ts';
+import { getFacility } from './facility.ts';
+import { log } from './log.ts';
+import { facilityMode } from './mode.ts';
+import { appFilter, LABELS } from './naming.ts';
+import { recoverResets, type RecoveryReport } from './reset-recovery.ts';
+import { listServiceApps } from './services.ts';
+import { pruneUserNetworks } from './user-network.ts';
+
+/** What {@link maintainFacilities} did in one facility. */
+export interface MaintenanceReport extends RecoveryReport {
+  /** User networks removed (their users have no app left). */
+  networksRemoved: string[];
+}
+
+/**
+ * Recovers interrupted hard resets older than `graceMs` and prunes unused user networks in
+ * every configured facility.
+ * @returns the reports of the facilities where something was done (never throws)
+ */
+export async function maintainFacilities(graceMs = RESET_GRACE_MS): Promise<Record<string, MaintenanceReport>> {
+  const out: Record<string, MaintenanceReport> = {};
+  await Promise.all(
+    Object.keys(loadConfig().facilities).map(async (facility) => {
+      try {
+        const f = getFacility(facility);
+        const mode = await facilityMode(f);
+        const r: MaintenanceReport = { finished: [], rolledBack: [], failed: [], networksRemoved: [] };
+        let users: (string | undefined)[];
+        if (mode === 'solo') {
+          Object.assign(r, await recoverResets(f, graceMs));
+          users = (await f.engine.listContainers({ all: true, filters: appFilter(f.id) })).map((c) => c.Labels?.[LABELS.user]);
+        } else {
+          users = (await listServiceApps(f)).map((s) => s.Spec.Labels?.[LABELS.user]);
+        }
+        r.networksRemoved = await pruneUserNetworks(f, new Set(users.filter(Boolean).map((u) => String(u).toLowerCase())));
+        if (r.finished.length || r.rolledBack.length || r.failed.length || r.networksRemoved.length) out[facility] = r;
+      } catch {
+        // the Engine is unreachable now: the next run tries again
+      }
+    }),
+  );
+  for (const [facility, r] of Object.entries(out)) {
+    if (r.finished.length) log('maintenance').warn('facility {facility}: finished interrupted hard resets of {apps}', { facility, apps: r.finished.join(', ') });
+    if (r.rolledBack.length) log('maintenance').warn('facility {facility}: rolled back interrupted hard resets of {apps}', { facility, apps: r.rolledBack.join(', ') });
+    for (const x of r.failed) log('maintenance').error('facility {facility}: recovering the hard reset of {app} failed: {detail}', { facility, app: x.name, detail: x.detail });
+    if (r.networksRemoved.length) log('maintenance').info('facility {facility}: removed unused user networks {networks}', { facility, networks: r.networksRemoved.join(', ') });
+  }
+  return out;
+}

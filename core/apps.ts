@@ -192,7 +192,7 @@ async function createOnUserNetwork(f: Facility, containerName: string, user: str
  * policy (core/policy.ts).
  * @throws DomainError 400 when the requested limits exceed the policy's maximum
  */
-async function containerBody(
+function containerBody(
   f: Facility,
   name: string,
   resolved: Resolved,
@@ -201,11 +201,12 @@ async function containerBody(
   imageId: string,
   params: CreateParams,
   network: string,
-): Promise<Record<string, unknown>> {
+  env: string[],
+): Record<string, unknown> {
   const { user } = splitAppName(name);
   return {
     Image: image,
-    Env: await appEnvironment(loadConfig().gateway, f.id, name), // SRC_BASE_URL: where the gateway serves it
+    Env: env, // SRC_BASE_URL: where the gateway serves it (appEnvironment)
     ...(resolved.user ? { User: resolved.user } : {}),
     Labels: appLabels(f.id, name, user, ref, imageId, params),
     ExposedPorts: Object.fromEntries(params.ports.map((p) => [p, {}])),
@@ -231,8 +232,9 @@ export async function createApp(f: Facility, ref: ImageReference, user: string, 
   if (!image) throw new DomainError('image_not_found', `Image '${ref.given}' is not present on the Engine`, { image: ref.given });
   const params: CreateParams = { publishHost: f.config.publishHost, ports: exposedPorts(image), requested };
   await createMountSources(f, resolved); // 409 mount_source_missing when one cannot be made
+  const env = await appEnvironment(loadConfig().gateway, f.id, name);
   for (let attempt = 0; ; attempt++) {
-    const id = await createContainerOf(f, name, ref, user, (network) => containerBody(f, name, resolved, ref.given, ref, image.Id, params, network));
+    const id = await createContainerOf(f, name, ref, user, async (network) => containerBody(f, name, resolved, ref.given, ref, image.Id, params, network, env));
     if (!(await hasCaseTwin(f, name, id))) return { name, id, state: 'created', image: ref.given, imageId: image.Id, ports: params.ports };
     // a create of a case twin ran at the same time: step back, then look again (and answer the twin's 409 if it stayed)
     await f.engine.removeContainer(id, { force: true, v: true }).catch(() => undefined);
@@ -357,8 +359,9 @@ export async function hardResetApp(f: Facility, name: string, opts: { assertImag
   await createMountSources(f, resolved);
   let replacement: { Id: string };
   try {
+    const env = await appEnvironment(loadConfig().gateway, f.id, name);
     replacement = await createOnUserNetwork(f, tempName, user, async (network) => {
-      const body = await containerBody(f, name, resolved, imageForCreate, ref, imageId, params, network);
+      const body = containerBody(f, name, resolved, imageForCreate, ref, imageId, params, network, env);
       // a crash before the start below is finished by core/reset-recovery.ts, which reads this
       if (old.State.Running || old.State.Paused) (body.Labels as Record<string, string>)[RESET_START_LABEL] = '1';
       return body;

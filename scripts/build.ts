@@ -198,7 +198,17 @@ export async function buildFunctions(opts: { outdir?: string; minify?: boolean; 
     const w = Math.max(...built.map((b) => b.name.length));
     console.log(`Built ${built.length} function bundles into ${relative(process.cwd(), fnDir) || '.'}/${opts.minify ? ' (minified)' : ''}:`);
     for (const b of built) {
-      const what = b.route ? `${b.method} /{facility}/${b.route}` : b.name === 'outline' ? 'GET /' : b.name === 'openapi' ? 'GET /openapi.json, /docs' : b.scheduled ? 'scheduled job' : '';
+      const what = b.route
+        ? `${b.method} /{facility}/${b.route}`
+        : b.name === 'outline'
+          ? 'GET /'
+          : b.name === 'openapi'
+            ? 'GET /openapi.json, /docs'
+            : b.name === 'ui'
+              ? 'GET, POST /ui/… (dashboard)'
+              : b.scheduled
+                ? 'scheduled job'
+                : '';
       console.log(`  ${b.name.padEnd(w)}  ${(b.bytes / 1024).toFixed(1).padStart(6)} KB  ${what}${b.scheduled && b.route ? ' + scheduled' : ''}`);
     }
     const total = built.reduce((s, b) => s + b.bytes, 0);

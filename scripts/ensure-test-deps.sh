@@ -2,8 +2,8 @@
 # Installs the Debian packages the test suite needs when they are missing (root on
 # Debian/Ubuntu): busybox-static (test images), docker-registry and apache2-utils (a real
 # registry with htpasswd auth), nginx (the reverse proxy of test/e2e/proxy.test.ts), chromium
-# (/usr/bin/chromium, driven by playwright-core in test/e2e/docs-page.test.ts and test/e2e/gateway.test.ts),
-# slapd and ldap-utils (a real OpenLDAP server for the identity tests, test/identity-ldap.test.ts). The Engine
+# (/usr/bin/chromium, driven by playwright-core in test/e2e/docs-page.test.ts, test/e2e/gateway.test.ts and the
+# dashboard tests), slapd and ldap-utils (a real OpenLDAP server for the identity tests, test/identity-ldap.test.ts). The Engine
 # itself is handled by ensure-engine.sh.
 set -euo pipefail
 need=()

@@ -12,6 +12,7 @@ import { rateLimiter } from 'hono-rate-limiter';
 import { routes } from '../functions/index.ts';
 import outlineFn from '../functions/outline.ts';
 import openApiFn from '../functions/openapi.ts';
+import uiFn from '../functions/ui.ts';
 import { unknownRoute } from '../core/route.ts';
 import { errorResponse, problemBody } from '../core/http.ts';
 import { DomainError } from '../core/errors.ts';
@@ -29,7 +30,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_HEADER_BYTES = 16 * 1024;
 
 /** The runner's own paths and their `route` in logs and metrics. */
-const OWN_PATHS: Record<string, string> = { '/': 'outline', '/healthz': 'healthz', '/readyz': 'readyz', '/metrics': 'metrics' };
+const OWN_PATHS: Record<string, string> = { '/ui': 'ui', '/': 'outline', '/healthz': 'healthz', '/readyz': 'readyz', '/metrics': 'metrics' };
 
 /** Options of {@link buildApp}. */
 export interface RunnerOptions {
@@ -61,7 +62,7 @@ export function buildApp(opts: RunnerOptions = {}): Hono {
     await next();
     if (c.res.headers.has('x-request-id')) return;
     const path = new URL(c.req.url).pathname;
-    const route = OWN_PATHS[path] ?? 'unmatched';
+    const route = OWN_PATHS[path] ?? (path.startsWith('/ui/') ? 'ui' : 'unmatched');
     observeRequest(route, c.req.method, c.res.status, (Date.now() - started) / 1000);
     if (opts.log !== false && route !== 'healthz') {
       const durationMs = Date.now() - started;
@@ -103,6 +104,8 @@ export function buildApp(opts: RunnerOptions = {}): Hono {
   app.all('/', (c) => outlineFn.fetch(c.req.raw));
   app.all('/openapi.json', (c) => openApiFn.fetch(c.req.raw));
   app.all('/docs', (c) => openApiFn.fetch(c.req.raw));
+  app.all('/ui', (c) => uiFn.fetch(c.req.raw));
+  app.all('/ui/*', (c) => uiFn.fetch(c.req.raw));
   for (const fn of routes) app.all(`/:facility/${fn.meta.route}`, (c) => fn.fetch(c.req.raw));
   app.notFound((c) => errorResponse(unknownRoute(c.req.method, new URL(c.req.url).pathname)));
   app.onError((e) => errorResponse(e));

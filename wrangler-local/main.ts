@@ -46,17 +46,14 @@ const app = buildApp({
   clientAddress: (_req, env) => (env as { incoming?: { socket?: Socket } } | undefined)?.incoming?.socket?.remoteAddress,
 });
 
-let server: Awaited<ReturnType<typeof startServer>>['server'];
-try {
-  ({ server } = await startServer(app, host, port));
-} catch (e) {
-  const err = e as NodeJS.ErrnoException;
+const { server } = await startServer(app, host, port).catch((err: NodeJS.ErrnoException) => {
   if (err.code === 'EADDRINUSE') die(`${host}:${port} is already in use (another server runs there?); set PORT to another port`);
   if (err.code === 'EACCES') die(`${host}:${port}: permission denied (ports below 1024 need privileges); set PORT`);
   if (err.code === 'EADDRNOTAVAIL') die(`${host} is not an address of this host; set HOST`);
   die(err.message);
-}
+});
 console.log(`SRC Container API listening on http://${host}:${port}/ (config: ${config.source}; facilities: ${Object.keys(config.facilities).join(', ')})`);
+console.log(`Dashboard at http://${host}:${port}/ui/ (sign in with a token)`);
 const gw = config.gateway;
 console.log(
   `Apps open at ${gw.scheme}://${gw.mode === 'subdomain' ? `<app>.${gw.domain}` : `${gw.domain}/apps/<facility>/<app>`}${gw.portSuffix}/ (POST /{facility}/open-app?name=… answers a sign-in link)`,

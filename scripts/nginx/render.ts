@@ -155,6 +155,15 @@ function routeLocations(m: SiteModel, o: string[]): void {
     o.push(`        proxy_pass http://${upstreamName('openapi')};`);
     o.push('    }');
   }
+  if (m.functions.some((f) => f.name === 'ui')) {
+    o.push('    # the dashboard: its pages, assets and the live log (Server-Sent Events: not buffered)');
+    o.push('    location ^~ /ui {');
+    o.push(`        limit_req zone=src_rl__other burst=${m.defRate.burst ?? 0} nodelay;`);
+    o.push('        proxy_buffering off;');
+    o.push('        proxy_read_timeout 24h;');
+    o.push(`        proxy_pass http://${upstreamName('ui')};`);
+    o.push('    }');
+  }
   for (const f of m.routed) {
     const l = m.limitOf(f.route!);
     o.push(`    location ~ ^/[^/]+/${f.route}$ {`);

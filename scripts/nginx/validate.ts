@@ -63,7 +63,7 @@ export const TOP_LEVEL: readonly string[] = ['healthz', 'readyz', 'metrics'];
  * Functions that serve the site's own paths, not a route: `outline` (`GET /`, the catch-all), `openapi` (`/openapi.json`, `/docs`),
  * `authorize-app` (the app gateway's authorizer, scripts/nginx/gateway.ts), and the {@link TOP_LEVEL} ones.
  */
-export const SITE_FUNCTIONS: readonly string[] = ['outline', 'openapi', 'authorize-app', ...TOP_LEVEL];
+export const SITE_FUNCTIONS: readonly string[] = ['outline', 'openapi', 'authorize-app', 'ui', ...TOP_LEVEL];
 const ADDR_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$|^unix:\/[^\s;{}'"]+$/;
 const RATE_RE = /^\d+r\/[sm]$/;
 

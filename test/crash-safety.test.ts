@@ -96,6 +96,14 @@ describe('hard reset: SIGKILL of the server mid-way, then recovery', () => {
     } finally {
       await kill(child);
     }
+    // Engine calls the dead server had sent may still run in the Engine: wait until its containers stop changing
+    const snapshot = async () => JSON.stringify((await engine.listContainers({ all: true, filters: { label: [`${LABELS.facility}=crash`] } })).map((c) => [c.Id, c.Names, c.State]).sort());
+    for (let prev = '', i = 0; i < 100; i++) {
+      const now = await snapshot();
+      if (now === prev) break;
+      prev = now;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     const leftovers = (await resets()).filter((c) => apps.includes(c.Labels[LABELS.app]));
     expect(leftovers.length).toBeGreaterThan(0); // the kill did interrupt resets
     const report = await recoverResets(f, 0); // the server is dead: every replacement is a leftover

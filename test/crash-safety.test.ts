@@ -23,7 +23,9 @@ const resetUser = uniqueUser('cr');
 const handUser = uniqueUser('ch');
 const createUsers = Array.from({ length: 30 }, (_, i) => uniqueUser(`cc${i}`));
 
-afterAll(() => removeUserApps(resetUser, handUser, ...createUsers), 120_000);
+const resetUsers = Array.from({ length: 14 }, (_, i) => `${resetUser}x${i}`);
+
+afterAll(() => removeUserApps(resetUser, handUser, ...resetUsers, ...createUsers), 120_000);
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -75,7 +77,7 @@ const post = (base: string, path: string) => fetch(base + path, { method: 'POST'
 describe('hard reset: SIGKILL of the server mid-way, then recovery', () => {
   it('28 concurrent hard resets killed: after recovery every app exists by its name, running, with no NAME.reset-… left', async () => {
     const images = [IMAGES.busybox, IMAGES.httpd];
-    const users = Array.from({ length: 14 }, (_, i) => `${resetUser}x${i}`);
+    const users = resetUsers;
     const apps = await pMap(
       users.flatMap((u) => images.map((img) => [img, u] as const)),
       async ([img, u]) => {

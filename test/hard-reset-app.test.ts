@@ -17,7 +17,8 @@ async function exec(id: string, cmd: string[]): Promise<void> {
 describe('POST /{facility}/hard-reset-app', () => {
   it('recreates a running app from its original image: same name, new ID, data gone, running again', async () => {
     const app = await createApp(IMAGES.httpd, user);
-    await call('POST', `/demo/start-app?name=${app.name}`);
+    const started = await call('POST', `/demo/start-app?name=${app.name}`);
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
     await exec(app.id, ['sh', '-c', 'echo data > /tmp/user-file']);
     const r = await call('POST', `/demo/hard-reset-app?name=${app.name}`);
     expect(r.status).toBe(200);

@@ -208,7 +208,7 @@ try {
     const t = times.get(c.read)!;
     const o = median(t.ours);
     const r = median(t.raw);
-    console.log(`| ${c.read} | ${fmt(o)} ms | ${fmt(r)} ms | ${(o / r).toFixed(1)}x | +${fmt(o - r)} ms | ${c.rawLabel} |`);
+    console.log(`| ${c.read} | ${fmt(o)} ms | ${fmt(r)} ms | ${(o / r).toFixed(1)}x | ${o >= r ? '+' : '−'}${fmt(Math.abs(o - r))} ms | ${c.rawLabel} |`);
   }
 } finally {
   const list = await engine.listContainers({ all: true, filters: { label: [`${LABELS.user}=${user}`] } });

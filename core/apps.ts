@@ -99,7 +99,14 @@ async function concurrentChange(f: Facility, before: ContainerInspect, name: str
 export function startApp(f: Facility, name: string): Promise<AppResult> {
   return act(f, name, async (c) => {
     if (c.State.Paused) throw conflict(name, 'paused', 'unpause it (unpause-app) instead of starting it');
-    await f.engine.startContainer(c.Id);
+    try {
+      await f.engine.startContainer(c.Id);
+    } catch (e) {
+      if (!isNetworkMissing(e)) throw e;
+      // the user's network went with a concurrent last delete (or a sweep): make it again, start again
+      await ensureUserNetwork(f, splitAppName(name).user, 'solo');
+      await f.engine.startContainer(c.Id);
+    }
   });
 }
 

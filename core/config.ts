@@ -108,7 +108,7 @@ const identitySchema = v.strictObject({
   fallback: v.optional(
     v.pipe(
       uidGidSchema,
-      v.check((x) => !x.startsWith('0:'), 'must not be uid 0'),
+      v.check((x) => x.split(':').every((n) => Number(n) !== 0), 'must not be UID 0 or GID 0'),
     ),
     '65534:65534',
   ),

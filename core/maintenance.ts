@@ -14,7 +14,7 @@ import { facilityMode } from './mode.ts';
 import { appFilter, LABELS } from './naming.ts';
 import { recoverResets, type RecoveryReport } from './reset-recovery.ts';
 import { listServiceApps } from './services.ts';
-import { pruneUserNetworks } from './user-network.ts';
+import { NETWORK_PRUNE_GRACE_MS, pruneUserNetworks } from './user-network.ts';
 
 /** What {@link maintainFacilities} did in one facility. */
 export interface MaintenanceReport extends RecoveryReport {
@@ -23,26 +23,28 @@ export interface MaintenanceReport extends RecoveryReport {
 }
 
 /**
- * Recovers interrupted hard resets older than `graceMs` and prunes unused user networks in
- * every configured facility.
+ * Recovers interrupted hard resets older than `resetGraceMs` and prunes unused user networks
+ * older than `networkGraceMs` in every configured facility (or those of `facilities`).
  * @returns the reports of the facilities where something was done (never throws)
  */
-export async function maintainFacilities(graceMs = RESET_GRACE_MS): Promise<Record<string, MaintenanceReport>> {
+export async function maintainFacilities(opts: { facilities?: string[]; resetGraceMs?: number; networkGraceMs?: number } = {}): Promise<Record<string, MaintenanceReport>> {
+  const { resetGraceMs = RESET_GRACE_MS, networkGraceMs = NETWORK_PRUNE_GRACE_MS } = opts;
   const out: Record<string, MaintenanceReport> = {};
   await Promise.all(
-    Object.keys(loadConfig().facilities).map(async (facility) => {
+    (opts.facilities ?? Object.keys(loadConfig().facilities)).map(async (facility) => {
       try {
         const f = getFacility(facility);
         const mode = await facilityMode(f);
         const r: MaintenanceReport = { finished: [], rolledBack: [], failed: [], networksRemoved: [] };
-        let users: (string | undefined)[];
-        if (mode === 'solo') {
-          Object.assign(r, await recoverResets(f, graceMs));
-          users = (await f.engine.listContainers({ all: true, filters: appFilter(f.id) })).map((c) => c.Labels?.[LABELS.user]);
-        } else {
-          users = (await listServiceApps(f)).map((s) => s.Spec.Labels?.[LABELS.user]);
-        }
-        r.networksRemoved = await pruneUserNetworks(f, new Set(users.filter(Boolean).map((u) => String(u).toLowerCase())));
+        if (mode === 'solo') Object.assign(r, await recoverResets(f, resetGraceMs));
+        const usersWithApps = async () => {
+          const users =
+            mode === 'solo'
+              ? (await f.engine.listContainers({ all: true, filters: appFilter(f.id) })).map((c) => c.Labels?.[LABELS.user])
+              : (await listServiceApps(f)).map((s) => s.Spec.Labels?.[LABELS.user]);
+          return new Set(users.filter(Boolean).map((u) => String(u).toLowerCase()));
+        };
+        r.networksRemoved = await pruneUserNetworks(f, mode, usersWithApps, networkGraceMs);
         if (r.finished.length || r.rolledBack.length || r.failed.length || r.networksRemoved.length) out[facility] = r;
       } catch {
         // the Engine is unreachable now: the next run tries again

@@ -83,8 +83,8 @@ export function resolvePolicy(policy: CreatePolicy, user: string, requested: Req
 /** Who `user`'s app runs as from the static user map alone (no directory lookup). */
 export function staticRunAs(policy: CreatePolicy, user: string): RunAs {
   if (Object.hasOwn(policy.userMap, user)) {
-    const [uid, gid] = policy.userMap[user].split(':');
-    if (uid !== '0') return { user: `${uid}:${gid ?? uid}`, groups: [], hostMounts: true };
+    const [uid, gid = uid] = policy.userMap[user].split(':');
+    if (Number(uid) !== 0 && Number(gid) !== 0) return { user: `${uid}:${gid}`, groups: [], hostMounts: true };
   }
   return { user: policy.identity.fallback, groups: [], hostMounts: false };
 }

@@ -57,6 +57,7 @@ export async function recoverResets(f: Facility, graceMs = RESET_GRACE_MS, now =
   for (const [name, { app, resets }] of byApp) {
     try {
       if (app) {
+        if (app.State === 'removing') continue; // a removal still under way decides the case: next run
         if (resets.length) {
           // case 1: the old container is still there; the replacement is surplus
           for (const r of resets) await removeQuietly(f, r.Id);

@@ -7,7 +7,8 @@
  *   `no_identity`; `fallback` runs the app as the unprivileged `policy.identity.fallback` UID:GID
  *   without any host mount.
  * - UID 0 only for images the policy lists in `identity.rootImages`: those run as the image's
- *   own user and never get host mounts. A user whose identity says UID 0 is refused otherwise.
+ *   own user and never get host mounts. A user whose identity says UID or GID 0 is refused
+ *   otherwise, and group 0 is never added as a supplementary group.
  *
  * @module
  */
@@ -27,10 +28,15 @@ export async function runAsFor(f: Pick<Facility, 'id' | 'config'>, user: string,
   if (ref && identity.rootImages.some((p) => imagePatternMatches(p, ref))) return { groups: [], hostMounts: false };
   const who = await lookupIdentity({ id: f.id, policy: f.config.policy }, user);
   if (who) {
-    if (who.uid === 0) {
-      throw new DomainError('no_identity', `User '${user}' has UID 0 in ${who.source}; apps never run as root unless facility '${f.id}' lists the image in policy.identity.rootImages`, { user });
+    if (who.uid === 0 || who.gid === 0) {
+      throw new DomainError(
+        'no_identity',
+        `User '${user}' has ${who.uid === 0 ? 'UID' : 'GID'} 0 in ${who.source}; apps never run as root unless facility '${f.id}' lists the image in policy.identity.rootImages`,
+        { user },
+      );
     }
-    return { user: `${who.uid}:${who.gid}`, groups: who.groups.map(String), hostMounts: true };
+    // never the root group as a supplementary group either
+    return { user: `${who.uid}:${who.gid}`, groups: who.groups.filter((g) => g !== 0).map(String), hostMounts: true };
   }
   if (identity.missing === 'refuse') throw noIdentity(f.id, user);
   return { user: identity.fallback, groups: [], hostMounts: false };

@@ -208,23 +208,40 @@ async function retryRelease(f: Facility, user: string, hasApps: () => Promise<bo
   }
 }
 
+/** How old an unused user network must be before a sweep removes it (ms). */
+export const NETWORK_PRUNE_GRACE_MS = 10 * 60_000;
+
 /**
  * Removes the facility's user networks whose user has no app left (`usersWithApps`): what a
  * release left behind (tasks still stopping, a crash between the delete and the release).
- * Networks still attached are left for the next sweep.
+ * Networks still attached, and networks younger than `graceMs` (a create in another process
+ * may be using it), are left for the next sweep.
  * @returns the names removed
  */
-export async function pruneUserNetworks(f: Facility, usersWithApps: Set<string>): Promise<string[]> {
+export async function pruneUserNetworks(f: Facility, mode: 'solo' | 'swarm', usersWithApps: () => Promise<Set<string>>, graceMs = NETWORK_PRUNE_GRACE_MS): Promise<string[]> {
   const nets = await f.engine.listNetworks({ filters: { label: [`${NETWORK_LABELS.facility}=${f.id}`] } });
+  const before = await usersWithApps();
   const removed: string[] = [];
   for (const n of nets) {
     const user = n.Labels?.[NETWORK_LABELS.user];
-    if (!user || usersWithApps.has(user)) continue;
+    if (!user || before.has(user)) continue;
+    // a network this young may belong to a create under way in another process (network made,
+    // container not yet, or created but not started, so not attached): only older ones are swept
+    const created = Date.parse(n.Created ?? '');
+    if (!(created <= Date.now() - graceMs)) continue;
     try {
       await f.engine.removeNetwork(n.Id);
       removed.push(n.Name);
     } catch {
       // attached (a create under way, tasks stopping) or gone: the next sweep decides
+    }
+  }
+  if (removed.length) {
+    // an app created meanwhile (after the look above) names its network: make it again
+    const after = await usersWithApps();
+    for (const n of nets) {
+      const user = n.Labels?.[NETWORK_LABELS.user];
+      if (user && removed.includes(n.Name) && after.has(user)) await ensureUserNetwork(f, user, mode).catch(() => undefined);
     }
   }
   return removed;

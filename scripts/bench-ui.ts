@@ -13,6 +13,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { generateToken, mintToken } from '../core/auth.ts';
 import { Engine } from '../core/engine.ts';
 import { LABELS } from '../core/naming.ts';
+import { NETWORK_LABELS } from '../core/user-network.ts';
 
 const { values } = parseArgs({ options: { apps: { type: 'string', default: '5' }, rounds: { type: 'string', default: '10' } } });
 process.env.SRC_ADMIN_TOKEN ??= generateToken();
@@ -81,6 +82,8 @@ try {
   await browser?.close();
   const left = await engine.listContainers({ all: true, filters: { label: [`${LABELS.user}`] } });
   await Promise.all(left.filter((c) => (c.Labels?.[LABELS.user] ?? '').startsWith(user)).map((c) => engine.removeContainer(c.Id, { force: true, v: true })));
+  const nets = await engine.listNetworks({ filters: { label: [NETWORK_LABELS.user] } });
+  await Promise.all(nets.filter((n) => (n.Labels?.[NETWORK_LABELS.user] ?? '').startsWith(user.toLowerCase())).map((n) => engine.removeNetwork(n.Id).catch(() => undefined)));
   await server.close();
 }
 process.exit(0);

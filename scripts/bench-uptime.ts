@@ -39,6 +39,7 @@ const { uptimeDb } = await import('../core/uptime-store.ts');
 const { nsToIso, msToNs } = await import('../core/uptime-model.ts');
 const { closeDb } = await import('../core/store.ts');
 const { LABELS } = await import('../core/naming.ts');
+const { NETWORK_LABELS } = await import('../core/user-network.ts');
 
 const f = getFacility(FAC);
 const stats = (xs: number[]) => {
@@ -156,6 +157,7 @@ try {
   await Promise.all(
     (await f.engine.listContainers({ all: true, filters: { label: [`${LABELS.facility}=${FAC}`] } })).map((c) => f.engine.removeContainer(c.Id, { force: true, v: true }).catch(() => undefined)),
   );
+  for (const n of await f.engine.listNetworks({ filters: { label: [`${NETWORK_LABELS.facility}=${FAC}`] } })) await f.engine.removeNetwork(n.Id).catch(() => undefined);
   await closeDb();
   rmSync(dir, { recursive: true, force: true });
 }

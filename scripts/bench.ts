@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../core/engine.ts';
 import { LABELS } from '../core/naming.ts';
+import { NETWORK_LABELS } from '../core/user-network.ts';
 import { generateToken } from '../core/auth.ts';
 
 const { values } = parseArgs({
@@ -213,6 +214,8 @@ try {
 } finally {
   const list = await engine.listContainers({ all: true, filters: { label: [`${LABELS.user}=${user}`] } });
   await Promise.all(list.map((c) => engine.removeContainer(c.Id, { force: true, v: true })));
+  // and the user's network (core/user-network.ts)
+  for (const n of await engine.listNetworks({ filters: { label: [`${NETWORK_LABELS.user}=${user.toLowerCase()}`] } })) await engine.removeNetwork(n.Id).catch(() => undefined);
   for (let i = 0; i < N; i++) await engine.call({ method: 'DELETE', path: `/images/src-test/b${i}:bench`, statusCodes: { 200: true, 404: 'gone' } }).catch(() => undefined);
   runner.kill('SIGTERM');
   await new Promise((r) => runner.once('exit', r));

@@ -23,7 +23,9 @@ const resetUser = uniqueUser('cr');
 const handUser = uniqueUser('ch');
 const createUsers = Array.from({ length: 30 }, (_, i) => uniqueUser(`cc${i}`));
 
-afterAll(() => removeUserApps(resetUser, handUser, ...createUsers), 120_000);
+const resetUsers = Array.from({ length: 14 }, (_, i) => `${resetUser}x${i}`);
+
+afterAll(() => removeUserApps(resetUser, handUser, ...resetUsers, ...createUsers), 120_000);
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -75,7 +77,7 @@ const post = (base: string, path: string) => fetch(base + path, { method: 'POST'
 describe('hard reset: SIGKILL of the server mid-way, then recovery', () => {
   it('28 concurrent hard resets killed: after recovery every app exists by its name, running, with no NAME.reset-… left', async () => {
     const images = [IMAGES.busybox, IMAGES.httpd];
-    const users = Array.from({ length: 14 }, (_, i) => `${resetUser}x${i}`);
+    const users = resetUsers;
     const apps = await pMap(
       users.flatMap((u) => images.map((img) => [img, u] as const)),
       async ([img, u]) => {
@@ -95,6 +97,14 @@ describe('hard reset: SIGKILL of the server mid-way, then recovery', () => {
       await until(async () => (await resets()).length > 0);
     } finally {
       await kill(child);
+    }
+    // Engine calls the dead server had sent may still run in the Engine: wait until its containers stop changing
+    const snapshot = async () => JSON.stringify((await engine.listContainers({ all: true, filters: { label: [`${LABELS.facility}=crash`] } })).map((c) => [c.Id, c.Names, c.State]).sort());
+    for (let prev = '', i = 0; i < 100; i++) {
+      const now = await snapshot();
+      if (now === prev) break;
+      prev = now;
+      await new Promise((r) => setTimeout(r, 500));
     }
     const leftovers = (await resets()).filter((c) => apps.includes(c.Labels[LABELS.app]));
     expect(leftovers.length).toBeGreaterThan(0); // the kill did interrupt resets
@@ -198,7 +208,7 @@ describe('maintenance (runner start, after each uptime job)', () => {
     const lonely = uniqueUser('cn');
     await ensureUserNetwork(f, lonely, 'solo'); // what a crash between the last delete and the release leaves
     const a = await createApp(IMAGES.busybox, handUser, 'crash').catch(() => undefined);
-    const report = await maintainFacilities();
+    const report = await maintainFacilities({ facilities: ['crash'], networkGraceMs: 0 }); // this file's facility only: others' creates are under way
     expect(report.crash?.networksRemoved).toContain(userNetworkName('crash', lonely));
     expect(await engine.inspectNetwork(userNetworkName('crash', lonely)).catch((e) => e.statusCode)).toBe(404);
     expect((await engine.inspectNetwork(userNetworkName('crash', handUser))).Name).toBe(userNetworkName('crash', handUser));

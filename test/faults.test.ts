@@ -31,7 +31,8 @@ import { resetFacilities } from '../core/facility.ts';
 import { closeDb, getDb, withBusyRetry } from '../core/store.ts';
 import { LABELS } from '../core/naming.ts';
 import { routes } from '../functions/index.ts';
-import { ADMIN_TOKEN, call, engine, IMAGES, type Answer } from './helpers.ts';
+import { ADMIN_TOKEN, call, engine, IMAGES, removeNetworksWhere, type Answer } from './helpers.ts';
+import { NETWORK_LABELS } from '../core/user-network.ts';
 
 const RUN = Math.random().toString(36).slice(2, 8).padEnd(6, '0');
 const ROOT = resolve('.');
@@ -163,6 +164,7 @@ afterAll(async () => {
   const list = await engine.listContainers({ all: true });
   const mine = list.filter((c) => String(c.Labels?.[LABELS.user] ?? '').startsWith(`fz${RUN}`) || (c.Names ?? []).some((n: string) => n.includes(`fz${RUN}`)));
   await Promise.all(mine.map((c) => engine.removeContainer(c.Id, { force: true, v: true }).catch(() => undefined)));
+  await removeNetworksWhere((l) => String(l[NETWORK_LABELS.user] ?? '').startsWith(`fz${RUN}`.toLowerCase()));
   await closeDb();
   rmSync(DATA_DIR, { recursive: true, force: true });
 }, 180_000);

@@ -39,7 +39,8 @@ import { LABELS } from '../core/naming.ts';
 import { appNameSchema, timeoutSchema, userSchema } from '../core/schemas.ts';
 import { routes } from '../functions/index.ts';
 import type { RouteFunction } from '../core/route.ts';
-import { ADMIN_TOKEN, app, engine, IMAGES } from './helpers.ts';
+import { ADMIN_TOKEN, app, engine, IMAGES, removeNetworksWhere } from './helpers.ts';
+import { NETWORK_LABELS } from '../core/user-network.ts';
 
 // --- Run identity, isolation --------------------------------------------------------------
 const RUN = Math.random().toString(36).slice(2, 8).padEnd(6, '0');
@@ -677,6 +678,7 @@ async function removeMine(): Promise<void> {
   const list = await engine.listContainers({ all: true });
   const mine = list.filter((c) => MY_FACILITIES.has(c.Labels?.[LABELS.facility]) || JSON.stringify([c.Names, c.Labels]).includes(MARK));
   await Promise.all(mine.map((c) => engine.removeContainer(c.Id, { force: true, v: true }).catch(() => undefined)));
+  await removeNetworksWhere((l) => MY_FACILITIES.has(l[NETWORK_LABELS.facility]) || JSON.stringify(l).includes(MARK.toLowerCase()));
 }
 
 let engineBefore: string[] = [];

@@ -65,6 +65,12 @@ export async function removeUserApps(...users: string[]): Promise<void> {
   }
 }
 
+/** Removes the user networks (core/user-network.ts) whose labels `match` says are this test's, for tests that remove their containers directly. */
+export async function removeNetworksWhere(match: (labels: Record<string, string>) => boolean): Promise<void> {
+  const nets = await engine.listNetworks({ filters: { label: [NETWORK_LABELS.user] } });
+  await Promise.all(nets.filter((n) => match(n.Labels ?? {})).map((n) => engine.removeNetwork(n.Id).catch(() => undefined)));
+}
+
 /** The test images built by scripts/build-test-images.sh. */
 export const IMAGES = { busybox: 'src-test/busybox:latest', httpd: 'src-test/httpd:latest' } as const;
 

@@ -110,6 +110,10 @@ describe('identity from LDAP (posixAccount / posixGroup)', () => {
     const allowed = facility({ cacheSeconds: 0, rootImages: ['docker.io/src-test/busybox'] });
     expect(await runAsFor(allowed, rooty, parseImageReference(IMAGES.busybox))).toEqual({ groups: [], hostMounts: false });
     await expect(runAsFor(allowed, rooty, parseImageReference(IMAGES.httpd))).rejects.toMatchObject({ code: 'no_identity' });
+    // GID 0 (the root group) is refused too, and never a supplementary group
+    const rootGroup = facility({ cacheSeconds: 0 });
+    rootGroup.config.policy.userMap = { [ghost]: '52100:0' };
+    await expect(runAsFor(rootGroup, ghost, parseImageReference(IMAGES.busybox))).rejects.toMatchObject({ code: 'no_identity', detail: expect.stringMatching(/GID 0/) });
   });
 
   it('lookups are cached for cacheSeconds; a user removed from the directory is refused, even with a live token', async () => {

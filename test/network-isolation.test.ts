@@ -112,6 +112,16 @@ describe('solo: one network per user', () => {
     expect(left.filter((n) => many.some((u) => n.Name === `srcnet--demo--${u}`))).toEqual([]);
   }, 180_000);
 
+  it('a created app whose network was removed meanwhile (a sweep, a racing delete) starts: the network is made again', async () => {
+    const u = many[1];
+    const app = await createApp(IMAGES.busybox, u);
+    await engine.removeNetwork(`srcnet--demo--${u}`);
+    const r = await call('POST', `/demo/start-app?name=${app.name}`);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.state).toBe('running');
+    expect((await call('POST', `/demo/delete-app?name=${app.name}`)).status).toBe(200);
+  });
+
   it('a create racing with the last delete of the same user leaves a working app and its network', async () => {
     const u = many[0];
     for (let round = 0; round < 5; round++) {

@@ -42,6 +42,11 @@ describe('strict configuration (issue 12)', () => {
     expect(ok.facilities.demo.policy.memory).toEqual({ default: 1 << 30, max: 1 << 30 });
   });
 
+  it('the fallback identity is never root: UID 0 or GID 0 refused', () => {
+    expect(() => parseConfig({ facilities: { demo: { engine, policy: { identity: { fallback: '0:65534' } } } } }, 'test')).toThrow(/policy\.identity\.fallback: must not be UID 0 or GID 0/);
+    expect(() => parseConfig({ facilities: { demo: { engine, policy: { identity: { fallback: '65534:0' } } } } }, 'test')).toThrow(/must not be UID 0 or GID 0/);
+  });
+
   it('the example config parses and carries a safe policy: limits, restart, a fallback identity', () => {
     const raw = JSON.parse(readFileSync(new URL('../../config/facilities.example.json', import.meta.url), 'utf8'));
     const c = parseConfig(raw, 'config/facilities.example.json');

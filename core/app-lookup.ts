@@ -122,9 +122,12 @@ export async function listApps(f: Facility, q: { user?: string; size?: boolean }
   return [...apps, ...standIns];
 }
 
-/** {@link listApps}, the names of the apps with a hard reset under way ({@link resettingApps}), and every listed container (`all`), from one container list. */
-export async function listAppsAndResets(f: Facility, q: { user?: string; size?: boolean } = {}): Promise<{ apps: any[]; resetting: Set<string>; all: any[] }> {
-  const extra = q.user ? [`${LABELS.user}=${q.user}`] : [];
+/**
+ * {@link listApps}, the names of the apps with a hard reset under way ({@link resettingApps}), and every listed container (`all`), from one container list.
+ * With `app`, the Engine lists only that app's containers (its label; a hard reset's replacement carries it too).
+ */
+export async function listAppsAndResets(f: Facility, q: { user?: string; size?: boolean; app?: string } = {}): Promise<{ apps: any[]; resetting: Set<string>; all: any[] }> {
+  const extra = [...(q.user ? [`${LABELS.user}=${q.user}`] : []), ...(q.app ? [`${LABELS.app}=${q.app}`] : [])];
   const list = await f.engine.listContainers({ all: true, size: q.size, filters: appFilter(f.id, extra) });
   return { apps: list.filter((c) => c.Names?.[0] === `/${c.Labels?.[LABELS.app]}`), resetting: resettingApps(list), all: list };
 }

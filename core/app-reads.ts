@@ -16,14 +16,15 @@ import { LABELS, pickApps } from './naming.ts';
 
 /**
  * The facility's apps (of `user` when given) as a batch: with `names`, those apps in that
- * order, each found or `app_not_found`; without, every app. An app whose hard reset is under
+ * order, each found or `app_not_found`; without, every app. One name is one filtered Engine list. An app whose hard reset is under
  * way (its name gone, its `NAME.reset-…` replacement there) is waited for, up to
  * {@link RESET_WAIT_MS}; a named one still resetting then is 409 `state_conflict` (Retry-After).
  */
 async function appBatch(f: Facility, names?: string[], user?: string): Promise<Batch<any>> {
   const deadline = Date.now() + RESET_WAIT_MS;
   for (let delay = 25; ; delay = Math.min(delay * 2, 400)) {
-    const { apps, resetting } = await listAppsAndResets(f, { user });
+    // one name: the Engine lists that app only (a label filter), not every app of the facility
+    const { apps, resetting } = await listAppsAndResets(f, { user, app: names?.length === 1 ? names[0] : undefined });
     const present = new Set(apps.map((c) => c.Labels[LABELS.app] as string));
     const waiting = [...resetting].filter((n) => !present.has(n) && (!names || names.includes(n)));
     if (waiting.length === 0 || Date.now() >= deadline) {

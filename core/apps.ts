@@ -53,9 +53,10 @@ function actionError(e: unknown, name: string): unknown {
  * Loads the app and runs `fn` on its container. When the container was replaced meanwhile (a
  * hard reset removed it between the look and the action: the Engine answers 404 or "marked for
  * removal"), the action is run again on the replacement, at most four times more, then 409
- * `state_conflict` (Retry-After).
+ * `state_conflict` (Retry-After). With `stateAfter` (an action whose success fixes the state:
+ * pause, unpause), the answer names that state without inspecting the container again.
  */
-async function act(f: Facility, name: string, fn: (c: ContainerInspect) => Promise<void>): Promise<AppResult> {
+async function act(f: Facility, name: string, fn: (c: ContainerInspect) => Promise<void>, stateAfter?: string): Promise<AppResult> {
   for (let attempt = 0; ; attempt++) {
     const c = await inspectApp(f, name);
     try {
@@ -72,6 +73,7 @@ async function act(f: Facility, name: string, fn: (c: ContainerInspect) => Promi
         throw err;
       }
     }
+    if (stateAfter !== undefined) return { name, id: c.Id, state: stateAfter };
     const state = await currentState(f, c.Id);
     if (state === 'deleted' && (await replaced(f, name, c.Id))) return { name, id: c.Id, state: (await inspectExact(f, name))?.State.Status ?? state };
     return { name, id: c.Id, state };
@@ -118,23 +120,33 @@ export function restartApp(f: Facility, name: string, timeout = 10): Promise<App
   return act(f, name, (c) => f.engine.restartContainer(c.Id, timeout));
 }
 
-/** Pauses a running app (`docker pause`). 409 when it is not running. */
+/** Pauses a running app (`docker pause`): two Engine calls, the inspect and the pause (a pause that succeeded left it paused). 409 when it is not running. */
 export function pauseApp(f: Facility, name: string): Promise<AppResult> {
-  return act(f, name, async (c) => {
-    if (c.State.Paused) throw conflict(name, 'paused', 'it is already paused; unpause-app resumes it');
-    if (!c.State.Running) throw conflict(name, c.State.Status, 'only a running app can be paused; start it first (start-app)');
-    await f.engine.pauseContainer(c.Id);
-  });
+  return act(
+    f,
+    name,
+    async (c) => {
+      if (c.State.Paused) throw conflict(name, 'paused', 'it is already paused; unpause-app resumes it');
+      if (!c.State.Running) throw conflict(name, c.State.Status, 'only a running app can be paused; start it first (start-app)');
+      await f.engine.pauseContainer(c.Id);
+    },
+    'paused',
+  );
 }
 
-/** Unpauses a paused app (`docker unpause`). 409 when it is not paused. */
+/** Unpauses a paused app (`docker unpause`): the inspect and the unpause, as pause. 409 when it is not paused. */
 export function unpauseApp(f: Facility, name: string): Promise<AppResult> {
-  return act(f, name, async (c) => {
-    if (!c.State.Paused) {
-      throw conflict(name, c.State.Status, c.State.Running ? 'it is not paused, nothing to unpause' : 'it is not paused; start it with start-app');
-    }
-    await f.engine.unpauseContainer(c.Id);
-  });
+  return act(
+    f,
+    name,
+    async (c) => {
+      if (!c.State.Paused) {
+        throw conflict(name, c.State.Status, c.State.Running ? 'it is not paused, nothing to unpause' : 'it is not paused; start it with start-app');
+      }
+      await f.engine.unpauseContainer(c.Id);
+    },
+    'running',
+  );
 }
 
 /** Kills an app with SIGKILL (`docker kill`). 409 when it is not running. */

@@ -161,10 +161,37 @@ export function generateToken(): string {
 }
 
 /**
- * Verifies a bearer token.
+ * How long a verified token is trusted without asking the database again (ms). A revocation
+ * (or a change of the row) takes effect at once in the process that revoked, and within this
+ * in every other process; an expiry is checked on every call.
+ */
+export const TOKEN_CACHE_MS = 1000;
+const verified = new Map<string, { record: TokenRecord; until: number }>();
+/** At most this many tokens cached: past it the cache starts over (a flood of tokens cannot grow it). */
+const TOKEN_CACHE_MAX = 10_000;
+
+/**
+ * Verifies a bearer token. A token verified in the last {@link TOKEN_CACHE_MS} is answered from
+ * memory (only valid tokens are kept; an unknown one asks the database every time).
  * @returns the token's record, or `null` when unknown, malformed, revoked or expired
  */
 export async function verifyToken(token: string): Promise<TokenRecord | null> {
+  const hit = verified.get(token);
+  if (hit && hit.until > Date.now()) {
+    if (!hit.record.expiresAt || hit.record.expiresAt > new Date().toISOString()) return { ...hit.record };
+    verified.delete(token);
+    return null;
+  }
+  const record = await verifyStored(token);
+  if (record) {
+    if (verified.size >= TOKEN_CACHE_MAX) verified.clear();
+    verified.set(token, { record, until: Date.now() + TOKEN_CACHE_MS });
+  } else verified.delete(token);
+  return record ? { ...record } : null;
+}
+
+/** {@link verifyToken} against the database, recording when the token was last used (per minute). */
+async function verifyStored(token: string): Promise<TokenRecord | null> {
   const m = token.match(TOKEN_RE);
   const given = await sha256(token); // hash even for malformed tokens: no timing shortcut
   if (!m) return null;
@@ -191,6 +218,7 @@ export async function listTokens(): Promise<TokenRecord[]> {
 export async function revokeToken(id: string): Promise<boolean> {
   const db = await authDb();
   const r = await withBusyRetry(() => db.execute({ sql: 'UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', args: [new Date().toISOString(), id] }));
+  for (const [token, v] of verified) if (v.record.id === id) verified.delete(token); // at once in this process
   return r.rowsAffected > 0;
 }
 
@@ -218,6 +246,7 @@ export function bootstrapAdmin(): Promise<{ created?: boolean; file?: string }> 
       }
       // a rotated SRC_ADMIN_TOKEN replaces the previous one: the old one stops working
       await withBusyRetry(() => db.execute({ sql: 'UPDATE tokens SET revoked_at = ? WHERE name = ? AND id <> ? AND revoked_at IS NULL', args: [new Date().toISOString(), ENV_ADMIN_NAME, id] }));
+      verified.clear();
       return {};
     }
     const live = await db.execute("SELECT count(*) AS n FROM tokens WHERE role = 'admin' AND revoked_at IS NULL");

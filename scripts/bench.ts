@@ -1,79 +1,224 @@
 /**
- * `npm run bench`: measures the API against the raw Engine API in the same run.
+ * `npm run bench [-- --apps 10 --rounds 25 --stats-rounds 5]`: the API's reads against the raw
+ * Engine API calls each one needs, measured the same way in the same run.
  *
- * Creates N apps (default 10; `--apps N`) for a unique user on the local Engine, then reports
- * medians and p95 over R rounds (default 200; `--rounds R`) of:
- *   - raw Engine `GET /containers/json?all=1` (docker-modem)   vs  API `get-app-status` (in-process)
- *   - raw Engine inspect of one container                        vs  API `get-app-status?name=`
- *   - raw Engine stats of all N apps one after another          vs  API `get-app-stats` (concurrent)
- * Removes what it created. Needs the test images (scripts/build-test-images.sh).
+ * Starts the runner in its own process (`wrangler-local/main.ts`, as `npm start` runs it; the
+ * rate limiter on with a limit the run cannot reach, the uptime job off), creates N running apps
+ * (default 10) for a unique user on the local Engine, then times each read with curl
+ * (`%{time_total}`, a new connection per request, as a client sees it) against curl on the
+ * Engine's socket, interleaved round by round (the order alternating), and prints one markdown
+ * table of medians: ours, raw, ratio and difference. Several raw calls that a read needs at once
+ * (get-images; stats of N apps) are sent in parallel and timed as the slowest.
+ * Removes what it created. Needs curl, the test images (scripts/build-test-images.sh) and an
+ * Engine on a unix socket (`DOCKER_HOST=unix://…`, default /var/run/docker.sock).
  */
 import { parseArgs } from 'node:util';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { buildApp } from '../wrangler-local/app.ts';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Engine } from '../core/engine.ts';
 import { LABELS } from '../core/naming.ts';
 import { NETWORK_LABELS } from '../core/user-network.ts';
 import { generateToken } from '../core/auth.ts';
 
-const { values } = parseArgs({ options: { apps: { type: 'string', default: '10' }, rounds: { type: 'string', default: '200' } } });
+const { values } = parseArgs({
+  options: {
+    apps: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '25' },
+    'stats-rounds': { type: 'string', default: '5' },
+  },
+});
 const N = Number(values.apps);
 const R = Number(values.rounds);
-process.env.SRC_ADMIN_TOKEN ??= generateToken();
-process.env.SRC_DATA_DIR ??= `/tmp/src-bench-${process.pid}`;
-// the bench's own facility: the local Engine, the test images pre-approved
-const benchConfig = `${process.env.SRC_DATA_DIR}/bench-config.json`;
-mkdirSync(process.env.SRC_DATA_DIR, { recursive: true });
-writeFileSync(benchConfig, JSON.stringify({ facilities: { demo: { images: { approved: ['docker.io/src-test/*'] } } } }));
-process.env.SRC_CONFIG ??= benchConfig;
-const token = process.env.SRC_ADMIN_TOKEN;
-const app = buildApp({ log: false, rateLimit: 0 });
-const engine = new Engine({ host: process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock' });
+const RS = Number(values['stats-rounds']);
+const dockerHost = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+if (!dockerHost.startsWith('unix://')) throw new Error(`bench: needs the Engine on a unix socket, not ${dockerHost}`);
+const socket = dockerHost.slice('unix://'.length);
+
+const dir = mkdtempSync(join(tmpdir(), 'src-bench-'));
+const facility = 'bench';
+writeFileSync(join(dir, 'facilities.json'), JSON.stringify({ facilities: { [facility]: { mode: 'solo', images: { approved: ['docker.io/src-test/*'] } } } }));
+const { freePort } = await import('./local-deploy.ts');
+const port = await freePort();
+const token = generateToken();
+const headerFile = join(dir, 'auth-header'); // the token never on a command line
+writeFileSync(headerFile, `authorization: Bearer ${token}\n`, { mode: 0o600 });
+const runner = spawn(process.execPath, ['--import', 'tsx', 'wrangler-local/main.ts'], {
+  env: {
+    ...process.env,
+    SRC_CONFIG: join(dir, 'facilities.json'),
+    SRC_DATA_DIR: dir,
+    SRC_UPTIME_CRON: 'off',
+    PORT: String(port),
+    SRC_ADMIN_TOKEN: token,
+    SRC_RATE_LIMIT: '100000000', // on (its cost counts), never reached
+    SRC_GATEWAY_URL: `http://*.apps.localhost:${port}/`,
+  },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const engine = new Engine({ host: dockerHost });
 const user = `bench${Math.random().toString(36).slice(2, 8)}`;
 
+/** One request by curl: seconds from start to the last byte, and the status. */
+function curl(args: string[]): Promise<{ s: number; status: number }> {
+  return new Promise((resolve, reject) =>
+    execFile('curl', ['-s', '-o', '/dev/null', '-w', '%{time_total} %{http_code}', ...args], (err, out) => {
+      if (err) return reject(err);
+      const [t, code] = out.trim().split(' ');
+      resolve({ s: Number(t), status: Number(code) });
+    }),
+  );
+}
+const ours = (path: string, method = 'GET') => curl(['-X', method, '-H', `@${headerFile}`, `http://127.0.0.1:${port}${path}`]);
+const raw = (path: string) => curl(['--unix-socket', socket, `http://localhost/v${engine.apiVersion}${path}`]);
+/** Several requests at once, timed as the slowest (ms). */
+async function parallel(fns: (() => Promise<{ s: number; status: number }>)[], label: string): Promise<number> {
+  const rs = await Promise.all(fns.map((f) => f()));
+  const bad = rs.find((r) => r.status >= 300);
+  if (bad) throw new Error(`${label}: HTTP ${bad.status}`);
+  return Math.max(...rs.map((r) => r.s)) * 1000;
+}
+
 async function api(method: string, path: string): Promise<any> {
-  const res = await app.fetch(new Request(`http://bench${path}`, { method, headers: { authorization: `Bearer ${token}` } }));
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
+  const r = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+  const body = await r.json();
+  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(body)}`);
+  return body;
 }
 
-async function measure(label: string, rounds: number, fn: () => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < Math.min(10, rounds); i++) await fn(); // warm-up
-  const t: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const s = performance.now();
-    await fn();
-    t.push(performance.now() - s);
-  }
-  t.sort((a, b) => a - b);
-  const q = (p: number) => t[Math.min(t.length - 1, Math.floor(p * t.length))].toFixed(2);
-  console.log(`${label.padEnd(58)} median ${q(0.5).padStart(8)} ms   p95 ${q(0.95).padStart(8)} ms   (n=${rounds})`);
-  return t;
+interface Case {
+  read: string;
+  rawLabel: string;
+  ours: () => Promise<number>;
+  raw: () => Promise<number>;
+  rounds: number;
 }
+const median = (t: number[]) => {
+  const s = [...t].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 
-const names: string[] = [];
 try {
+  for (let i = 0; ; i++) {
+    if (
+      await fetch(`http://127.0.0.1:${port}/`).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
+    if (i > 300) throw new Error('the runner did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await engine.listContainers({ all: false }); // negotiates the API version
+  const names: string[] = [];
+  const ids: string[] = [];
   for (let i = 0; i < N; i++) {
     await engine.call({ method: 'POST', path: `/images/src-test/busybox:latest/tag`, query: { repo: `src-test/b${i}`, tag: 'bench' }, statusCodes: { 201: true } });
-    const r = await api('POST', `/demo/create-app?image=src-test/b${i}:bench&user=${user}`);
-    await api('POST', `/demo/start-app?name=${r.name}`);
+    const r = await api('POST', `/${facility}/create-app?image=src-test/b${i}:bench&user=${user}`);
+    await api('POST', `/${facility}/start-app?name=${r.name}`);
     names.push(r.name);
+    ids.push(r.id);
   }
-  console.log(`${N} running apps; Engine API ${engine.apiVersion ?? '(negotiating)'}`);
-  await measure('raw Engine GET /containers/json?all=1 (all containers)', R, () => engine.listContainers({ all: true }));
-  await measure('API get-app-status (every app)', R, () => api('GET', '/demo/get-app-status'));
-  await measure('raw Engine GET /containers/{id}/json', R, () => engine.inspectContainer(names[0]));
-  await measure('API get-app-status?name= (one app)', R, () => api('GET', `/demo/get-app-status?name=${names[0]}`));
-  const r2 = Math.max(3, Math.floor(R / 50));
-  await measure(`raw Engine stats of ${N} apps, one after another`, r2, async () => {
-    for (const n of names) await engine.containerStats(n);
-  });
-  await measure(`API get-app-stats (${N} apps, concurrent)`, r2, () => api('GET', `/demo/get-app-stats?name=${names.join(',')}`));
+  const filter = (extra: string[] = []) => encodeURIComponent(JSON.stringify({ label: [`${LABELS.schema}`, `${LABELS.facility}=${facility}`, ...extra] }));
+  const one = names[0];
+  const cases: Case[] = [
+    {
+      read: 'get-app-names',
+      rawLabel: 'filtered `/containers/json?all=1`',
+      ours: () => parallel([() => ours(`/${facility}/get-app-names`)], 'names'),
+      raw: () => parallel([() => raw(`/containers/json?all=1&filters=${filter()}`)], 'raw list'),
+      rounds: R,
+    },
+    {
+      read: 'get-app-status, all',
+      rawLabel: 'filtered `/containers/json?all=1`',
+      ours: () => parallel([() => ours(`/${facility}/get-app-status`)], 'status'),
+      raw: () => parallel([() => raw(`/containers/json?all=1&filters=${filter()}`)], 'raw list'),
+      rounds: R,
+    },
+    {
+      read: 'get-app-status, one',
+      rawLabel: 'list filtered by app label',
+      ours: () => parallel([() => ours(`/${facility}/get-app-status?name=${one}`)], 'status one'),
+      raw: () => parallel([() => raw(`/containers/json?all=1&filters=${filter([`${LABELS.app}=${one}`])}`)], 'raw list one'),
+      rounds: R,
+    },
+    {
+      read: 'get-app-info',
+      rawLabel: 'inspect',
+      ours: () => parallel([() => ours(`/${facility}/get-app-info?name=${one}`)], 'info'),
+      raw: () => parallel([() => raw(`/containers/${one}/json`)], 'raw inspect'),
+      rounds: R,
+    },
+    {
+      read: 'get-images',
+      rawLabel: '`/images/json` + filtered list, in parallel',
+      ours: () => parallel([() => ours(`/${facility}/get-images`)], 'images'),
+      raw: () => parallel([() => raw('/images/json'), () => raw(`/containers/json?all=1&filters=${filter()}`)], 'raw images'),
+      rounds: R,
+    },
+    {
+      read: 'GET / (outline, no token)',
+      rawLabel: '`/_ping`',
+      ours: () => parallel([() => curl([`http://127.0.0.1:${port}/`])], 'outline'),
+      raw: () => parallel([() => raw('/_ping')], 'raw ping'),
+      rounds: R,
+    },
+    {
+      read: 'get-app-stats, one app',
+      rawLabel: '`/containers/{id}/stats?stream=false`',
+      ours: () => parallel([() => ours(`/${facility}/get-app-stats?name=${one}`)], 'stats one'),
+      raw: () => parallel([() => raw(`/containers/${ids[0]}/stats?stream=false`)], 'raw stats'),
+      rounds: RS,
+    },
+    {
+      read: `get-app-stats, ${N} apps`,
+      rawLabel: `${N} stats calls in parallel`,
+      ours: () => parallel([() => ours(`/${facility}/get-app-stats?name=${names.join(',')}`)], 'stats all'),
+      raw: () =>
+        parallel(
+          ids.map((id) => () => raw(`/containers/${id}/stats?stream=false`)),
+          'raw stats all',
+        ),
+      rounds: RS,
+    },
+  ];
+  // warm-up: every path once each side (route modules, Engine caches, the token row)
+  for (const c of cases) await Promise.all([c.ours(), c.raw()]).then(() => Promise.all([c.ours(), c.raw()]));
+  const times = new Map(cases.map((c) => [c.read, { ours: [] as number[], raw: [] as number[] }]));
+  for (let round = 0; round < R; round++) {
+    for (const c of cases) {
+      if (round >= c.rounds) continue;
+      const t = times.get(c.read)!;
+      if (round % 2) {
+        t.raw.push(await c.raw());
+        t.ours.push(await c.ours());
+      } else {
+        t.ours.push(await c.ours());
+        t.raw.push(await c.raw());
+      }
+    }
+  }
+  console.log(`\n${N} running apps, Engine API ${engine.apiVersion}, Node ${process.version}; curl time_total medians (n=${R}; stats n=${RS}), interleaved\n`);
+  console.log('| read | ours | raw Engine | ratio | difference | raw call(s) |');
+  console.log('|---|---|---|---|---|---|');
+  for (const c of cases) {
+    const t = times.get(c.read)!;
+    const o = median(t.ours);
+    const r = median(t.raw);
+    console.log(`| ${c.read} | ${fmt(o)} ms | ${fmt(r)} ms | ${(o / r).toFixed(1)}x | ${o >= r ? '+' : '−'}${fmt(Math.abs(o - r))} ms | ${c.rawLabel} |`);
+  }
 } finally {
   const list = await engine.listContainers({ all: true, filters: { label: [`${LABELS.user}=${user}`] } });
   await Promise.all(list.map((c) => engine.removeContainer(c.Id, { force: true, v: true })));
   // and the user's network (core/user-network.ts)
   for (const n of await engine.listNetworks({ filters: { label: [`${NETWORK_LABELS.user}=${user.toLowerCase()}`] } })) await engine.removeNetwork(n.Id).catch(() => undefined);
   for (let i = 0; i < N; i++) await engine.call({ method: 'DELETE', path: `/images/src-test/b${i}:bench`, statusCodes: { 200: true, 404: 'gone' } }).catch(() => undefined);
+  runner.kill('SIGTERM');
+  await new Promise((r) => runner.once('exit', r));
+  rmSync(dir, { recursive: true, force: true });
 }
 process.exit(0);

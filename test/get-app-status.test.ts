@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createApp, engine, IMAGES, removeUserApps, uniqueUser } from './helpers.ts';
+import { call, countingEngine, createApp, engine, IMAGES, removeUserApps, uniqueUser } from './helpers.ts';
+import { appStatuses } from '../core/app-reads.ts';
+import { getFacility } from '../core/facility.ts';
 import { betweenInTime, cliJsonLines } from './cli.ts';
 import { LABELS } from '../core/naming.ts';
 
@@ -72,6 +74,23 @@ describe('GET /{facility}/get-app-status', () => {
     expect(none.status).toBe(404);
     expect(none.headers.get('content-type')).toBe('application/problem+json');
     expect(none.body.results.map((x: any) => x.name)).toEqual([unknown, `other--${user}`]);
+  });
+
+  it('one name: one Engine list filtered by that app (not every app of the facility); several names: one list of all', async () => {
+    const f = getFacility('demo');
+    const one = countingEngine(f.engine);
+    const b = await appStatuses({ ...f, engine: one.engine }, [names.running]);
+    expect(b.outcomes).toMatchObject([{ ok: true, value: { Names: names.running, State: 'running' } }]);
+    expect(one.calls).toEqual(['GET /containers/json']);
+    expect(JSON.parse(String(one.queries[0]?.filters)).label).toContain(`${LABELS.app}=${names.running}`);
+    const missing = countingEngine(f.engine);
+    const m = await appStatuses({ ...f, engine: missing.engine }, [`nothere--${user}`]);
+    expect(m.outcomes).toMatchObject([{ ok: false }]);
+    expect(missing.calls).toEqual(['GET /containers/json']);
+    const two = countingEngine(f.engine);
+    expect((await appStatuses({ ...f, engine: two.engine }, [names.running, names.exited])).outcomes.every((o) => o.ok)).toBe(true);
+    expect(two.calls).toEqual(['GET /containers/json']);
+    expect(JSON.parse(String(two.queries[0]?.filters)).label.some((l: string) => l.startsWith(`${LABELS.app}=`))).toBe(false);
   });
 
   it('404 for an unknown app, 400 for an invalid name', async () => {

@@ -80,3 +80,20 @@ export async function createApp(image: string, user: string, facility = 'demo'):
   if (r.status !== 201) throw new Error(`create-app ${image} ${user}: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
 }
+
+/**
+ * The Engine `e`, recording each call it makes as `METHOD /path` (with the call's query in
+ * `queries`, same index): for tests of how many and which Engine calls a read or action makes.
+ */
+export function countingEngine(e: Engine): { engine: Engine; calls: string[]; queries: (Record<string, unknown> | undefined)[] } {
+  const calls: string[] = [];
+  const queries: (Record<string, unknown> | undefined)[] = [];
+  const counting = Object.assign(Object.create(e), {
+    call: (c: Parameters<Engine['call']>[0]) => {
+      calls.push(`${c.method} ${c.path}`);
+      queries.push(c.query as Record<string, unknown> | undefined);
+      return e.call(c);
+    },
+  }) as Engine;
+  return { engine: counting, calls, queries };
+}

@@ -42,6 +42,9 @@ export interface RunnerOptions {
   clientAddress?: (req: Request, env: unknown) => string | undefined;
 }
 
+/** The rate-limit key of each recent token: hashed once, not on every request. */
+const rateKeys = new Map<string, string>();
+
 /**
  * The rate-limit key: a hash of the whole bearer token (never the secret itself), else the
  * client address. Keyed on the full token, a caller who only knows a token's ID (it is shown in
@@ -49,7 +52,15 @@ export interface RunnerOptions {
  */
 async function rateKey(req: Request, env: unknown, opts: RunnerOptions): Promise<string> {
   const token = bearerToken(req.headers.get('authorization') ?? '');
-  if (token) return `token:${(await sha256Hex(token)).slice(0, 32)}`;
+  if (token) {
+    let key = rateKeys.get(token);
+    if (key === undefined) {
+      key = `token:${(await sha256Hex(token)).slice(0, 32)}`;
+      if (rateKeys.size >= 10_000) rateKeys.clear(); // bounded: a flood of made-up tokens cannot grow it
+      rateKeys.set(token, key);
+    }
+    return key;
+  }
   return `addr:${opts.clientAddress?.(req, env) ?? 'unknown'}`;
 }
 

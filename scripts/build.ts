@@ -107,6 +107,17 @@ const fetch = (req, env, ctx) => {
 };
 const scheduled = typeof fn?.scheduled === 'function' ? (controller, env, ctx) => fn.scheduled(controller, env, ctx) : undefined;
 
+// \`deno serve\` loads this module itself (no host of ours runs the preflight): a route or job
+// bundle without a usable database refuses to load, with one line, instead of answering 500s.
+if ('Deno' in globalThis && (fn?.meta || scheduled) && !globalThis.__srcHostPreflight) {
+  try {
+    await checkDatabase(true);
+  } catch (e) {
+    console.error(\`${name}: not starting: \${e?.message ?? e}\`);
+    globalThis.Deno.exit(2);
+  }
+}
+
 export default {
   fetch,
   ...(scheduled ? { scheduled } : {}),

@@ -34,6 +34,7 @@ if (!file) {
   process.exit(2);
 }
 let mod;
+globalThis.__srcHostPreflight = true; // this host runs the bundle's preflight itself (below), on Node and Deno
 try {
   mod = (await import(pathToFileURL(resolve(file)).href)).default;
 } catch (e) {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildForTest } from './e2e/support.ts';
+import { denoBinary } from '../scripts/local-deploy.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
@@ -57,6 +58,14 @@ describe('a route bundle needs a usable database', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).not.toMatch(/listening/);
     expectOneLine(r, /not starting: SRC_DB_URL is not set/);
+  });
+
+  it('under deno serve too: without SRC_DB_URL the bundle exits 2 with one line and never listens', async () => {
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const r = await run(denoBinary(), ['serve', '--no-prompt', '--no-config', '--quiet', '-A', '--port', port, join(dist, 'functions/get-users.js')], { NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' });
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.stderr).not.toMatch(/Listening/);
+    expectOneLine(r, /get-users: not starting: SRC_DB_URL is not set/);
   });
 
   it('with an SRC_DB_URL nobody answers, it exits 2 naming the database', async () => {

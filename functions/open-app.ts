@@ -27,8 +27,8 @@ export default defineRoute({
   query: { name: { schema: appNameSchema, required: true, doc: 'app name IMAGE--USER' } },
   handler: async ({ apps, facility, identity, query }) => {
     const backend = await apps();
-    const name = (await backend.names(splitAppName(query.name).user)).find((n) => n.toLowerCase() === query.name.toLowerCase()) ?? query.name;
-    if (!(await backend.exists(name))) throw appNotFound(name); // 404 before 403, as every route answers
+    const name = (await backend.names(splitAppName(query.name).user)).find((n) => n.toLowerCase() === query.name.toLowerCase());
+    if (!name) throw appNotFound(query.name); // 404 before 403, as every route answers
     const role = identity.role === 'admin' ? 'admin' : 'user';
     assertMayOpen(
       { id: identity.subject, role, user: role === 'user' ? (identity.scopeUser ?? null) : null, facilities: identity.facilities ?? null, onBehalfOf: identity.onBehalfOf },

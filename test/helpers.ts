@@ -97,3 +97,14 @@ export function countingEngine(e: Engine): { engine: Engine; calls: string[]; qu
   }) as Engine;
   return { engine: counting, calls, queries };
 }
+
+/** Polls `fn` every `everyMs` until it returns a truthy value (returned) or `ms` pass (throws naming `what`). */
+export async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined | false | null>, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

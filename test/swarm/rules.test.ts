@@ -15,7 +15,7 @@ import { Engine } from '../../core/engine.ts';
 import { resetFacilities } from '../../core/facility.ts';
 import { runUptimeJob } from '../../core/uptime-job.ts';
 import { uptimeDb } from '../../core/uptime-store.ts';
-import { call, IMAGES, uniqueUser } from '../helpers.ts';
+import { call, IMAGES, uniqueUser, until } from '../helpers.ts';
 import { DOCKER_CLI } from '../cli.ts';
 
 const run = promisify(execFile);
@@ -32,16 +32,6 @@ const docker = (...args: string[]) => run(DOCKER_CLI, ['-H', sock(1), ...args], 
 /** Facilities: jobs (default), long-running services that are not restarted, the same publishing ports. */
 const FAC = { job: `rj${rand}`, svc: `rs${rand}`, pub: `rp${rand}` };
 const SHORT_JOB = 'src-test/shortjob:latest';
-
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined | false | null>, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 const job = async (facility: string) => (await runUptimeJob({ facilities: [facility] })).facilities[0];
 async function transitions(facility: string, app: string) {

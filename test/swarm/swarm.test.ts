@@ -18,7 +18,7 @@ import { getFacility, resetFacilities } from '../../core/facility.ts';
 import { LABELS, LABEL_SCHEMA_VERSION } from '../../core/naming.ts';
 import { facilityMode, resetModeCache } from '../../core/mode.ts';
 import { defineRoute, json } from '../../core/route.ts';
-import { ADMIN_TOKEN, app, call as callRunner, IMAGES, uniqueUser, type Answer, type CallInit } from '../helpers.ts';
+import { ADMIN_TOKEN, app, call as callRunner, IMAGES, uniqueUser, type Answer, type CallInit, until } from '../helpers.ts';
 import { checkAnswer, docPathOf, DOC } from '../openapi-check.ts';
 import { cliJsonLines, DOCKER_CLI } from '../cli.ts';
 
@@ -49,16 +49,6 @@ function cli(...args: string[]): Promise<any[]> {
 async function cliInspect(...args: string[]): Promise<any> {
   const { stdout } = await run(DOCKER_CLI, ['-H', `unix://${sock(1)}`, ...args], { maxBuffer: 16 << 20 });
   return JSON.parse(stdout);
-}
-/** Polls `fn` until it returns a truthy value (returned) or `ms` pass (throws `what`). */
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined | false | null>, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 const approved = { approved: ['docker.io/src-test/*'] };

@@ -34,9 +34,13 @@ export function mountSourceMissing(f: Facility, path: string): DomainError {
   );
 }
 
-/** The helper's shell script: make `/parent/NAME` owned by `owner` unless it exists. */
-function helperScript(name: string, owner: string): string {
-  return `d=/parent/${name}; [ -e "$d" ] && exit 0; /bin/busybox mkdir "$d" && /bin/busybox chown ${owner} "$d" && /bin/busybox chmod 0750 "$d"`;
+/**
+ * The helper's shell script: make `/parent/NAME` owned by `owner` unless it exists. Only the
+ * task whose `mkdir` made the directory changes its owner; a `mkdir` that lost a race to another
+ * task (swarm nodes sharing one filesystem, e.g. NFS homes) succeeds when the directory is there.
+ */
+export function helperScript(name: string, owner: string): string {
+  return `d=/parent/${name}; [ -e "$d" ] && exit 0; if /bin/busybox mkdir -m 0700 "$d"; then /bin/busybox chown ${owner} "$d" && /bin/busybox chmod 0750 "$d"; else [ -d "$d" ]; fi`;
 }
 
 const dirname = (p: string) => p.replace(/\/[^/]+\/?$/, '') || '/';

@@ -5,9 +5,11 @@
  *
  * - `auth_request` subrequests (header `X-Src-Auth-Request: 1`, the original URI in
  *   `X-Original-URI`, the app's `Host`): 200 with `X-Src-Upstream: host:port` (where nginx
- *   proxies to), `X-Src-Uri` (the path and query to ask it: the request's, or without the
- *   prefix under `gateway.stripPrefix`) and `X-Src-Cookie` (the request's cookies without the gateway's), or 401 / 403
- *   (nginx passes no other status; its `error_page` then asks again without the header).
+ *   proxies to), `X-Src-Strip` (`1`: nginx asks the app without the path prefix, under
+ *   `gateway.stripPrefix`) and `X-Src-Cookie` (the request's cookies without the gateway's), or 401 / 403
+ *   (nginx passes no other status; its `error_page` then asks again without the header). The
+ *   answer depends only on the app (host, path-mode prefix) and the cookies: nginx caches it
+ *   for about a second per those (scripts/nginx/gateway.ts).
  * - Plain requests (the ticket exchange `/_src/auth?ticket=…`, and refusals): the full answer,
  *   a 303 with the cookie, or the refusal page (HTML) or problem+json with its real status.
  */
@@ -26,7 +28,11 @@ export default {
     const host = d.upstream.host.includes(':') ? `[${d.upstream.host}]` : d.upstream.host;
     return new Response(null, {
       status: 200,
-      headers: { 'x-src-upstream': `${host}:${d.upstream.port}`, 'x-src-uri': d.path, 'x-src-cookie': stripGatewayCookie(req.headers.get('cookie') ?? undefined, cookieName(settings)) ?? '' },
+      headers: {
+        'x-src-upstream': `${host}:${d.upstream.port}`,
+        'x-src-strip': d.target.kind === 'path' && settings.stripPrefix ? '1' : '0',
+        'x-src-cookie': stripGatewayCookie(req.headers.get('cookie') ?? undefined, cookieName(settings)) ?? '',
+      },
     });
   },
 };

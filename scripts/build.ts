@@ -6,6 +6,7 @@
  *                                 (plus `scheduled` when the function has one)
  *   dist/functions/manifest.json  name, route, method, access, scheduled, env names, size of each bundle
  *   dist/serve-function.mjs       the Node host (a copy of scripts/serve-function.mjs)
+ *   dist/serve-gateway.mjs        the app gateway's own host (scripts/serve-gateway.ts, bundled; Node)
  *
  * Functions are discovered from the directory, so a new functions/<route>.ts is bundled
  * without touching this script. Each bundle runs with no node_modules present, on Node 20
@@ -159,6 +160,38 @@ async function describe(name: string): Promise<Partial<BuiltFunction>> {
 }
 
 /**
+ * Bundles the app gateway's own host (scripts/serve-gateway.ts) to `<outdir>/serve-gateway.mjs`,
+ * self-contained like the functions (the web libSQL client; Node only).
+ */
+async function buildGatewayHost(outdir: string, minify: boolean): Promise<void> {
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: { 'serve-gateway': join(ROOT, 'scripts', 'serve-gateway.ts') },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'es2022',
+    mainFields: ['module', 'main'],
+    conditions: ['import', 'node'],
+    alias: { ssh2: join(ROOT, 'scripts', 'build', 'ssh2-stub.ts'), debug: join(ROOT, 'scripts', 'build', 'debug-stub.cjs') },
+    banner: { js: BANNER },
+    plugins: [
+      {
+        name: 'src-libsql-web',
+        setup(b) {
+          b.onResolve({ filter: /^@libsql\/client$/ }, (args) => b.resolve('@libsql/client/web', { kind: args.kind, resolveDir: args.resolveDir }));
+        },
+      },
+    ],
+    minify,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+}
+
+/**
  * Builds the bundles.
  * @returns the manifest entries, in name order
  */
@@ -195,6 +228,7 @@ export async function buildFunctions(opts: { outdir?: string; minify?: boolean; 
   });
 
   copyFileSync(join(ROOT, 'scripts', 'serve-function.mjs'), join(outdir, 'serve-function.mjs'));
+  await buildGatewayHost(outdir, !!opts.minify);
 
   const built: BuiltFunction[] = [];
   for (const name of names) {

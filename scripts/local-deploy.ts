@@ -295,6 +295,20 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions = {}): P
       }),
     );
 
+    // --- the gateway process that takes the apps' WebSockets (when nginx fronts a gateway)
+    let proxy = opts.proxy;
+    if (opts.nginx !== false && proxy?.gateway && !proxy.gateway.websockets) {
+      const port = await freePort();
+      const p = spawnProc('gateway (node)', process.execPath, [join(dist, 'serve-gateway.mjs')], { cwd: dir, env: { ...baseEnv(), HOST: '127.0.0.1', PORT: String(port) }, port });
+      procs.push(p);
+      await waitForPort(p);
+      log(`gateway on 127.0.0.1:${port}`);
+      proxy = { ...proxy, gateway: { ...proxy.gateway, websockets: [`127.0.0.1:${port}`] } };
+    }
+    if (proxy?.gateway && !proxy.gateway.authCacheDir) {
+      proxy = { ...proxy, gateway: { ...proxy.gateway, authCacheDir: join(dir, 'nginx', 'gateway-auth-cache') } };
+    }
+
     // --- nginx in front
     const nginxDir = join(dir, 'nginx');
     let nginx: Proc | undefined;
@@ -303,7 +317,7 @@ export async function startLocalDeployment(opts: LocalDeploymentOptions = {}): P
       mkdirSync(nginxDir, { recursive: true });
       chmodSync(nginxDir, 0o755);
       const deployment: Deployment = {
-        ...opts.proxy,
+        ...proxy,
         listen: `127.0.0.1:${nginxPort}`,
         functions: Object.fromEntries(
           Object.entries(functions)

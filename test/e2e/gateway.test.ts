@@ -320,6 +320,21 @@ describe('through nginx (auth_request to authorize-app)', () => {
     await ctx.close();
   });
 
+  it("a revoked token's open WebSocket closes (nginx sends upgrades to the gateway process)", async () => {
+    const t = (await tokenCli(d.dbUrl, ['mint', '--user', bob, '--name', 'gateway nginx revoke'])).match(/src_([a-z0-9]{12})_[A-Za-z0-9_-]{43}/)!;
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const ws = await httpCall(d.url, 'POST', `/demo/open-app?name=${nginxWs}`, { token: t[0] });
+    expect(ws.status, JSON.stringify(ws.body)).toBe(200);
+    expect((await follow(page, ws.body.url)).status()).toBe(200);
+    expect(await echoOnce(page, 'before revocation')).toBe('before revocation');
+    await tokenCli(d.dbUrl, ['revoke', t[1]]);
+    await page.waitForFunction(() => (window as any).wsClosed !== null, undefined, { timeout: 10_000 });
+    expect(await page.evaluate(() => (window as any).wsClosed)).toBe(1008);
+    await expect.poll(() => statusOf(page, ws.body.appUrl), { timeout: 10_000 }).toBe(401);
+    await ctx.close();
+  });
+
   it('refuses without a session: an HTML page, or problem+json', async () => {
     const ctx = await browser.newContext();
     const appUrl = (await httpCall(d.url, 'GET', `/demo/get-app-url?name=${nginxApp}`, { token })).body.url;

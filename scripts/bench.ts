@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --apps 10 --rounds 25 --stats-rounds 5]`: the API's reads against the raw
+ * `npm run bench [-- --apps 10 --rounds 25 --stats-rounds 5 --profile DIR]`: the API's reads against the raw
  * Engine API calls each one needs, measured the same way in the same run.
  *
  * Starts the runner in its own process (`wrangler-local/main.ts`, as `npm start` runs it; the
@@ -27,6 +27,8 @@ const { values } = parseArgs({
     apps: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '25' },
     'stats-rounds': { type: 'string', default: '5' },
+    /** write the runner's CPU profile (node --cpu-prof) into this directory */
+    profile: { type: 'string' },
   },
 });
 const N = Number(values.apps);
@@ -44,7 +46,8 @@ const port = await freePort();
 const token = generateToken();
 const headerFile = join(dir, 'auth-header'); // the token never on a command line
 writeFileSync(headerFile, `authorization: Bearer ${token}\n`, { mode: 0o600 });
-const runner = spawn(process.execPath, ['--import', 'tsx', 'wrangler-local/main.ts'], {
+const profArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [];
+const runner = spawn(process.execPath, [...profArgs, '--import', 'tsx', 'wrangler-local/main.ts'], {
   env: {
     ...process.env,
     SRC_CONFIG: join(dir, 'facilities.json'),

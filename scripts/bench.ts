@@ -13,6 +13,8 @@
  * Engine on a unix socket (`DOCKER_HOST=unix://…`, default /var/run/docker.sock).
  */
 import { parseArgs } from 'node:util';
+import { Agent, request } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +31,10 @@ const { values } = parseArgs({
     'stats-rounds': { type: 'string', default: '5' },
     /** write the runner's CPU profile (node --cpu-prof) into this directory */
     profile: { type: 'string' },
+    /** clients of the throughput run (get-app-status, all apps) */
+    clients: { type: 'string', default: '50' },
+    /** seconds of each side's throughput run */
+    seconds: { type: 'string', default: '3' },
   },
 });
 const N = Number(values.apps);
@@ -81,6 +87,42 @@ async function parallel(fns: (() => Promise<{ s: number; status: number }>)[], l
   const bad = rs.find((r) => r.status >= 300);
   if (bad) throw new Error(`${label}: HTTP ${bad.status}`);
   return Math.max(...rs.map((r) => r.s)) * 1000;
+}
+
+/** The runner's resident set size (MiB), from /proc (Linux). */
+function runnerRssMiB(): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${runner.pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/**
+ * `clients` concurrent keep-alive clients asking `path` back to back for `seconds`:
+ * completed requests per second (any status >= 300 fails the run).
+ */
+async function throughput(target: { socketPath?: string; port?: number; path: string; headers?: Record<string, string> }, clients: number, seconds: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  const until = Date.now() + seconds * 1000;
+  let done = 0;
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = request({ agent, host: '127.0.0.1', socketPath: target.socketPath, port: target.port, path: target.path, headers: target.headers }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode! >= 300 ? reject(new Error(`throughput ${target.path}: HTTP ${res.statusCode}`)) : resolve()));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (Date.now() < until) {
+        await one();
+        done++;
+      }
+    }),
+  );
+  agent.destroy();
+  return done / ((Date.now() - started) / 1000);
 }
 
 async function api(method: string, path: string): Promise<any> {
@@ -213,6 +255,25 @@ try {
     const o = median(t.ours);
     const r = median(t.raw);
     console.log(`| ${c.read} | ${fmt(o)} ms | ${fmt(r)} ms | ${(o / r).toFixed(1)}x | ${o >= r ? '+' : '−'}${fmt(Math.abs(o - r))} ms | ${c.rawLabel} |`);
+  }
+  console.log(`\nrunner RSS after the latency runs: ${runnerRssMiB().toFixed(0)} MiB`);
+  const C = Number(values.clients);
+  const S = Number(values.seconds);
+  if (C > 0) {
+    // interleaved: raw, ours, raw, ours; the rate limiter stays on with a limit never reached
+    const rawT: number[] = [];
+    const oursT: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      rawT.push(await throughput({ socketPath: socket, path: `/v${engine.apiVersion}/containers/json?all=1&filters=${filter()}` }, C, S));
+      oursT.push(await throughput({ port, path: `/${facility}/get-app-status`, headers: { authorization: `Bearer ${token}` } }, C, S));
+    }
+    const o = Math.max(...oursT);
+    const r = Math.max(...rawT);
+    console.log(`\n${C} concurrent keep-alive clients, ${S} s per side, best of 2 interleaved:\n`);
+    console.log('| throughput | ours | raw Engine | ratio |');
+    console.log('|---|---|---|---|');
+    console.log(`| get-app-status, all ${N} apps | ${o.toFixed(0)} req/s | ${r.toFixed(0)} req/s | ${(o / r).toFixed(2)}x |`);
+    console.log(`\nrunner RSS after the throughput run: ${runnerRssMiB().toFixed(0)} MiB`);
   }
 } finally {
   const list = await engine.listContainers({ all: true, filters: { label: [`${LABELS.user}=${user}`] } });

@@ -4,7 +4,7 @@
  *
  * Starts the runner in its own process (`wrangler-local/main.ts`, as `npm start` runs it; the
  * rate limiter on with a limit the run cannot reach, the uptime job off), creates N running apps
- * (default 10) for a unique user on the local Engine, then times each read with curl
+ * (default 10) for unique users (25 apps each) on the local Engine, then times each read with curl
  * (`%{time_total}`, a new connection per request, as a client sees it) against curl on the
  * Engine's socket, interleaved round by round (the order alternating), and prints one markdown
  * table of medians: ours, raw, ratio and difference. Several raw calls that a read needs at once
@@ -67,7 +67,10 @@ const runner = spawn(process.execPath, [...profArgs, '--import', 'tsx', 'wrangle
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const engine = new Engine({ host: dockerHost });
-const user = `bench${Math.random().toString(36).slice(2, 8)}`;
+const runId = Math.random().toString(36).slice(2, 8);
+/** A user's network holds ~30 containers: the apps are spread over users of this run, 25 each. */
+const APPS_PER_USER = 25;
+const users = Array.from({ length: Math.max(1, Math.ceil(N / APPS_PER_USER)) }, (_, u) => `bench${runId}u${u}`);
 
 /** One request by curl: seconds from start to the last byte, and the status. */
 function curl(args: string[]): Promise<{ s: number; status: number }> {
@@ -162,7 +165,7 @@ try {
   const ids: string[] = [];
   for (let i = 0; i < N; i++) {
     await engine.call({ method: 'POST', path: `/images/src-test/busybox:latest/tag`, query: { repo: `src-test/b${i}`, tag: 'bench' }, statusCodes: { 201: true } });
-    const r = await api('POST', `/${facility}/create-app?image=src-test/b${i}:bench&user=${user}`);
+    const r = await api('POST', `/${facility}/create-app?image=src-test/b${i}:bench&user=${users[Math.floor(i / APPS_PER_USER)]}`);
     await api('POST', `/${facility}/start-app?name=${r.name}`);
     names.push(r.name);
     ids.push(r.id);
@@ -222,7 +225,7 @@ try {
     {
       read: `get-app-stats, ${N} apps`,
       rawLabel: `${N} stats calls in parallel`,
-      ours: () => parallel([() => ours(`/${facility}/get-app-stats?name=${names.join(',')}`)], 'stats all'),
+      ours: () => parallel([() => ours(`/${facility}/get-app-stats`)], 'stats all'),
       raw: () =>
         parallel(
           ids.map((id) => () => raw(`/containers/${id}/stats?stream=false`)),
@@ -276,10 +279,12 @@ try {
     console.log(`\nrunner RSS after the throughput run: ${runnerRssMiB().toFixed(0)} MiB`);
   }
 } finally {
-  const list = await engine.listContainers({ all: true, filters: { label: [`${LABELS.user}=${user}`] } });
-  await Promise.all(list.map((c) => engine.removeContainer(c.Id, { force: true, v: true })));
-  // and the user's network (core/user-network.ts)
-  for (const n of await engine.listNetworks({ filters: { label: [`${NETWORK_LABELS.user}=${user.toLowerCase()}`] } })) await engine.removeNetwork(n.Id).catch(() => undefined);
+  for (const user of users) {
+    const list = await engine.listContainers({ all: true, filters: { label: [`${LABELS.user}=${user}`] } });
+    await Promise.all(list.map((c) => engine.removeContainer(c.Id, { force: true, v: true })));
+    // and the user's network (core/user-network.ts)
+    for (const n of await engine.listNetworks({ filters: { label: [`${NETWORK_LABELS.user}=${user.toLowerCase()}`] } })) await engine.removeNetwork(n.Id).catch(() => undefined);
+  }
   for (let i = 0; i < N; i++) await engine.call({ method: 'DELETE', path: `/images/src-test/b${i}:bench`, statusCodes: { 200: true, 404: 'gone' } }).catch(() => undefined);
   runner.kill('SIGTERM');
   await new Promise((r) => runner.once('exit', r));

@@ -469,6 +469,8 @@ export interface components {
       NetIO: string;
       /** @description processes, e.g. 1 */
       PIDs: string;
+      /** @description window CPUPerc was measured over, ms (between two Engine samples; 0 for a stopped app); not a docker CLI field */
+      CPUWindowMs?: number;
     };
     /** TaskStats */
     TaskStats: {

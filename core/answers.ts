@@ -217,7 +217,10 @@ const statsFields = {
 };
 
 /** `docker stats --no-stream --format json`, one container (core/format/stats.ts). */
-export const ContainerStats = v.pipe(v.strictObject(statsFields), v.title('ContainerStats'));
+export const ContainerStats = v.pipe(
+  v.strictObject({ ...statsFields, CPUWindowMs: v.optional(n('window CPUPerc was measured over, ms (between two Engine samples; 0 for a stopped app); not a docker CLI field')) }),
+  v.title('ContainerStats'),
+);
 
 /** Swarm get-app-stats: one running task's container stats, read on its node. */
 export const TaskStats = v.pipe(v.strictObject({ ...statsFields, Service: s('service (app) name'), Task: s('task ID'), Node: s('node hostname') }), v.title('TaskStats'));

@@ -268,6 +268,14 @@ export class Engine {
     return this.call({ method: 'GET', path: `/containers/${encodeURIComponent(id)}/stats`, query: { stream: false }, statusCodes: S_CONTAINER_READ, timeoutMs: 15_000 });
   }
 
+  /**
+   * `GET /containers/{id}/stats?stream=false&one-shot=true`: one sample, answered at once
+   * (`precpu_stats` empty; take CPU % against an earlier sample's `cpu_stats`).
+   */
+  containerStatsOneShot(id: string): Promise<any> {
+    return this.call({ method: 'GET', path: `/containers/${encodeURIComponent(id)}/stats`, query: { stream: false, 'one-shot': true }, statusCodes: S_CONTAINER_READ, timeoutMs: 15_000 });
+  }
+
   /** `POST /containers/{id}/wait` -> `{StatusCode}` once the container exits (long: up to `timeoutMs`). */
   waitContainer(id: string, timeoutMs = 120_000): Promise<{ StatusCode: number; Error?: { Message?: string } | null }> {
     return this.call({ method: 'POST', path: `/containers/${encodeURIComponent(id)}/wait`, statusCodes: S_CONTAINER_WAIT, timeoutMs });

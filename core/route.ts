@@ -70,6 +70,11 @@ export interface RouteMeta {
 /** A deployable function: web-standard `fetch` plus its metadata. */
 export interface RouteFunction {
   fetch: (req: Request, env?: unknown, ctx?: unknown) => Response | Promise<Response>;
+  /**
+   * Answers a request a Hono app has already routed to `/:facility/{route}` (its context, with
+   * the `facility` parameter): what `fetch` does after its own routing, without routing again.
+   */
+  serve: (c: Context) => Promise<Response>;
   meta: RouteMeta;
 }
 
@@ -113,11 +118,12 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
   const access = def.access ?? 'user';
   const app = new Hono();
   const path = `/:facility/${def.route}`;
-  app.all(path, async (c) => {
+  const serve = (c: Context): Promise<Response> => {
     const requestId = crypto.randomUUID(); // ours, never the client's: audit entries stay unique
     const scope = newScope(requestId);
     return inScope(scope, () => handle(c, requestId, scope));
-  });
+  };
+  app.all(path, serve);
   const handle = async (c: Context, requestId: string, scope: RequestScope): Promise<Response> => {
     const started = Date.now();
     let identity: Identity | undefined;
@@ -161,6 +167,7 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
   app.onError((e) => errorResponse(e));
   return {
     fetch: (req: Request, env?: unknown, ctx?: unknown) => app.fetch(req, env as any, ctx as any),
+    serve,
     meta: {
       method: def.method,
       route: def.route,

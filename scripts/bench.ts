@@ -1,10 +1,10 @@
 /**
- * `npm run bench [-- --apps 10 --rounds 25 --stats-rounds 5]`: the API's reads against the raw
+ * `npm run bench [-- --apps 10 --rounds 25 --stats-rounds 5 --profile DIR]`: the API's reads against the raw
  * Engine API calls each one needs, measured the same way in the same run.
  *
  * Starts the runner in its own process (`wrangler-local/main.ts`, as `npm start` runs it; the
  * rate limiter on with a limit the run cannot reach, the uptime job off), creates N running apps
- * (default 10) for a unique user on the local Engine, then times each read with curl
+ * (default 10) for unique users (25 apps each) on the local Engine, then times each read with curl
  * (`%{time_total}`, a new connection per request, as a client sees it) against curl on the
  * Engine's socket, interleaved round by round (the order alternating), and prints one markdown
  * table of medians: ours, raw, ratio and difference. Several raw calls that a read needs at once
@@ -13,6 +13,8 @@
  * Engine on a unix socket (`DOCKER_HOST=unix://…`, default /var/run/docker.sock).
  */
 import { parseArgs } from 'node:util';
+import { Agent, request } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +29,12 @@ const { values } = parseArgs({
     apps: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '25' },
     'stats-rounds': { type: 'string', default: '5' },
+    /** write the runner's CPU profile (node --cpu-prof) into this directory */
+    profile: { type: 'string' },
+    /** clients of the throughput run (get-app-status, all apps) */
+    clients: { type: 'string', default: '50' },
+    /** seconds of each side's throughput run */
+    seconds: { type: 'string', default: '3' },
   },
 });
 const N = Number(values.apps);
@@ -44,7 +52,8 @@ const port = await freePort();
 const token = generateToken();
 const headerFile = join(dir, 'auth-header'); // the token never on a command line
 writeFileSync(headerFile, `authorization: Bearer ${token}\n`, { mode: 0o600 });
-const runner = spawn(process.execPath, ['--import', 'tsx', 'wrangler-local/main.ts'], {
+const profArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [];
+const runner = spawn(process.execPath, [...profArgs, '--import', 'tsx', 'wrangler-local/main.ts'], {
   env: {
     ...process.env,
     SRC_CONFIG: join(dir, 'facilities.json'),
@@ -58,7 +67,10 @@ const runner = spawn(process.execPath, ['--import', 'tsx', 'wrangler-local/main.
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const engine = new Engine({ host: dockerHost });
-const user = `bench${Math.random().toString(36).slice(2, 8)}`;
+const runId = Math.random().toString(36).slice(2, 8);
+/** A user's network holds ~30 containers: the apps are spread over users of this run, 25 each. */
+const APPS_PER_USER = 25;
+const users = Array.from({ length: Math.max(1, Math.ceil(N / APPS_PER_USER)) }, (_, u) => `bench${runId}u${u}`);
 
 /** One request by curl: seconds from start to the last byte, and the status. */
 function curl(args: string[]): Promise<{ s: number; status: number }> {
@@ -78,6 +90,42 @@ async function parallel(fns: (() => Promise<{ s: number; status: number }>)[], l
   const bad = rs.find((r) => r.status >= 300);
   if (bad) throw new Error(`${label}: HTTP ${bad.status}`);
   return Math.max(...rs.map((r) => r.s)) * 1000;
+}
+
+/** The runner's resident set size (MiB), from /proc (Linux). */
+function runnerRssMiB(): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${runner.pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/**
+ * `clients` concurrent keep-alive clients asking `path` back to back for `seconds`:
+ * completed requests per second (any status >= 300 fails the run).
+ */
+async function throughput(target: { socketPath?: string; port?: number; path: string; headers?: Record<string, string> }, clients: number, seconds: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  const until = Date.now() + seconds * 1000;
+  let done = 0;
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = request({ agent, host: '127.0.0.1', socketPath: target.socketPath, port: target.port, path: target.path, headers: target.headers }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode! >= 300 ? reject(new Error(`throughput ${target.path}: HTTP ${res.statusCode}`)) : resolve()));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (Date.now() < until) {
+        await one();
+        done++;
+      }
+    }),
+  );
+  agent.destroy();
+  return done / ((Date.now() - started) / 1000);
 }
 
 async function api(method: string, path: string): Promise<any> {
@@ -117,7 +165,7 @@ try {
   const ids: string[] = [];
   for (let i = 0; i < N; i++) {
     await engine.call({ method: 'POST', path: `/images/src-test/busybox:latest/tag`, query: { repo: `src-test/b${i}`, tag: 'bench' }, statusCodes: { 201: true } });
-    const r = await api('POST', `/${facility}/create-app?image=src-test/b${i}:bench&user=${user}`);
+    const r = await api('POST', `/${facility}/create-app?image=src-test/b${i}:bench&user=${users[Math.floor(i / APPS_PER_USER)]}`);
     await api('POST', `/${facility}/start-app?name=${r.name}`);
     names.push(r.name);
     ids.push(r.id);
@@ -177,7 +225,7 @@ try {
     {
       read: `get-app-stats, ${N} apps`,
       rawLabel: `${N} stats calls in parallel`,
-      ours: () => parallel([() => ours(`/${facility}/get-app-stats?name=${names.join(',')}`)], 'stats all'),
+      ours: () => parallel([() => ours(`/${facility}/get-app-stats`)], 'stats all'),
       raw: () =>
         parallel(
           ids.map((id) => () => raw(`/containers/${id}/stats?stream=false`)),
@@ -211,11 +259,32 @@ try {
     const r = median(t.raw);
     console.log(`| ${c.read} | ${fmt(o)} ms | ${fmt(r)} ms | ${(o / r).toFixed(1)}x | ${o >= r ? '+' : '−'}${fmt(Math.abs(o - r))} ms | ${c.rawLabel} |`);
   }
+  console.log(`\nrunner RSS after the latency runs: ${runnerRssMiB().toFixed(0)} MiB`);
+  const C = Number(values.clients);
+  const S = Number(values.seconds);
+  if (C > 0) {
+    // interleaved: raw, ours, raw, ours; the rate limiter stays on with a limit never reached
+    const rawT: number[] = [];
+    const oursT: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      rawT.push(await throughput({ socketPath: socket, path: `/v${engine.apiVersion}/containers/json?all=1&filters=${filter()}` }, C, S));
+      oursT.push(await throughput({ port, path: `/${facility}/get-app-status`, headers: { authorization: `Bearer ${token}` } }, C, S));
+    }
+    const o = Math.max(...oursT);
+    const r = Math.max(...rawT);
+    console.log(`\n${C} concurrent keep-alive clients, ${S} s per side, best of 2 interleaved:\n`);
+    console.log('| throughput | ours | raw Engine | ratio |');
+    console.log('|---|---|---|---|');
+    console.log(`| get-app-status, all ${N} apps | ${o.toFixed(0)} req/s | ${r.toFixed(0)} req/s | ${(o / r).toFixed(2)}x |`);
+    console.log(`\nrunner RSS after the throughput run: ${runnerRssMiB().toFixed(0)} MiB`);
+  }
 } finally {
-  const list = await engine.listContainers({ all: true, filters: { label: [`${LABELS.user}=${user}`] } });
-  await Promise.all(list.map((c) => engine.removeContainer(c.Id, { force: true, v: true })));
-  // and the user's network (core/user-network.ts)
-  for (const n of await engine.listNetworks({ filters: { label: [`${NETWORK_LABELS.user}=${user.toLowerCase()}`] } })) await engine.removeNetwork(n.Id).catch(() => undefined);
+  for (const user of users) {
+    const list = await engine.listContainers({ all: true, filters: { label: [`${LABELS.user}=${user}`] } });
+    await Promise.all(list.map((c) => engine.removeContainer(c.Id, { force: true, v: true })));
+    // and the user's network (core/user-network.ts)
+    for (const n of await engine.listNetworks({ filters: { label: [`${NETWORK_LABELS.user}=${user.toLowerCase()}`] } })) await engine.removeNetwork(n.Id).catch(() => undefined);
+  }
   for (let i = 0; i < N; i++) await engine.call({ method: 'DELETE', path: `/images/src-test/b${i}:bench`, statusCodes: { 200: true, 404: 'gone' } }).catch(() => undefined);
   runner.kill('SIGTERM');
   await new Promise((r) => runner.once('exit', r));

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createApp, engine, IMAGES, removeUserApps, uniqueUser } from './helpers.ts';
 import { cliJsonLines } from './cli.ts';
-import { appStats } from '../core/app-reads.ts';
+import { appStats, clearStatsBaselines } from '../core/app-reads.ts';
+import { cpuPercentUnix, formatPercentage } from '../core/format/stats.ts';
 import type { Batch } from '../core/batch.ts';
 
 /** The values of a batch's successful outcomes. */
@@ -43,7 +44,8 @@ describe('GET /{facility}/get-app-stats', () => {
     expect(api.body).toHaveLength(2);
     for (const expected of cli) {
       const got = api.body.find((x: any) => x.Name === expected.Name);
-      expect(Object.keys(got).sort()).toEqual(Object.keys(expected).sort());
+      // the CLI's fields, plus the window CPU % was measured over
+      expect(Object.keys(got).sort()).toEqual([...Object.keys(expected), 'CPUWindowMs'].sort());
       for (const k of ['Container', 'ID', 'Name', 'PIDs', 'BlockIO']) expect(got[k], `${expected.Name}.${k}`).toBe(expected[k]);
       // a fresh container still receives a few link-local packets: same format, near-equal bytes
       expect(got.NetIO).toMatch(/^[\d.]+[kMGTP]?B \/ [\d.]+[kMGTP]?B$/);
@@ -69,6 +71,7 @@ describe('GET /{facility}/get-app-stats', () => {
     expect(mine.map((x: any) => x.Name).sort()).toEqual([stopped, running].sort());
     // the Engine needs ~1-2 s per running sample: they are asked for all at once
     const f = getFacility('demo');
+    clearStatsBaselines(); // no kept samples: each read asks the Engine for two
     let inFlight = 0;
     let most = 0;
     const counting = Object.assign(Object.create(f.engine), {
@@ -109,6 +112,38 @@ describe('GET /{facility}/get-app-stats', () => {
     } finally {
       await removeUserApps(goneUser);
     }
+  });
+
+  it('a second read within a minute takes one Engine tick: CPU % since the first read, over the window it reports', async () => {
+    clearStatsBaselines();
+    const f = getFacility('demo');
+    const seen: { kind: string; s: any }[] = [];
+    const recording = Object.assign(Object.create(f.engine), {
+      containerStats: async (id: string) => {
+        const s = await f.engine.containerStats(id);
+        seen.push({ kind: 'two', s });
+        return s;
+      },
+      containerStatsOneShot: async (id: string) => {
+        const s = await f.engine.containerStatsOneShot(id);
+        seen.push({ kind: 'one', s });
+        return s;
+      },
+    }) as Engine;
+    const first = values(await appStats({ ...f, engine: recording }, [running]))[0] as any;
+    expect(seen.map((x) => x.kind)).toEqual(['two']);
+    expect(first.CPUWindowMs).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 1100));
+    const second = values(await appStats({ ...f, engine: recording }, [running]))[0] as any;
+    expect(seen.map((x) => x.kind)).toEqual(['two', 'one']);
+    const [a, b] = [seen[0].s, seen[1].s];
+    expect(b.precpu_stats?.system_cpu_usage ?? 0).toBe(0); // a one-shot sample has no baseline of its own
+    expect(second.CPUPerc).toBe(formatPercentage(cpuPercentUnix(a.cpu_stats, b.cpu_stats)));
+    expect(Math.abs(second.CPUWindowMs - (Date.parse(b.read) - Date.parse(a.read)))).toBeLessThanOrEqual(1);
+    expect(second.CPUWindowMs).toBeGreaterThanOrEqual(1000);
+    // a stopped app has no window
+    const stoppedOne = values(await appStats({ ...f, engine: recording }, [stopped]))[0] as any;
+    expect(stoppedOne).toMatchObject({ CPUPerc: '0.00%', CPUWindowMs: 0 });
   });
 
   it('one name answers one object; 404 for an unknown app', async () => {

@@ -117,7 +117,8 @@ export function buildApp(opts: RunnerOptions = {}): Hono {
   app.all('/docs', (c) => openApiFn.fetch(c.req.raw));
   app.all('/ui', (c) => uiFn.fetch(c.req.raw));
   app.all('/ui/*', (c) => uiFn.fetch(c.req.raw));
-  for (const fn of routes) app.all(`/:facility/${fn.meta.route}`, (c) => fn.fetch(c.req.raw));
+  // routed once: the route's own handler gets this context (its `fetch` would route again)
+  for (const fn of routes) app.all(`/:facility/${fn.meta.route}`, (c) => fn.serve(c));
   app.notFound((c) => errorResponse(unknownRoute(c.req.method, new URL(c.req.url).pathname)));
   app.onError((e) => errorResponse(e));
   return app;

@@ -1,7 +1,9 @@
 /**
  * The nginx server of the app gateway (deployment `gateway`): every request to an app's host
  * is authorized by the `authorize-app` function (`auth_request`), which answers where the app
- * is (`X-Src-Upstream`); nginx then proxies to it, HTTP and WebSocket (Upgrade headers),
+ * is (`X-Src-Upstream`: `host:port`, or for a swarm app its connector's socket `unix:/path.sock:`,
+ * which the variable `proxy_pass` below takes as a Unix socket upstream; checked with nginx 1.22,
+ * whose workers (`nobody`) connect to the connector's 0600 socket owned by 65534); nginx then proxies to it, HTTP and WebSocket (Upgrade headers),
  * unbuffered both ways. The ticket exchange (`…/_src/auth`) and refusals (401/403 from the
  * subrequest) are answered by the function itself: a cookie and redirect, or the refusal page
  * (HTML, or problem+json) with its real status.

@@ -6607,16 +6607,16 @@ export interface operations {
           };
         };
       };
-      /** @description `state_conflict`, `wrong_mode` */
+      /** @description `state_conflict` */
       409: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & ({
+          "application/problem+json": components["schemas"]["Problem"] & {
             /** @enum {unknown} */
-            code?: "state_conflict" | "wrong_mode";
-          });
+            code?: "state_conflict";
+          };
         };
       };
       /** @description `payload_too_large` */
@@ -6697,16 +6697,16 @@ export interface operations {
           };
         };
       };
-      /** @description `engine_error` */
+      /** @description `engine_error`, `app_unreachable` */
       502: {
         headers: {
           "x-request-id": components["headers"]["requestId"];
         };
         content: {
-          "application/problem+json": components["schemas"]["Problem"] & {
+          "application/problem+json": components["schemas"]["Problem"] & ({
             /** @enum {unknown} */
-            code?: "engine_error";
-          };
+            code?: "engine_error" | "app_unreachable";
+          });
         };
       };
       /** @description `engine_unavailable`, `store_unavailable` */

@@ -80,8 +80,9 @@ export interface AppBackend {
   /** Checks before any approval or Engine call that IMAGE--USER can be created (the mode's name rules). */
   assertCreatable(name: string, ref: ImageReference, user: string): void;
   /**
-   * Where the gateway reaches this app (core/gateway/upstream.ts): `{ host, port, node? }`.
-   * @throws DomainError `app_not_found`; `state_conflict` (not running, no port); `wrong_mode` (swarm, for now)
+   * Where the gateway reaches this app (core/gateway/upstream.ts): `{ host, port, node?, socketPath? }`
+   * (swarm: the socket of the app's connector, made on demand).
+   * @throws DomainError `app_not_found`; `state_conflict` (not running, no port); `app_unreachable` (swarm: no connector)
    */
   upstream(name: string): Promise<Upstream>;
 }

@@ -214,6 +214,23 @@ const swarmSchema = v.strictObject({
    * published port to one host address, moby#26696): any host and any other app can reach it.
    */
   publish: v.optional(v.picklist(['none', 'all'], "must be 'none' or 'all'"), 'none'),
+  /**
+   * The app gateway's connectors (core/gateway/connector.ts): one small container per opened
+   * app on the manager, on that app's user overlay only, forwarding a Unix socket in `dir` to
+   * the app's service. `image` (default `src-container-api/connector:latest`, built by
+   * scripts/build-connector-image.sh), `dir` (a directory on the manager's host that the
+   * gateway reads too; default `/run/src-container-api/connectors/FACILITY`), `user` (`UID:GID`
+   * the connector runs as and owns the sockets, mode 0600; default `65534:65534`: nginx's
+   * `nobody` workers and a root runner can connect).
+   */
+  connector: v.optional(
+    v.strictObject({
+      image: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._/:@-]*$/i, 'must be an image reference')), 'src-container-api/connector:latest'),
+      dir: v.optional(v.pipe(v.string(), v.regex(/^\/[^\0]*$/, 'must be an absolute path'), v.maxLength(80, 'must be at most 80 characters (Unix socket paths are short)'))),
+      user: v.optional(v.pipe(v.string(), v.regex(/^[1-9]\d*:\d+$/, 'must be UID:GID, not root (e.g. 65534:65534)')), '65534:65534'),
+    }),
+    {},
+  ),
 });
 export type SwarmSettings = v.InferOutput<typeof swarmSchema>;
 

@@ -146,7 +146,7 @@ export const ROUTE_ANSWERS: Record<string, RouteAnswers> = {
   'get-app-url': { ok: { 200: { schema: A.AppUrl, doc: "the app's URL behind the gateway" } }, errors: ['app_not_found'], engine: true, tag: 'apps' },
   'open-app': {
     ok: { 200: { schema: A.AppLink, doc: 'a single-use link (about 60 s) that signs a browser in to the app' } },
-    errors: ['app_not_found', 'state_conflict', 'wrong_mode'],
+    errors: ['app_not_found', 'state_conflict', 'app_unreachable'],
     engine: true,
     tag: 'apps',
   },

@@ -40,6 +40,7 @@ import { compareServiceNames } from './format/nodes.ts';
 import { runAsFor } from './run-as.ts';
 import { createMountSourcesOnNodes } from './mount-sources.ts';
 import { ensureUserNetwork, isNetworkMissing, releaseUserNetwork } from './user-network.ts';
+import { removeConnector } from './gateway/connector.ts';
 
 /** Docker's service-name rule (swarmkit `validateAnnotations`: a DNS name component, ≤ 63). */
 export const SERVICE_NAME_RULE = /^[A-Za-z0-9](?:[-_]*[A-Za-z0-9]+)*$/;
@@ -211,7 +212,11 @@ export async function createServiceApp(f: Facility, ref: ImageReference, user: s
   return { name, id: created.ID, state: 'pending', image: ref.given, imageId: image.Id, ports: params.ports, mode: serviceMode, replicas };
 }
 
-/** Kills an app in swarm mode: removes its service (`DELETE /services/{id}`); the swarm stops its tasks. */
+/**
+ * Kills an app in swarm mode: removes its service (`DELETE /services/{id}`); the swarm stops its
+ * tasks. Then removes the app's gateway connector (core/gateway/connector.ts) and releases the
+ * user's overlay when it was their last app.
+ */
 export async function killServiceApp(f: Facility, name: string): Promise<AppResult> {
   const s = await inspectServiceApp(f, name);
   try {
@@ -220,6 +225,8 @@ export async function killServiceApp(f: Facility, name: string): Promise<AppResu
     if (e instanceof EngineError && e.statusCode === 404) throw appNotFound(name);
     throw e;
   }
+  // the gateway's connector is attached to the user's overlay: it goes first, or the overlay cannot
+  await removeConnector(f, name).catch(() => undefined); // the maintenance sweep retries
   const user = s.Spec.Labels?.[LABELS.user];
   if (user) await releaseUserNetwork(f, user, 'swarm', async () => (await listServiceApps(f, { user })).length > 0);
   return { name, id: s.ID, state: 'removed' };

@@ -5,7 +5,8 @@
  *
  * - `auth_request` subrequests (header `X-Src-Auth-Request: 1`, the original URI in
  *   `X-Original-URI`, the app's `Host`): 200 with `X-Src-Upstream: host:port` (where nginx
- *   proxies to), `X-Src-Strip` (`1`: nginx asks the app without the path prefix, under
+ *   proxies to; for a swarm app its connector's socket, `unix:/path/app.sock:`, which nginx's
+ *   variable `proxy_pass` reads as a Unix socket upstream), `X-Src-Strip` (`1`: nginx asks the app without the path prefix, under
  *   `gateway.stripPrefix`) and `X-Src-Cookie` (the request's cookies without the gateway's), or 401 / 403
  *   (nginx passes no other status; its `error_page` then asks again without the header). The
  *   answer depends only on the app (host, path-mode prefix) and the cookies: nginx caches it
@@ -25,11 +26,12 @@ export default {
     const d = await decide(url, req.headers, settings);
     if (!sub) return d.ok ? new Response(null, { status: 204 }) : d.response;
     if (!d.ok) return new Response(null, { status: d.response.status === 401 ? 401 : 403, headers: { 'cache-control': 'no-store' } });
-    const host = d.upstream.host.includes(':') ? `[${d.upstream.host}]` : d.upstream.host;
+    const u = d.upstream;
+    const host = u.host.includes(':') ? `[${u.host}]` : u.host;
     return new Response(null, {
       status: 200,
       headers: {
-        'x-src-upstream': `${host}:${d.upstream.port}`,
+        'x-src-upstream': u.socketPath ? `unix:${u.socketPath}:` : `${host}:${u.port}`,
         'x-src-strip': d.target.kind === 'path' && settings.stripPrefix ? '1' : '0',
         'x-src-cookie': stripGatewayCookie(req.headers.get('cookie') ?? undefined, cookieName(settings)) ?? '',
       },

@@ -9,7 +9,8 @@
  * with X-On-Behalf-Of, or any admin where the facility sets `gateway.admins: true`).
  * 200 `{name, url, appUrl, expiresInSeconds}` · 400 invalid or missing name · 403 another user's
  * app, or admins not allowed · 404 unknown facility or app · 409 `state_conflict` the app is not
- * running or exposes no TCP port, `wrong_mode` swarm apps (not reachable through the gateway yet) · 503/504 Engine.
+ * running (swarm: no running task) or exposes no TCP port · 502 `app_unreachable` swarm: the
+ * gateway's connector could not be started · 503/504 Engine.
  */
 import { defineRoute, json } from '../core/route.ts';
 import { appNameSchema } from '../core/schemas.ts';

@@ -3,7 +3,8 @@
 # Debian/Ubuntu): busybox-static (test images), docker-registry and apache2-utils (a real
 # registry with htpasswd auth), nginx (the reverse proxy of test/e2e/proxy.test.ts), chromium
 # (/usr/bin/chromium, driven by playwright-core in test/e2e/docs-page.test.ts, test/e2e/gateway.test.ts and the
-# dashboard tests), slapd and ldap-utils (a real OpenLDAP server for the identity tests, test/identity-ldap.test.ts). The Engine
+# dashboard tests), slapd and ldap-utils (a real OpenLDAP server for the identity tests, test/identity-ldap.test.ts),
+# socat (the swarm gateway's connector image, scripts/build-connector-image.sh). The Engine
 # itself is handled by ensure-engine.sh.
 set -euo pipefail
 need=()
@@ -14,6 +15,7 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/sbin/slapd ] || need+=(slapd)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
+command -v socat >/dev/null 2>&1 || need+=(socat)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "ensure-test-deps: installing ${need[*]}"

@@ -29,7 +29,7 @@ MAIN_ENGINE=${SWARM_LAB_MAIN_ENGINE:-unix:///var/run/docker.sock}
 SUBNET=${SWARM_LAB_SUBNET:-192.168.213}
 STOP_TIMEOUT=${SWARM_LAB_STOP_TIMEOUT:-30}
 IMAGES=(src-test/busybox:latest)       # required
-OPTIONAL_IMAGES=(src-test/httpd:latest) # loaded when the main engine has them
+OPTIONAL_IMAGES=(src-test/httpd:latest src-container-api/connector:latest) # loaded when the main engine has them (the connector: scripts/build-connector-image.sh)
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
 # shellcheck source=scripts/lib.sh
 . "${SELF%/*}/lib.sh"

@@ -39,4 +39,5 @@ fi
 bash scripts/ensure-engine.sh
 bash scripts/ensure-test-deps.sh
 bash scripts/build-test-images.sh
+bash scripts/build-connector-image.sh >/dev/null
 exec npx vitest run "$@"

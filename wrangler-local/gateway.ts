@@ -3,7 +3,8 @@
  * (`<label>.apps.localhost:8080` by default; in path mode the gateway's host) are decided by
  * core/gateway/gate.ts and then forwarded to the app, HTTP and WebSocket, streamed both ways
  * (http-proxy: no buffering; upstream connections kept alive). The gateway cookie is taken out
- * of the request the app sees.
+ * of the request the app sees. Solo apps are reached at their address, swarm apps through their
+ * connector's Unix socket (node:http `socketPath`).
  *
  * Open WebSockets are checked again every {@link SWEEP_MS}: when the token that opened the app
  * is revoked, or the app is gone or stopped, they get a close frame (1008) and are cut, within
@@ -21,6 +22,7 @@ import { cookieName, decide, refusal, stripGatewayCookie } from '../core/gateway
 import { checkAccess } from '../core/gateway/access.ts';
 import { isGatewayHost } from '../core/gateway/url.ts';
 import type { GatewaySettings } from '../core/gateway/settings.ts';
+import type { Upstream } from '../core/gateway/upstream.ts';
 
 /** How long connecting to an app may take before the gateway answers 502 `app_unreachable` (ms). */
 export const CONNECT_TIMEOUT_MS = 5000;
@@ -101,18 +103,20 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
   proxy.on('error', (err, req, target) => proxyError(err, req as IncomingMessage, target as ServerResponse | Duplex | undefined));
 
   /** Streams one HTTP exchange to the app and back (no buffering; X-Forwarded-* added). */
-  const forward = (req: IncomingMessage, res: ServerResponse, host: string, port: number, path: string) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, up: Upstream, path: string) => {
     const headers = { ...req.headers };
     for (const h of HOP_BY_HOP) delete headers[h];
     const client = req.socket.remoteAddress ?? '';
     headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${client}` : client;
     headers['x-forwarded-proto'] = settings.scheme;
     headers['x-forwarded-host'] = req.headers.host ?? '';
-    const out = request({ host, port, method: req.method, path, headers, agent }, (up) => {
+    // swarm apps: the connector's Unix socket (core/gateway/connector.ts); solo: the app's address
+    const where = up.socketPath ? { socketPath: up.socketPath } : { host: up.host, port: up.port };
+    const out = request({ ...where, method: req.method, path, headers, agent }, (answer) => {
       const raw: string[] = [];
-      for (let i = 0; i < up.rawHeaders.length; i += 2) if (!HOP_BY_HOP.has(up.rawHeaders[i].toLowerCase())) raw.push(up.rawHeaders[i], up.rawHeaders[i + 1]);
-      res.writeHead(up.statusCode ?? 502, up.statusMessage, raw);
-      up.pipe(res);
+      for (let i = 0; i < answer.rawHeaders.length; i += 2) if (!HOP_BY_HOP.has(answer.rawHeaders[i].toLowerCase())) raw.push(answer.rawHeaders[i], answer.rawHeaders[i + 1]);
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, raw);
+      answer.pipe(res);
     });
     out.on('error', (err) => proxyError(err, req, res));
     // an app that vanished leaves an address nobody answers: give up connecting after a while
@@ -160,7 +164,7 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
           const c = stripGatewayCookie(req.headers.cookie, cookie);
           if (c === undefined) delete req.headers.cookie;
           else req.headers.cookie = c;
-          forward(req, res, d.upstream.host, d.upstream.port, d.path);
+          forward(req, res, d.upstream, d.path);
         },
         (e) => writeResponse(res, refusal(e, req.headers.accept ?? null)),
       );
@@ -187,7 +191,8 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
           });
           tunnelOf.set(req, tunnel);
           req.url = d.path;
-          proxy.ws(req, socket, head, { target: { host: d.upstream.host, port: d.upstream.port } });
+          const u = d.upstream;
+          proxy.ws(req, socket, head, { target: u.socketPath ? { host: u.host, port: u.port, socketPath: u.socketPath } : { host: u.host, port: u.port } });
         },
         (e) => writeRaw(socket, refusal(e, null)),
       );

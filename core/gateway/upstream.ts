@@ -6,20 +6,30 @@
  * else, for a container without one, its published port on the facility's `publishHost`. The
  * port is the app's first exposed TCP port (the image's `EXPOSE`, as create-app recorded it).
  *
- * Swarm: not yet; the host has no route into the swarm's overlays, and reaching them needs a
- * connector on a manager (issue 13, item 6): `wrong_mode` until then.
+ * Swarm: the host has no route into the swarm's overlays; each opened app gets a connector on
+ * the manager (core/gateway/connector.ts), a Unix socket the gateway connects to.
  *
  * @module
  */
 import { DomainError } from '../errors.ts';
 import type { Facility } from '../facility.ts';
 import { inspectApp } from '../apps.ts';
+import { orNotFound } from '../engine.ts';
+import { LABELS } from '../naming.ts';
+import { inspectServiceApp, swarm } from '../services.ts';
+import { userNetworkName } from '../user-network.ts';
+import { ensureConnector } from './connector.ts';
 
-/** Where the gateway reaches an app: an address and TCP port (and the swarm node, later). */
+/**
+ * Where the gateway reaches an app: an address and TCP port, or (swarm) the Unix socket of the
+ * app's connector, which forwards to `host:port` on the app's overlay.
+ */
 export interface Upstream {
   host: string;
   port: number;
   node?: string;
+  /** Swarm: connect here (a Unix socket on the gateway's host) instead of `host:port`. */
+  socketPath?: string;
 }
 
 /**
@@ -48,13 +58,44 @@ export async function soloUpstream(f: Facility, name: string): Promise<Upstream>
   throw new DomainError('state_conflict', `${name} has no network address and no published port the gateway can reach`, { name, state: c.State.Status });
 }
 
+const imagePorts = new Map<string, number[]>();
+
+/** The exposed TCP ports of image `id` on the manager, ascending (image IDs never change: cached). */
+async function exposedTcp(f: Facility, id: string): Promise<number[]> {
+  const hit = imagePorts.get(id);
+  if (hit) return hit;
+  const image = await orNotFound(f.engine.inspectImage(id));
+  if (!image) return [];
+  const ports = Object.keys(image.Config?.ExposedPorts ?? {})
+    .filter((p) => p.endsWith('/tcp'))
+    .map((p) => Number(p.split('/')[0]))
+    .sort((a, b) => a - b);
+  if (imagePorts.size > 1000) imagePorts.clear();
+  imagePorts.set(id, ports);
+  return ports;
+}
+
 /**
- * The upstream of swarm app `name`: not reachable from the gateway yet.
- * @throws DomainError `wrong_mode`
+ * The upstream of swarm app `name`: the Unix socket of its connector on the manager
+ * (core/gateway/connector.ts), made or repaired here. The app must have a running task
+ * (`GET /tasks?filters={service,desired-state: running}`); the port is the first exposed TCP
+ * port of the image it was created from (`GET /images/{id}/json` on the manager).
+ * @returns `{ host: SERVICE, port, socketPath }`
+ * @throws DomainError `app_not_found`; `state_conflict` (no running task, no TCP port);
+ *   `app_unreachable` (no connector image, no socket)
  */
 export async function swarmUpstream(f: Facility, name: string): Promise<Upstream> {
-  throw new DomainError('wrong_mode', `The gateway does not reach swarm apps yet (facility '${f.id}', app '${name}'): it needs a connector on the swarm's overlays`, {
-    mode: 'swarm',
-    modes: ['solo'],
-  });
+  const s = await inspectServiceApp(f, name);
+  const tasks: any[] = await swarm(f.engine.listTasks({ filters: { service: [s.ID], 'desired-state': ['running'] } }));
+  const running = tasks.filter((t) => t.Status?.State === 'running');
+  if (running.length === 0) {
+    const state = tasks[0]?.Status?.State ?? 'no task';
+    throw new DomainError('state_conflict', `${name} has no running task (${state}): there is nothing to open until one runs`, { name, state });
+  }
+  const labels = s.Spec.Labels ?? {};
+  const ports = await exposedTcp(f, labels[LABELS.imageId] ?? s.Spec.TaskTemplate?.ContainerSpec?.Image);
+  if (ports.length === 0) throw new DomainError('state_conflict', `${name} exposes no TCP port: there is nothing to open`, { name, state: 'running' });
+  const network = userNetworkName(f.id, labels[LABELS.user] ?? '');
+  const socketPath = await ensureConnector(f, { app: s.Spec.Name, network, port: ports[0] });
+  return { host: s.Spec.Name, port: ports[0], socketPath };
 }

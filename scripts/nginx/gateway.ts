@@ -1,7 +1,9 @@
 /**
  * The nginx server of the app gateway (deployment `gateway`): every request to an app's host
  * is authorized by the `authorize-app` function (`auth_request`), which answers where the app
- * is (`X-Src-Upstream`), whether to strip the path prefix (`X-Src-Strip`) and the cookies to pass
+ * is (`X-Src-Upstream`: `host:port`, or for a swarm app its connector's socket `unix:/path.sock:`,
+ * which the variable `proxy_pass` takes as a Unix socket upstream; nginx's workers (`nobody`)
+ * connect to the connector's 0600 socket owned by 65534), whether to strip the path prefix (`X-Src-Strip`) and the cookies to pass
  * on (`X-Src-Cookie`); nginx keeps that answer for `authCacheSeconds` per app host, path-mode app
  * and cookies (it depends on nothing else), then proxies to the app, HTTP and WebSocket (Upgrade headers),
  * unbuffered both ways. The ticket exchange (`…/_src/auth`) and refusals (401/403 from the

@@ -112,7 +112,12 @@ describe('config', () => {
     expect(() => facility({ nodes: { n1: 'ftp://x' } })).toThrow(/facilities\.lab\.nodes\.n1/);
     expect(() => facility({ swarm: { serviceMode: 'global' } })).toThrow(/serviceMode: must be 'replicated-job' or 'replicated'/);
     expect(() => facility({ swarm: { replicas: 0 } })).toThrow(/replicas: must be at least 1/);
-    expect(facility().config.swarm).toEqual({ serviceMode: 'replicated-job', replicas: 1, publish: 'none' });
+    expect(facility().config.swarm).toEqual({
+      serviceMode: 'replicated-job',
+      replicas: 1,
+      publish: 'none',
+      connector: { image: 'src-container-api/connector:latest', user: '65534:65534' },
+    });
     expect(facility({ swarm: { publish: 'all' } }).config.swarm.publish).toBe('all');
     expect(() => facility({ swarm: { publish: '0.0.0.0' } })).toThrow(/publish: must be 'none' or 'all'/);
   });

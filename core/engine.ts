@@ -58,6 +58,34 @@ interface Connection {
   versioned?: Modem;
   negotiating?: Promise<Modem>;
   apiVersion?: string;
+  /** Identical plain reads in flight, by {@link coalesceKey}: one Engine call each (see {@link Engine.call}). */
+  inflight: Map<string, SharedRead>;
+  /** `performance.now()` when the latest write (any non-GET call) on this connection ended. */
+  lastWriteEnd: number;
+}
+
+/** One Engine read shared by the callers who asked for it while it was in flight. */
+interface SharedRead {
+  /** `performance.now()` when it was sent: joinable by callers whose `notBefore` and latest write came before. */
+  sentAt: number;
+  waiters: Set<ReadWaiter>;
+  /** Aborts the Engine call once every waiter has left (never because one did). */
+  abort: AbortController;
+}
+interface ReadWaiter {
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+/**
+ * The key of a coalescable call, or undefined: plain JSON reads only (GET, no stream, no body, no
+ * extra headers). Same path, same query (in order) and same timeout: same key.
+ */
+function coalesceKey(c: EngineCall): string | undefined {
+  if (c.method !== 'GET' || c.stream || c.body !== undefined || c.headers) return undefined;
+  return `${c.timeoutMs ?? ''} ${c.path} ${JSON.stringify(c.query ?? {})}`;
 }
 
 /** One Engine call. */
@@ -91,18 +119,24 @@ export class Engine {
    * it aborts; writes run to their end (they are audited). See {@link Engine.withSignal}.
    */
   readonly signal?: AbortSignal;
+  /**
+   * The oldest in-flight read this client's reads may join (`performance.now()` ms; see
+   * {@link Engine.withSignal}). Without it (a process-wide client) reads are never shared.
+   */
+  private readonly notBefore?: number;
 
   constructor(
     readonly endpoint: EngineEndpoint,
-    opts: { signal?: AbortSignal; conn?: Connection } = {},
+    opts: { signal?: AbortSignal; conn?: Connection; notBefore?: number } = {},
   ) {
     this.signal = opts.signal;
     if (opts.conn) {
       this.conn = opts.conn;
     } else {
       const modemOpts = modemOptions(endpoint);
-      this.conn = { modemOpts, raw: new Modem(modemOpts as Modem.ConstructorOptions) };
+      this.conn = { modemOpts, raw: new Modem(modemOpts as Modem.ConstructorOptions), inflight: new Map(), lastWriteEnd: 0 };
     }
+    this.notBefore = opts.notBefore;
   }
 
   /** The negotiated API version, once known. */
@@ -114,15 +148,18 @@ export class Engine {
    * The same Engine (same connection and negotiated version) with `signal` as the caller's
    * cancellation: each read (GET) then ends when either `signal` aborts or its timeout passes
    * (`AbortSignal.any`), and fails with `client_closed`. As moby's client methods take a context.
-   * @example const engine = facilityEngine.withSignal(request.signal);
+   * Its plain reads may join identical ones in flight that were sent at or after `notBefore`
+   * (`performance.now()` ms; default: now, i.e. only calls sent after this client was made),
+   * see {@link Engine.call}.
+   * @example const engine = facilityEngine.withSignal(request.signal, requestStart - 1000);
    */
-  withSignal(signal: AbortSignal | undefined): Engine {
-    return signal ? new Engine(this.endpoint, { signal, conn: this.conn }) : this;
+  withSignal(signal: AbortSignal | undefined, notBefore: number = performance.now()): Engine {
+    return new Engine(this.endpoint, { signal, conn: this.conn, notBefore });
   }
 
   /** The same Engine with no caller's cancellation: for work shared by several requests (mode detection). */
   detached(): Engine {
-    return this.signal ? new Engine(this.endpoint, { conn: this.conn }) : this;
+    return this.signal || this.notBefore !== undefined ? new Engine(this.endpoint, { conn: this.conn }) : this;
   }
 
   private async modem(): Promise<Modem> {
@@ -152,18 +189,80 @@ export class Engine {
   /**
    * Performs one call. Resolves with parsed JSON (or the stream with `stream: true`). A read
    * (GET) also ends when this client's {@link Engine.signal} aborts.
+   *
+   * Identical plain reads in flight are coalesced: a client made by {@link Engine.withSignal}
+   * (one per request) joins an identical GET (same path, query and timeout; not a stream) that is
+   * already in flight on this connection if that call was sent at or after the client's
+   * `notBefore` and after the latest write through this process ended, instead of sending its
+   * own: an answer then reflects the Engine at most `now - notBefore` ms before the caller asked,
+   * and a write through this process is always seen by reads that start after it. Nothing is
+   * kept once the call answers. Each caller gets its own copy of the answer (the first the
+   * parsed original, the others a `structuredClone`), so callers may mutate what they get; one
+   * caller's cancellation rejects only that caller, and the Engine call is cancelled only when
+   * every caller has left.
    * @throws EngineError for a documented non-success code; DomainError `engine_unavailable`,
    *   `engine_timeout`, `engine_error` for transport faults, `client_closed` when the caller left
    */
   async call<T = unknown>(c: EngineCall): Promise<T> {
     if (c.method === 'GET' && this.signal?.aborted) throw new DomainError('client_closed', `The client went away before ${c.method} ${c.path}`);
     const modem = await this.modem();
+    const key = this.notBefore === undefined ? undefined : coalesceKey(c);
     try {
+      if (key !== undefined) return (await this.shared(modem, c, key)) as T;
       return (await this.dial(modem, c, c.method === 'GET' ? this.signal : undefined)) as T;
     } catch (e) {
       if (e instanceof DomainError && e.code === 'engine_unavailable') this.conn.versioned = undefined;
       throw e;
+    } finally {
+      if (c.method !== 'GET') this.conn.lastWriteEnd = performance.now();
     }
+  }
+
+  /** A coalesced read (see {@link Engine.call}): joins the in-flight call under `key` or sends one. */
+  private shared(modem: Modem, c: EngineCall, key: string): Promise<unknown> {
+    if (this.signal?.aborted) return Promise.reject(new DomainError('client_closed', `The client went away before ${c.method} ${c.path}`));
+    const conn = this.conn;
+    let read = conn.inflight.get(key);
+    if (!read || read.sentAt < (this.notBefore ?? Number.POSITIVE_INFINITY) || read.sentAt <= conn.lastWriteEnd) {
+      const fresh: SharedRead = { sentAt: performance.now(), waiters: new Set(), abort: new AbortController() };
+      read = fresh;
+      conn.inflight.set(key, fresh);
+      const done = () => {
+        if (conn.inflight.get(key) === fresh) conn.inflight.delete(key);
+        const waiters = [...fresh.waiters];
+        fresh.waiters.clear();
+        for (const w of waiters) if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+        return waiters;
+      };
+      this.dial(modem, c, fresh.abort.signal).then(
+        (data) => {
+          // every copy is made before any caller runs, so no caller can see another's changes
+          const waiters = done();
+          const copies = waiters.map((_, i) => (i === 0 ? data : structuredClone(data)));
+          for (const [i, w] of waiters.entries()) w.resolve(copies[i]);
+        },
+        (err) => {
+          for (const w of done()) w.reject(err);
+        },
+      );
+    }
+    const joined = read;
+    return new Promise((resolve, reject) => {
+      const w: ReadWaiter = { resolve, reject, signal: this.signal };
+      if (this.signal) {
+        const signal = this.signal;
+        w.onAbort = () => {
+          joined.waiters.delete(w);
+          reject(new DomainError('client_closed', `The client went away during ${c.method} ${c.path}; the Engine read was cancelled`, {}, { cause: signal.reason }));
+          if (joined.waiters.size === 0) {
+            if (conn.inflight.get(key) === joined) conn.inflight.delete(key);
+            joined.abort.abort();
+          }
+        };
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+      joined.waiters.add(w);
+    });
   }
 
   private dial(modem: Modem, c: EngineCall, client: AbortSignal | undefined): Promise<unknown> {

@@ -28,6 +28,13 @@ import { completeAudit, recordAudit, recordIntent, type AuditEntry } from './aud
 import { assertMode, facilityMode, type Mode } from './mode.ts';
 import { splitAppName } from './naming.ts';
 import { inScope, newScope, requestDone, type RequestScope } from './observe.ts';
+
+/**
+ * How long before a GET request arrived an identical Engine read in flight may have been sent for
+ * the request to share its answer (ms; core/engine.ts `Engine.call`): the staleness a read may see
+ * beyond its own Engine call, at most the 1 s a checked token is trusted.
+ */
+export const SHARED_READ_WINDOW_MS = 1000;
 import { log } from './log.ts';
 
 /** One query parameter of a route. */
@@ -126,6 +133,9 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
   app.all(path, serve);
   const handle = async (c: Context, requestId: string, scope: RequestScope): Promise<Response> => {
     const started = Date.now();
+    // this request's reads may join identical Engine reads in flight sent at most 1 s before it arrived
+    // (and after the latest write of this process ended: core/engine.ts); as long as a token is trusted
+    const notBefore = performance.now() - SHARED_READ_WINDOW_MS;
     let identity: Identity | undefined;
     let res: Response;
     let intent: number | undefined;
@@ -139,7 +149,7 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
       const query = parseQuery(new URL(c.req.url), def.query);
       authorizeTargets(identity, query);
       // a read stops when its client hangs up; a write (POST) runs to its end, reads included, and is audited
-      const facility: Facility = def.method === 'GET' ? { ...configured, engine: configured.engine.withSignal(c.req.raw.signal) } : configured;
+      const facility: Facility = def.method === 'GET' ? { ...configured, engine: configured.engine.withSignal(c.req.raw.signal, notBefore) } : configured;
       let mode: Promise<Mode> | undefined;
       let apps: Promise<AppBackend> | undefined;
       const ctx: RouteContext<Q> = {

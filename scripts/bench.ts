@@ -61,7 +61,7 @@ const runner = spawn(process.execPath, [...profArgs, '--import', 'tsx', 'wrangle
     SRC_UPTIME_CRON: 'off',
     PORT: String(port),
     SRC_ADMIN_TOKEN: token,
-    SRC_RATE_LIMIT: '100000000', // on (its cost counts), never reached
+    SRC_RATE_LIMIT: '0', // off: the throughput run must not be limited (issue 17)
     SRC_GATEWAY_URL: `http://*.apps.localhost:${port}/`,
   },
   stdio: ['ignore', 'ignore', 'inherit'],
@@ -102,7 +102,11 @@ function runnerRssMiB(): number {
  * `clients` concurrent keep-alive clients asking `path` back to back for `seconds`:
  * completed requests per second (any status >= 300 fails the run).
  */
-async function throughput(target: { socketPath?: string; port?: number; path: string; headers?: Record<string, string> }, clients: number, seconds: number): Promise<number> {
+async function throughput(
+  target: { socketPath?: string; port?: number; path: string; headers?: Record<string, string> },
+  clients: number,
+  seconds: number,
+): Promise<{ perSecond: number; done: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const until = Date.now() + seconds * 1000;
   let done = 0;
@@ -125,7 +129,15 @@ async function throughput(target: { socketPath?: string; port?: number; path: st
     }),
   );
   agent.destroy();
-  return done / ((Date.now() - started) / 1000);
+  return { perSecond: done / ((Date.now() - started) / 1000), done };
+}
+
+/** The runner's count of `GET /containers/json` calls to the Engine so far (its /metrics). */
+async function engineListCalls(): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  let n = 0;
+  for (const m of text.matchAll(/^src_engine_call_duration_seconds_count\{([^}]*)\} (\d+)/gm)) if (m[1].includes('endpoint="GET /containers/json"')) n += Number(m[2]);
+  return n;
 }
 
 async function api(method: string, path: string): Promise<any> {
@@ -263,19 +275,25 @@ try {
   const C = Number(values.clients);
   const S = Number(values.seconds);
   if (C > 0) {
-    // interleaved: raw, ours, raw, ours; the rate limiter stays on with a limit never reached
+    // interleaved: raw, ours, raw, ours (the rate limiter is off)
     const rawT: number[] = [];
     const oursT: number[] = [];
+    const before = await engineListCalls();
+    let answered = 0;
     for (let i = 0; i < 2; i++) {
-      rawT.push(await throughput({ socketPath: socket, path: `/v${engine.apiVersion}/containers/json?all=1&filters=${filter()}` }, C, S));
-      oursT.push(await throughput({ port, path: `/${facility}/get-app-status`, headers: { authorization: `Bearer ${token}` } }, C, S));
+      rawT.push((await throughput({ socketPath: socket, path: `/v${engine.apiVersion}/containers/json?all=1&filters=${filter()}` }, C, S)).perSecond);
+      const t = await throughput({ port, path: `/${facility}/get-app-status`, headers: { authorization: `Bearer ${token}` } }, C, S);
+      oursT.push(t.perSecond);
+      answered += t.done;
     }
+    const listCalls = (await engineListCalls()) - before;
     const o = Math.max(...oursT);
     const r = Math.max(...rawT);
     console.log(`\n${C} concurrent keep-alive clients, ${S} s per side, best of 2 interleaved:\n`);
     console.log('| throughput | ours | raw Engine | ratio |');
     console.log('|---|---|---|---|');
     console.log(`| get-app-status, all ${N} apps | ${o.toFixed(0)} req/s | ${r.toFixed(0)} req/s | ${(o / r).toFixed(2)}x |`);
+    console.log(`\nEngine list calls per answered request (coalescing): ${(listCalls / answered).toFixed(2)} (${listCalls} for ${answered})`);
     console.log(`\nrunner RSS after the throughput run: ${runnerRssMiB().toFixed(0)} MiB`);
   }
 } finally {

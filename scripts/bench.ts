@@ -17,7 +17,8 @@ import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import type { LocalDeployment } from './local-deploy.ts';
 import { join } from 'node:path';
 import { Engine } from '../core/engine.ts';
 import { LABELS } from '../core/naming.ts';
@@ -35,8 +36,14 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '50' },
     /** seconds of each side's throughput run */
     seconds: { type: 'string', default: '3' },
+    /** where our reads go: `runner` (wrangler-local), `nginx` (one bundle per route on sqld behind nginx), or both */
+    via: { type: 'string', default: 'runner,nginx' },
+    /** create the apps but leave them stopped (list reads at an N whose running containers do not fit) */
+    stopped: { type: 'boolean', default: false },
   },
 });
+const VIA = values.via!.split(',').filter(Boolean) as ('runner' | 'nginx')[];
+for (const v of VIA) if (v !== 'runner' && v !== 'nginx') throw new Error(`bench: --via takes runner and/or nginx, not ${v}`);
 const N = Number(values.apps);
 const R = Number(values.rounds);
 const RS = Number(values['stats-rounds']);
@@ -82,7 +89,9 @@ function curl(args: string[]): Promise<{ s: number; status: number }> {
     }),
   );
 }
-const ours = (path: string, method = 'GET') => curl(['-X', method, '-H', `@${headerFile}`, `http://127.0.0.1:${port}${path}`]);
+/** Base URLs of our two paths: the runner, and (once started) nginx in front of one bundle per route. */
+const bases: Record<string, string> = { runner: `http://127.0.0.1:${port}` };
+const ours = (via: string, path: string, method = 'GET') => curl(['-X', method, '-H', `@${headerFile}`, `${bases[via]}${path}`]);
 const raw = (path: string) => curl(['--unix-socket', socket, `http://localhost/v${engine.apiVersion}${path}`]);
 /** Several requests at once, timed as the slowest (ms). */
 async function parallel(fns: (() => Promise<{ s: number; status: number }>)[], label: string): Promise<number> {
@@ -147,10 +156,35 @@ async function api(method: string, path: string): Promise<any> {
   return body;
 }
 
+let deployment: LocalDeployment | undefined;
+let built: string | undefined;
+/**
+ * The production path: the read routes' bundles (scripts/build.ts, into a temp directory), one
+ * Node process each on sqld, nginx in front (scripts/local-deploy.ts) with its rate limit out of
+ * reach; the same facility file and admin token as the runner. Sets `bases.nginx`.
+ */
+async function startDeployment(): Promise<LocalDeployment> {
+  const { buildFunctions } = await import('./build.ts');
+  const { startLocalDeployment } = await import('./local-deploy.ts');
+  built = mkdtempSync(join(tmpdir(), 'src-bench-build-'));
+  const routes = ['outline', 'get-app-names', 'get-app-status', 'get-app-info', 'get-images', 'get-app-stats', 'metrics'];
+  await buildFunctions({ outdir: built, quiet: true, only: routes });
+  const d = await startLocalDeployment({
+    dist: built,
+    config: join(dir, 'facilities.json'),
+    functions: Object.fromEntries(routes.map((r) => [r, ['node' as const]])),
+    env: { SRC_ADMIN_TOKEN: token, SRC_GATEWAY_URL: 'http://*.apps.localhost:{PROXY_PORT}/' },
+    proxy: { rateLimit: { rate: '100000r/s', burst: 100000 } },
+  });
+  bases.nginx = d.url;
+  return d;
+}
+
 interface Case {
   read: string;
   rawLabel: string;
-  ours: () => Promise<number>;
+  /** our read through `via` (ms) */
+  ours: (via: string) => Promise<number>;
   raw: () => Promise<number>;
   rounds: number;
 }
@@ -178,7 +212,7 @@ try {
   for (let i = 0; i < N; i++) {
     await engine.call({ method: 'POST', path: `/images/src-test/busybox:latest/tag`, query: { repo: `src-test/b${i}`, tag: 'bench' }, statusCodes: { 201: true } });
     const r = await api('POST', `/${facility}/create-app?image=src-test/b${i}:bench&user=${users[Math.floor(i / APPS_PER_USER)]}`);
-    await api('POST', `/${facility}/start-app?name=${r.name}`);
+    if (!values.stopped) await api('POST', `/${facility}/start-app?name=${r.name}`);
     names.push(r.name);
     ids.push(r.id);
   }
@@ -188,56 +222,56 @@ try {
     {
       read: 'get-app-names',
       rawLabel: 'filtered `/containers/json?all=1`',
-      ours: () => parallel([() => ours(`/${facility}/get-app-names`)], 'names'),
+      ours: (via) => parallel([() => ours(via, `/${facility}/get-app-names`)], 'names'),
       raw: () => parallel([() => raw(`/containers/json?all=1&filters=${filter()}`)], 'raw list'),
       rounds: R,
     },
     {
       read: 'get-app-status, all',
       rawLabel: 'filtered `/containers/json?all=1`',
-      ours: () => parallel([() => ours(`/${facility}/get-app-status`)], 'status'),
+      ours: (via) => parallel([() => ours(via, `/${facility}/get-app-status`)], 'status'),
       raw: () => parallel([() => raw(`/containers/json?all=1&filters=${filter()}`)], 'raw list'),
       rounds: R,
     },
     {
       read: 'get-app-status, one',
       rawLabel: 'list filtered by app label',
-      ours: () => parallel([() => ours(`/${facility}/get-app-status?name=${one}`)], 'status one'),
+      ours: (via) => parallel([() => ours(via, `/${facility}/get-app-status?name=${one}`)], 'status one'),
       raw: () => parallel([() => raw(`/containers/json?all=1&filters=${filter([`${LABELS.app}=${one}`])}`)], 'raw list one'),
       rounds: R,
     },
     {
       read: 'get-app-info',
       rawLabel: 'inspect',
-      ours: () => parallel([() => ours(`/${facility}/get-app-info?name=${one}`)], 'info'),
+      ours: (via) => parallel([() => ours(via, `/${facility}/get-app-info?name=${one}`)], 'info'),
       raw: () => parallel([() => raw(`/containers/${one}/json`)], 'raw inspect'),
       rounds: R,
     },
     {
       read: 'get-images',
       rawLabel: '`/images/json` + filtered list, in parallel',
-      ours: () => parallel([() => ours(`/${facility}/get-images`)], 'images'),
+      ours: (via) => parallel([() => ours(via, `/${facility}/get-images`)], 'images'),
       raw: () => parallel([() => raw('/images/json'), () => raw(`/containers/json?all=1&filters=${filter()}`)], 'raw images'),
       rounds: R,
     },
     {
       read: 'GET / (outline, no token)',
       rawLabel: '`/_ping`',
-      ours: () => parallel([() => curl([`http://127.0.0.1:${port}/`])], 'outline'),
+      ours: (via) => parallel([() => curl([`${bases[via]}/`])], 'outline'),
       raw: () => parallel([() => raw('/_ping')], 'raw ping'),
       rounds: R,
     },
     {
       read: 'get-app-stats, one app',
       rawLabel: '`/containers/{id}/stats?stream=false`',
-      ours: () => parallel([() => ours(`/${facility}/get-app-stats?name=${one}`)], 'stats one'),
+      ours: (via) => parallel([() => ours(via, `/${facility}/get-app-stats?name=${one}`)], 'stats one'),
       raw: () => parallel([() => raw(`/containers/${ids[0]}/stats?stream=false`)], 'raw stats'),
       rounds: RS,
     },
     {
       read: `get-app-stats, ${N} apps`,
       rawLabel: `${N} stats calls in parallel`,
-      ours: () => parallel([() => ours(`/${facility}/get-app-stats`)], 'stats all'),
+      ours: (via) => parallel([() => ours(via, `/${facility}/get-app-stats`)], 'stats all'),
       raw: () =>
         parallel(
           ids.map((id) => () => raw(`/containers/${id}/stats?stream=false`)),
@@ -246,54 +280,69 @@ try {
       rounds: RS,
     },
   ];
-  // warm-up: every path once each side (route modules, Engine caches, the token row)
-  for (const c of cases) await Promise.all([c.ours(), c.raw()]).then(() => Promise.all([c.ours(), c.raw()]));
-  const times = new Map(cases.map((c) => [c.read, { ours: [] as number[], raw: [] as number[] }]));
+  if (values.stopped)
+    cases.splice(
+      cases.findIndex((c) => c.read.startsWith('get-app-stats')),
+      2,
+    ); // no stats of stopped apps
+  if (VIA.includes('nginx')) deployment = await startDeployment();
+  // warm-up: every path twice each side (route modules, Engine caches, the token row)
+  for (const c of cases) for (let k = 0; k < 2; k++) await Promise.all([c.raw(), ...VIA.map((v) => c.ours(v))]);
+  const times = new Map(cases.map((c) => [c.read, { raw: [] as number[], ...Object.fromEntries(VIA.map((v) => [v, [] as number[]])) } as Record<string, number[]>]));
   for (let round = 0; round < R; round++) {
     for (const c of cases) {
       if (round >= c.rounds) continue;
       const t = times.get(c.read)!;
-      if (round % 2) {
-        t.raw.push(await c.raw());
-        t.ours.push(await c.ours());
-      } else {
-        t.ours.push(await c.ours());
-        t.raw.push(await c.raw());
-      }
+      // raw first on odd rounds, last on even ones; our paths in turn
+      const order = round % 2 ? ['raw', ...VIA] : [...VIA, 'raw'];
+      for (const side of order) t[side].push(await (side === 'raw' ? c.raw() : c.ours(side)));
     }
   }
-  console.log(`\n${N} running apps, Engine API ${engine.apiVersion}, Node ${process.version}; curl time_total medians (n=${R}; stats n=${RS}), interleaved\n`);
-  console.log('| read | ours | raw Engine | ratio | difference | raw call(s) |');
-  console.log('|---|---|---|---|---|---|');
+  console.log(
+    `\n${N} ${values.stopped ? 'created (stopped)' : 'running'} apps, Engine API ${engine.apiVersion}, Node ${process.version}; curl time_total medians (n=${R}; stats n=${RS}), interleaved; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n`,
+  );
+  const heads = VIA.map((v) => (v === 'runner' ? 'runner' : 'nginx + bundle'));
+  console.log(`| read | ${heads.map((h) => `${h} | ratio | difference`).join(' | ')} | raw Engine | raw call(s) |`);
+  console.log(`|---|${VIA.map(() => '---|---|---|').join('')}---|---|`);
   for (const c of cases) {
     const t = times.get(c.read)!;
-    const o = median(t.ours);
     const r = median(t.raw);
-    console.log(`| ${c.read} | ${fmt(o)} ms | ${fmt(r)} ms | ${(o / r).toFixed(1)}x | ${o >= r ? '+' : '−'}${fmt(Math.abs(o - r))} ms | ${c.rawLabel} |`);
+    const cols = VIA.map((v) => {
+      const o = median(t[v]);
+      return `${fmt(o)} ms | ${(o / r).toFixed(1)}x | ${o >= r ? '+' : '−'}${fmt(Math.abs(o - r))} ms`;
+    });
+    console.log(`| ${c.read} | ${cols.join(' | ')} | ${fmt(r)} ms | ${c.rawLabel} |`);
   }
   console.log(`\nrunner RSS after the latency runs: ${runnerRssMiB().toFixed(0)} MiB`);
   const C = Number(values.clients);
   const S = Number(values.seconds);
   if (C > 0) {
-    // interleaved: raw, ours, raw, ours (the rate limiter is off)
+    // interleaved: raw, then each of our paths, twice (the rate limiters are off)
     const rawT: number[] = [];
-    const oursT: number[] = [];
+    const oursT: Record<string, number[]> = Object.fromEntries(VIA.map((v) => [v, []]));
     const before = await engineListCalls();
     let answered = 0;
     for (let i = 0; i < 2; i++) {
       rawT.push((await throughput({ socketPath: socket, path: `/v${engine.apiVersion}/containers/json?all=1&filters=${filter()}` }, C, S)).perSecond);
-      const t = await throughput({ port, path: `/${facility}/get-app-status`, headers: { authorization: `Bearer ${token}` } }, C, S);
-      oursT.push(t.perSecond);
-      answered += t.done;
+      for (const v of VIA) {
+        const t = await throughput({ port: Number(new URL(bases[v]).port), path: `/${facility}/get-app-status`, headers: { authorization: `Bearer ${token}` } }, C, S);
+        oursT[v].push(t.perSecond);
+        if (v === 'runner') answered += t.done;
+      }
     }
     const listCalls = (await engineListCalls()) - before;
-    const o = Math.max(...oursT);
     const r = Math.max(...rawT);
-    console.log(`\n${C} concurrent keep-alive clients, ${S} s per side, best of 2 interleaved:\n`);
-    console.log('| throughput | ours | raw Engine | ratio |');
-    console.log('|---|---|---|---|');
-    console.log(`| get-app-status, all ${N} apps | ${o.toFixed(0)} req/s | ${r.toFixed(0)} req/s | ${(o / r).toFixed(2)}x |`);
-    console.log(`\nEngine list calls per answered request (coalescing): ${(listCalls / answered).toFixed(2)} (${listCalls} for ${answered})`);
+    console.log(
+      `\n${C} concurrent keep-alive clients, ${S} s per side, best of 2 interleaved; load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}:\n`,
+    );
+    console.log(`| throughput | ${heads.map((h) => `${h} | ratio`).join(' | ')} | raw Engine |`);
+    console.log(`|---|${VIA.map(() => '---|---|').join('')}---|`);
+    console.log(`| get-app-status, all ${N} apps | ${VIA.map((v) => `${Math.max(...oursT[v]).toFixed(0)} req/s | ${(Math.max(...oursT[v]) / r).toFixed(2)}x`).join(' | ')} | ${r.toFixed(0)} req/s |`);
+    if (VIA.includes('runner')) console.log(`\nrunner: Engine list calls per answered request (coalescing): ${(listCalls / answered).toFixed(2)} (${listCalls} for ${answered})`);
     console.log(`\nrunner RSS after the throughput run: ${runnerRssMiB().toFixed(0)} MiB`);
   }
 } finally {
@@ -304,6 +353,8 @@ try {
     for (const n of await engine.listNetworks({ filters: { label: [`${NETWORK_LABELS.user}=${user.toLowerCase()}`] } })) await engine.removeNetwork(n.Id).catch(() => undefined);
   }
   for (let i = 0; i < N; i++) await engine.call({ method: 'DELETE', path: `/images/src-test/b${i}:bench`, statusCodes: { 200: true, 404: 'gone' } }).catch(() => undefined);
+  await deployment?.stop();
+  if (built) rmSync(built, { recursive: true, force: true });
   runner.kill('SIGTERM');
   await new Promise((r) => runner.once('exit', r));
   rmSync(dir, { recursive: true, force: true });

@@ -19,7 +19,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import type { LocalDeployment } from './local-deploy.ts';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Engine } from '../core/engine.ts';
 import { LABELS } from '../core/naming.ts';
 import { NETWORK_LABELS } from '../core/user-network.ts';
@@ -173,7 +173,13 @@ async function startDeployment(): Promise<LocalDeployment> {
     dist: built,
     config: join(dir, 'facilities.json'),
     functions: Object.fromEntries(routes.map((r) => [r, ['node' as const]])),
-    env: { SRC_ADMIN_TOKEN: token, SRC_GATEWAY_URL: 'http://*.apps.localhost:{PROXY_PORT}/' },
+    env: {
+      SRC_ADMIN_TOKEN: token,
+      SRC_GATEWAY_URL: 'http://*.apps.localhost:{PROXY_PORT}/',
+      // --profile: each bundle's CPU profile too, under DIR/bundles
+      ...(process.env.BENCH_BUNDLE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_BUNDLE_NODE_OPTIONS } : {}),
+      ...(values.profile ? { NODE_OPTIONS: `--require=${resolve('scripts/cpu-prof-preload.cjs')}`, SRC_CPU_PROF_DIR: join(resolve(values.profile), 'bundles') } : {}),
+    },
     proxy: { rateLimit: { rate: '100000r/s', burst: 100000 } },
   });
   bases.nginx = d.url;

@@ -161,37 +161,120 @@ export function generateToken(): string {
 }
 
 /**
- * How long a verified token is trusted without asking the database again (ms). A revocation
- * (or a change of the row) takes effect at once in the process that revoked, and within this
- * in every other process; an expiry is checked on every call.
+ * How long a verified token is trusted without asking the database again (ms), counted from the
+ * start of the database read that confirmed it. A revocation (or a change of the row) takes
+ * effect at once in the process that revoked, and within this in every other process; an
+ * expiry is checked on every call.
  */
 export const TOKEN_CACHE_MS = 1000;
-const verified = new Map<string, { record: TokenRecord; until: number }>();
+/**
+ * Tokens used within this long (ms) are confirmed again in the background every
+ * {@link TOKEN_REFRESH_MS} (one query for all of them, {@link refreshTokenCache}), so that a
+ * token in steady use never waits for the database and a revocation still takes effect within
+ * {@link TOKEN_CACHE_MS}. An idle process asks nothing.
+ */
+export const TOKEN_KEEP_WARM_MS = 10_000;
+/** Pause between two background confirmations (ms); well under {@link TOKEN_CACHE_MS}. */
+export const TOKEN_REFRESH_MS = 400;
+interface Verified {
+  record: TokenRecord;
+  /** SHA-256 of the token: compared with the row's hash at each confirmation. */
+  hash: Uint8Array;
+  /** `Date.now()` when the database read that last confirmed it started. */
+  verifiedAt: number;
+  /** `Date.now()` of its latest use. */
+  usedAt: number;
+}
+const verified = new Map<string, Verified>();
 /** At most this many tokens cached: past it the cache starts over (a flood of tokens cannot grow it). */
 const TOKEN_CACHE_MAX = 10_000;
+let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+let refreshing: Promise<void> | undefined;
 
 /**
- * Verifies a bearer token. A token verified in the last {@link TOKEN_CACHE_MS} is answered from
- * memory (only valid tokens are kept; an unknown one asks the database every time).
+ * Verifies a bearer token. A token confirmed by a database read that started less than
+ * {@link TOKEN_CACHE_MS} ago is answered from memory (only valid tokens are kept; an unknown one
+ * asks the database every time); tokens in use are confirmed again in the background.
  * @returns the token's record, or `null` when unknown, malformed, revoked or expired
  */
 export async function verifyToken(token: string): Promise<TokenRecord | null> {
+  const now = Date.now();
   const hit = verified.get(token);
-  if (hit && hit.until > Date.now()) {
-    if (!hit.record.expiresAt || hit.record.expiresAt > new Date().toISOString()) return { ...hit.record };
+  if (hit && now - hit.verifiedAt < TOKEN_CACHE_MS) {
+    if (!hit.record.expiresAt || hit.record.expiresAt > new Date(now).toISOString()) {
+      hit.usedAt = now;
+      scheduleRefresh();
+      return { ...hit.record };
+    }
     verified.delete(token);
     return null;
   }
-  const record = await verifyStored(token);
-  if (record) {
+  const started = Date.now();
+  const found = await verifyStored(token);
+  if (found) {
     if (verified.size >= TOKEN_CACHE_MAX) verified.clear();
-    verified.set(token, { record, until: Date.now() + TOKEN_CACHE_MS });
+    verified.set(token, { record: found.record, hash: found.hash, verifiedAt: started, usedAt: now });
+    scheduleRefresh();
   } else verified.delete(token);
-  return record ? { ...record } : null;
+  return found ? { ...found.record } : null;
+}
+
+function scheduleRefresh(): void {
+  if (refreshTimer || refreshing) return;
+  refreshTimer = setTimeout(() => {
+    refreshTimer = undefined;
+    refreshTokenCache().then(() => {
+      if ([...verified.values()].some((v) => Date.now() - v.usedAt < TOKEN_KEEP_WARM_MS)) scheduleRefresh();
+    });
+  }, TOKEN_REFRESH_MS);
+  (refreshTimer as { unref?: () => void }).unref?.(); // never keeps a process alive
+}
+
+/**
+ * One background confirmation (exported for tests): reads the rows of every cached token used
+ * within {@link TOKEN_KEEP_WARM_MS} in one query; drops those revoked, expired, changed in
+ * hash or gone, refreshes the others' records and their `verifiedAt` (the read's start), records
+ * `last_used_at` (per minute) for those used, and forgets tokens neither used nor confirmed.
+ * A failed read changes nothing (entries then age out after {@link TOKEN_CACHE_MS}).
+ */
+export function refreshTokenCache(): Promise<void> {
+  refreshing ??= (async () => {
+    const started = Date.now();
+    const warm = [...verified].filter(([, v]) => started - v.usedAt < TOKEN_KEEP_WARM_MS);
+    for (const [token, v] of verified) if (started - v.usedAt >= TOKEN_KEEP_WARM_MS && started - v.verifiedAt >= TOKEN_CACHE_MS) verified.delete(token);
+    if (warm.length === 0) return;
+    const db = await authDb();
+    const ids = [...new Set(warm.map(([, v]) => v.record.id))];
+    const rows = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const part = ids.slice(i, i + 500);
+      const r = await db.execute({ sql: `SELECT * FROM tokens WHERE id IN (${part.map(() => '?').join(',')})`, args: part });
+      for (const row of r.rows as unknown as Record<string, unknown>[]) rows.set(String(row.id), row);
+    }
+    const nowIso = new Date().toISOString();
+    const touched = new Set<string>();
+    for (const [token, v] of warm) {
+      if (verified.get(token) !== v) continue; // revoked or replaced meanwhile
+      const row = rows.get(v.record.id);
+      if (!row || !timingSafeEqual(v.hash, fromHex(String(row.hash))) || row.revoked_at || (row.expires_at && String(row.expires_at) <= nowIso)) {
+        verified.delete(token);
+        continue;
+      }
+      v.record = toRecord(row);
+      v.verifiedAt = started;
+      if (v.usedAt >= started - TOKEN_REFRESH_MS * 4 && String(row.last_used_at ?? '').slice(0, 16) !== nowIso.slice(0, 16)) touched.add(v.record.id);
+    }
+    for (const id of touched) withBusyRetry(() => db.execute({ sql: 'UPDATE tokens SET last_used_at = ? WHERE id = ?', args: [nowIso, id] })).catch(() => undefined);
+  })()
+    .catch(() => undefined)
+    .finally(() => {
+      refreshing = undefined;
+    });
+  return refreshing;
 }
 
 /** {@link verifyToken} against the database, recording when the token was last used (per minute). */
-async function verifyStored(token: string): Promise<TokenRecord | null> {
+async function verifyStored(token: string): Promise<{ record: TokenRecord; hash: Uint8Array } | null> {
   const m = token.match(TOKEN_RE);
   const given = await sha256(token); // hash even for malformed tokens: no timing shortcut
   if (!m) return null;
@@ -204,7 +287,7 @@ async function verifyStored(token: string): Promise<TokenRecord | null> {
   if (!row.last_used_at || String(row.last_used_at).slice(0, 16) !== now.slice(0, 16)) {
     withBusyRetry(() => db.execute({ sql: 'UPDATE tokens SET last_used_at = ? WHERE id = ?', args: [now, m[1]] })).catch(() => undefined);
   }
-  return toRecord(row);
+  return { record: toRecord(row), hash: given };
 }
 
 /** Lists tokens (records only). */

@@ -102,7 +102,7 @@ async function sampleStats(f: Facility, id: string): Promise<{ s: EngineStats; p
 
 /**
  * `docker stats --no-stream --format json` objects for the named apps (or all apps, stopped
- * ones too, like `docker stats -a`), sampled at most `f.config.concurrency` at once, plus
+ * ones too, like `docker stats -a`), sampled at most `f.config.statsConcurrency` at once, plus
  * `CPUWindowMs`: the window (ms, between the Engine's two samples) CPU % was measured over,
  * 0 when there was none (a stopped app). An app read in the last minute by this process needs
  * one Engine tick (`stats?stream=false&one-shot=true`, CPU % since that read); otherwise the
@@ -127,7 +127,7 @@ export async function appStats(f: Facility, names?: string[], user?: string): Pr
       return { ...formatStats(computed, { container: names ? name : truncateID(c.Id), id: c.Id, name }), CPUWindowMs: running ? Math.round(r.windowMs) : 0 };
     },
     (c) => ({ name: nameOf(c) }),
-    f.config.concurrency,
+    f.config.statsConcurrency,
   );
 }
 

@@ -230,7 +230,7 @@ export async function serviceStats(f: Facility, names?: string[], user?: string)
       return { ...formatStats(computeStats(s), { container: truncateID(id), id, name: s.name }), Service: service, Task: task.ID, Node: node };
     },
     ({ service, task, node }) => ({ Service: service, Task: task.ID, Node: node }),
-    f.config.concurrency,
+    f.config.statsConcurrency,
   );
   // names that do not exist answer app_not_found after the tasks of those that do
   return { single: false, outcomes: [...sampled.outcomes, ...batch.outcomes.filter((o) => !o.ok)] };

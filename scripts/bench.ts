@@ -38,6 +38,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '3' },
     /** where our reads go: `runner` (wrangler-local), `nginx` (one bundle per route on sqld behind nginx), or both */
     via: { type: 'string', default: 'runner,nginx' },
+    /** the facility's `concurrency` (its fan-out bound; default: the configuration's default) */
+    concurrency: { type: 'string' },
     /** create the apps but leave them stopped (list reads at an N whose running containers do not fit) */
     stopped: { type: 'boolean', default: false },
   },
@@ -53,7 +55,10 @@ const socket = dockerHost.slice('unix://'.length);
 
 const dir = mkdtempSync(join(tmpdir(), 'src-bench-'));
 const facility = 'bench';
-writeFileSync(join(dir, 'facilities.json'), JSON.stringify({ facilities: { [facility]: { mode: 'solo', images: { approved: ['docker.io/src-test/*'] } } } }));
+writeFileSync(
+  join(dir, 'facilities.json'),
+  JSON.stringify({ facilities: { [facility]: { mode: 'solo', images: { approved: ['docker.io/src-test/*'] }, ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}) } } }),
+);
 const { freePort } = await import('./local-deploy.ts');
 const port = await freePort();
 const token = generateToken();

@@ -1,16 +1,24 @@
 /**
- * `npm run bench [-- --apps 10 --rounds 25 --stats-rounds 5 --profile DIR]`: the API's reads against the raw
- * Engine API calls each one needs, measured the same way in the same run.
+ * `npm run bench [-- --apps 10 --rounds 25 --stats-rounds 5 --via runner,nginx --clients 50 --seconds 3
+ *   --concurrency N --stopped --profile DIR]`: the API's reads against the raw Engine API calls each
+ * one needs, measured the same way in the same run.
  *
  * Starts the runner in its own process (`wrangler-local/main.ts`, as `npm start` runs it; the
- * rate limiter on with a limit the run cannot reach, the uptime job off), creates N running apps
- * (default 10) for unique users (25 apps each) on the local Engine, then times each read with curl
- * (`%{time_total}`, a new connection per request, as a client sees it) against curl on the
- * Engine's socket, interleaved round by round (the order alternating), and prints one markdown
- * table of medians: ours, raw, ratio and difference. Several raw calls that a read needs at once
- * (get-images; stats of N apps) are sent in parallel and timed as the slowest.
- * Removes what it created. Needs curl, the test images (scripts/build-test-images.sh) and an
- * Engine on a unix socket (`DOCKER_HOST=unix://…`, default /var/run/docker.sock).
+ * rate limiter off, the uptime job off), creates N apps (default 10, running unless `--stopped`)
+ * for unique users (25 apps each) on the local Engine; with `--via …nginx` (the default) also
+ * builds the read routes' bundles and runs one Node process each on sqld behind nginx
+ * (scripts/local-deploy.ts, the production path). Then times each read with curl
+ * (`%{time_total}`, a new connection per request, as a client sees it) through each path
+ * against curl on the Engine's socket, interleaved round by round (the order alternating), and
+ * prints one markdown table of medians: ours, ratio and difference per path, raw. Several raw
+ * calls that a read needs at once (get-images; stats of N apps) are sent in parallel and timed as
+ * the slowest. Then C keep-alive clients ask get-app-status back to back on each path and on the
+ * raw list, interleaved (best of 2; how many Engine list calls the runner made per answer shows
+ * the coalescing of identical reads), and RSS of the runner and of the get-app-status bundle.
+ * The load average is printed with each table (the machine is shared). `--profile DIR` writes
+ * the runner's CPU profile and each bundle's (DIR/bundles; scripts/profile-summary.ts reads them).
+ * Removes what it created. Needs curl, the test images (scripts/build-test-images.sh), nginx and
+ * an Engine on a unix socket (`DOCKER_HOST=unix://…`, default /var/run/docker.sock).
  */
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'node:http';
@@ -106,10 +114,15 @@ async function parallel(fns: (() => Promise<{ s: number; status: number }>)[], l
   return Math.max(...rs.map((r) => r.s)) * 1000;
 }
 
-/** The runner's resident set size (MiB), from /proc (Linux). */
-function runnerRssMiB(): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${runner.pid}/status`, 'utf8'));
+/** A process's resident set size (MiB), from /proc (Linux); the runner's by default. */
+function rssMiB(pid = runner.pid): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+/** RSS of the runner, and of the get-app-status bundle when it runs (MiB). */
+function rssLine(): string {
+  const bundle = deployment?.functions['get-app-status']?.[0]?.child.pid;
+  return `runner ${rssMiB().toFixed(0)} MiB${bundle ? `, get-app-status bundle ${rssMiB(bundle).toFixed(0)} MiB` : ''}`;
 }
 
 /**
@@ -326,7 +339,7 @@ try {
     });
     console.log(`| ${c.read} | ${cols.join(' | ')} | ${fmt(r)} ms | ${c.rawLabel} |`);
   }
-  console.log(`\nrunner RSS after the latency runs: ${runnerRssMiB().toFixed(0)} MiB`);
+  console.log(`\nRSS after the latency runs: ${rssLine()}`);
   const C = Number(values.clients);
   const S = Number(values.seconds);
   if (C > 0) {
@@ -354,7 +367,7 @@ try {
     console.log(`|---|${VIA.map(() => '---|---|').join('')}---|`);
     console.log(`| get-app-status, all ${N} apps | ${VIA.map((v) => `${Math.max(...oursT[v]).toFixed(0)} req/s | ${(Math.max(...oursT[v]) / r).toFixed(2)}x`).join(' | ')} | ${r.toFixed(0)} req/s |`);
     if (VIA.includes('runner')) console.log(`\nrunner: Engine list calls per answered request (coalescing): ${(listCalls / answered).toFixed(2)} (${listCalls} for ${answered})`);
-    console.log(`\nrunner RSS after the throughput run: ${runnerRssMiB().toFixed(0)} MiB`);
+    console.log(`\nRSS after the throughput run: ${rssLine()}`);
   }
 } finally {
   for (const user of users) {

@@ -56,10 +56,12 @@ const timed = async <T>(fn: () => Promise<T>): Promise<[number, T]> => {
 const names: string[] = [];
 try {
   // --- 1. the job, N apps ---------------------------------------------------------------------
-  const ref = parseImageReference('src-test/busybox:latest');
+  // an app is IMAGE--USER: each app gets an image tag of its own, and a user holds 25 apps (one
+  // user network each: hundreds of users would exhaust the Engine's address pools)
   const t0 = performance.now();
+  for (let i = 0; i < N; i++) await f.engine.tagImage('src-test/busybox:latest', `src-test/${FAC}-${i}`, 'bench');
   for (let i = 0; i < N; i += 10) {
-    const batch = await Promise.all(Array.from({ length: Math.min(10, N - i) }, (_, j) => createApp(f, ref, `u${i + j}`)));
+    const batch = await Promise.all(Array.from({ length: Math.min(10, N - i) }, (_, j) => createApp(f, parseImageReference(`src-test/${FAC}-${i + j}:bench`), `u${Math.floor((i + j) / 25)}`)));
     names.push(...batch.map((a) => a.name));
   }
   await Promise.all(names.filter((_, i) => i % 2 === 0).map((n) => startApp(f, n)));
@@ -158,6 +160,7 @@ try {
     (await f.engine.listContainers({ all: true, filters: { label: [`${LABELS.facility}=${FAC}`] } })).map((c) => f.engine.removeContainer(c.Id, { force: true, v: true }).catch(() => undefined)),
   );
   for (const n of await f.engine.listNetworks({ filters: { label: [`${NETWORK_LABELS.facility}=${FAC}`] } })) await f.engine.removeNetwork(n.Id).catch(() => undefined);
+  for (let i = 0; i < N; i++) await f.engine.removeImage(`src-test/${FAC}-${i}:bench`).catch(() => undefined);
   await closeDb();
   rmSync(dir, { recursive: true, force: true });
 }

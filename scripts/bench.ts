@@ -374,7 +374,19 @@ try {
     const list = await engine.listContainers({ all: true, filters: { label: [`${LABELS.user}=${user}`] } });
     await Promise.all(list.map((c) => engine.removeContainer(c.Id, { force: true, v: true })));
     // and the user's network (core/user-network.ts)
-    for (const n of await engine.listNetworks({ filters: { label: [`${NETWORK_LABELS.user}=${user.toLowerCase()}`] } })) await engine.removeNetwork(n.Id).catch(() => undefined);
+    // (the Engine may still hold a removed container's endpoint for a moment: a few tries)
+    for (const n of await engine.listNetworks({ filters: { label: [`${NETWORK_LABELS.user}=${user.toLowerCase()}`] } })) {
+      for (let k = 0; k < 5; k++) {
+        if (
+          await engine.removeNetwork(n.Id).then(
+            () => true,
+            () => false,
+          )
+        )
+          break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
   }
   for (let i = 0; i < N; i++) await engine.call({ method: 'DELETE', path: `/images/src-test/b${i}:bench`, statusCodes: { 200: true, 404: 'gone' } }).catch(() => undefined);
   await deployment?.stop();

@@ -38,7 +38,9 @@ describe('Engine read coalescing', () => {
     expect(engineCalls).toBe(1);
     for (const l of lists) expect(l.map((c: { Names: string[] }) => c.Names[0])).toEqual([`/${name}`]);
     lists[0][0].Names[0] = 'changed';
+    lists[1][0].Labels['io.src-container-api.app'] = 'changed';
     expect(lists[1][0].Names[0]).toBe(`/${name}`);
+    for (const l of [lists[0], ...lists.slice(2)]) expect(l[0].Labels['io.src-container-api.app']).toBe(name);
     expect(new Set(lists).size).toBe(5);
     // different queries are different reads
     const other = await counted(() => Promise.all([clients[0].listContainers({ all: true, filters }), clients[1].listContainers({ all: false, filters })]));

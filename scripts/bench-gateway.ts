@@ -7,7 +7,11 @@
  * `--concurrency` parallel clients for `--seconds` each way. Not a test: numbers depend on the
  * machine (the issue's goal: at most +2 ms p50, at least 70% of the direct throughput).
  *
- *   bash scripts/build-test-images.sh && npx tsx scripts/bench-gateway.ts [--n 1000] [--concurrency 16] [--seconds 5]
+ *   bash scripts/build-test-images.sh && npx tsx scripts/bench-gateway.ts [--via runner|nginx] [--n 1000] [--concurrency 16] [--seconds 5]
+ *
+ * `--via nginx` measures the production gateway instead: nginx from scripts/gen-nginx.ts
+ * (`auth_request` to the authorize-app bundle, its answer cached for 1 s per app and cookies)
+ * in front of the bundles on sqld (scripts/local-deploy.ts).
  *
  * Uses its own data directory and facility file under a temporary directory, the local Engine,
  * and removes its app at the end.
@@ -27,34 +31,61 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     seconds: { type: 'string', default: '5' },
     image: { type: 'string', default: 'src-test/httpd:latest' },
+    via: { type: 'string', default: 'runner' },
   },
 });
 
 const dir = mkdtempSync(join(tmpdir(), 'src-bench-gateway-'));
-writeFileSync(join(dir, 'facilities.json'), JSON.stringify({ facilities: { bench: { mode: 'solo', images: { approved: ['docker.io/src-test/*'] } } } }));
-process.env.SRC_CONFIG = join(dir, 'facilities.json');
+const configPath = join(dir, 'facilities.json');
+writeFileSync(configPath, JSON.stringify({ facilities: { bench: { mode: 'solo', images: { approved: ['docker.io/src-test/*'] } } } }));
+process.env.SRC_CONFIG = configPath;
 process.env.SRC_DATA_DIR = dir;
 process.env.SRC_UPTIME_CRON = 'off';
 
-const { freePort } = await import('./local-deploy.ts');
-const port = await freePort();
-process.env.SRC_GATEWAY_URL = `http://*.apps.localhost:${port}/`;
-const { mintToken, generateToken } = await import('../core/auth.ts');
-// the runner in its own process, as `npm start` runs it (the load generator must not share its thread)
+const { freePort, startLocalDeployment } = await import('./local-deploy.ts');
+const { generateToken } = await import('../core/auth.ts');
 const adminToken = generateToken();
-const runner = spawn(process.execPath, ['--import', 'tsx', 'wrangler-local/main.ts'], {
-  env: { ...process.env, PORT: String(port), SRC_ADMIN_TOKEN: adminToken, SRC_RATE_LIMIT: '0' },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-for (let i = 0; ; i++) {
-  const up = await fetch(`http://127.0.0.1:${port}/`).then(
-    () => true,
-    () => false,
-  );
-  if (up) break;
-  if (i > 300) throw new Error('the runner did not start');
-  await new Promise((r) => setTimeout(r, 100));
+/** The API's and the gateway's port on 127.0.0.1, and how to stop what was started. */
+let port: number;
+let stop: () => Promise<void>;
+if (values.via === 'nginx') {
+  // production: nginx (auth_request to authorize-app, its answer cached) in front of the bundles on sqld
+  const { buildFunctions } = await import('./build.ts');
+  const dist = join(dir, 'dist');
+  const only = ['outline', 'authorize-app', 'open-app', 'create-app', 'start-app', 'delete-app', 'get-app-info'];
+  await buildFunctions({ outdir: dist, quiet: true, only });
+  const d = await startLocalDeployment({
+    dist,
+    config: configPath,
+    functions: Object.fromEntries(only.map((f) => [f, ['node' as const]])),
+    env: { SRC_ADMIN_TOKEN: adminToken, SRC_GATEWAY_URL: 'http://*.apps.localhost:{PROXY_PORT}/', SRC_RATE_LIMIT: '0' },
+    proxy: { gateway: { serverName: '*.apps.localhost' } },
+  });
+  port = Number(new URL(d.url).port);
+  process.env.SRC_DB_URL = d.dbUrl;
+  stop = () => d.stop();
+} else {
+  port = await freePort();
+  process.env.SRC_GATEWAY_URL = `http://*.apps.localhost:${port}/`;
+  // the runner in its own process, as `npm start` runs it (the load generator must not share its thread)
+  const runner = spawn(process.execPath, ['--import', 'tsx', 'wrangler-local/main.ts'], {
+    env: { ...process.env, PORT: String(port), SRC_ADMIN_TOKEN: adminToken, SRC_RATE_LIMIT: '0' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  stop = async () => {
+    runner.kill('SIGTERM');
+  };
+  for (let i = 0; ; i++) {
+    const up = await fetch(`http://127.0.0.1:${port}/`).then(
+      () => true,
+      () => false,
+    );
+    if (up) break;
+    if (i > 300) throw new Error('the runner did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
+const { mintToken } = await import('../core/auth.ts');
 const user = `bench${Math.random().toString(36).slice(2, 8)}`;
 const { token } = await mintToken({ role: 'user', user, name: 'bench-gateway' });
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -137,7 +168,7 @@ try {
 } finally {
   if (name) await fetch(`http://127.0.0.1:${port}/bench/delete-app?name=${name}`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}` } }).catch(() => undefined);
   agent.destroy();
-  runner.kill('SIGTERM');
+  await stop();
   rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }

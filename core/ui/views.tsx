@@ -5,7 +5,7 @@
  * views only render.
  * @module
  */
-import { BASE, Csrf, Document, Messages, Page, type PageCtx } from './layout.tsx';
+import { BASE, Csrf, counted, Document, Messages, Page, type PageCtx } from './layout.tsx';
 import { ratioText, UptimeChart, type UptimeDetailView } from './chart.tsx';
 import type { Flash } from './session.ts';
 
@@ -108,7 +108,7 @@ export function AppsView(p: { ctx: PageCtx; rows: PsRow[]; uptime: Record<string
         </fieldset>
         <section class="tablewrap" aria-label="Apps" tabindex={0}>
           <table data-stats={names.length ? `${BASE}/${f}/stats.json` : undefined} id="apps">
-            <caption class="muted">{p.rows.length} apps; CPU and memory update every few seconds</caption>
+            <caption class="muted">{counted(p.rows.length, 'app')}; CPU and memory update every few seconds</caption>
             <thead>
               <tr>
                 <th scope="col">

@@ -26,6 +26,8 @@ export interface PageCtx {
   /** The user a user token acts for; null for admins. */
   user: string | null;
   tokenName: string;
+  /** Whether this token may open the listed apps through the gateway (users: their own; admins: where `gateway.admins` allows). */
+  mayOpen: boolean;
   csrf: string;
   flash: Flash[];
 }

@@ -20,6 +20,9 @@ export interface PsRow {
   Labels?: string;
 }
 
+/** Shown instead of Open to admins where `gateway.admins` is off (open-app would answer 403). */
+const NOT_OPENABLE = 'its user opens it';
+
 /** The user part of an app name IMAGE--USER. */
 export function userOf(name: string): string {
   const i = name.lastIndexOf('--');
@@ -149,12 +152,14 @@ export function AppsView(p: { ctx: PageCtx; rows: PsRow[]; uptime: Record<string
                     –
                   </td>
                   <td>
-                    {r.State === 'running' ? (
+                    {r.State !== 'running' ? (
+                      <span class="muted">not running</span>
+                    ) : p.ctx.mayOpen ? (
                       <button type="submit" formaction={`${BASE}/${f}/open?name=${encodeURIComponent(r.Names)}`} aria-label={`Open ${r.Names}`}>
                         Open
                       </button>
                     ) : (
-                      <span class="muted">not running</span>
+                      <span class="muted">{NOT_OPENABLE}</span>
                     )}
                   </td>
                 </tr>
@@ -240,7 +245,7 @@ export function AppView(p: { ctx: PageCtx; name: string; row: PsRow | null; info
                   {a === 'hard-reset' ? 'Hard reset' : a[0].toUpperCase() + a.slice(1)}
                 </button>
               ))}
-              {p.row.State === 'running' ? (
+              {p.row.State === 'running' && p.ctx.mayOpen ? (
                 <button type="submit" formaction={`${BASE}/${f}/open?name=${q}`} class="primary">
                   Open
                 </button>

@@ -1,13 +1,15 @@
 /**
  * The dashboard's table captions (core/ui/views.tsx, core/ui/views-admin.tsx) rendered to HTML:
- * a count of one takes the singular ("1 node", not "1 nodes"). No Engine.
+ * a count of one takes the singular ("1 node", not "1 nodes"); the Open button only where
+ * open-app would let the token in (admins: `gateway.admins`). No Engine.
  */
 import { describe, expect, it } from 'vitest';
 import { counted, type PageCtx } from '../../core/ui/layout.tsx';
-import { AppsView, type PsRow } from '../../core/ui/views.tsx';
+import { AppView, AppsView, type PsRow } from '../../core/ui/views.tsx';
+import { adminsMayOpen } from '../../core/gateway/access.ts';
 import { AuditView, NodesView } from '../../core/ui/views-admin.tsx';
 
-const ctx: PageCtx = { facility: 'demo', facilities: ['demo'], role: 'admin', user: null, tokenName: 'views test', csrf: 'x', flash: [] };
+const ctx: PageCtx = { facility: 'demo', facilities: ['demo'], role: 'admin', user: null, tokenName: 'views test', mayOpen: true, csrf: 'x', flash: [] };
 
 /** The text of the page's first `<caption>`. */
 async function caption(view: unknown): Promise<string> {
@@ -36,5 +38,26 @@ describe('dashboard captions', () => {
     const apps = (rows: PsRow[]) => AppsView({ ctx, rows, uptime: {}, urls: {}, approved: [] });
     expect(await caption(apps([app('a')]))).toBe('1 app; CPU and memory update every few seconds');
     expect(await caption(apps([app('a'), app('b')]))).toBe('2 apps; CPU and memory update every few seconds');
+  });
+});
+
+describe('dashboard Open button', () => {
+  const rows = [app('a'), { ...app('b'), State: 'exited' }];
+  const page = async (mayOpen: boolean) => String(await AppsView({ ctx: { ...ctx, mayOpen }, rows, uptime: {}, urls: {}, approved: [] }));
+  const one = async (mayOpen: boolean) => String(await AppView({ ctx: { ...ctx, mayOpen }, name: 'busybox--a', row: app('a'), info: null, uptime: null, duration: 'day' }));
+
+  it('shows Open on running apps when the token may open them', async () => {
+    const html = await page(true);
+    expect(html).toContain('aria-label="Open busybox--a"');
+    expect(html).not.toContain('Open busybox--b'); // not running
+    expect(await one(true)).toContain('/ui/demo/open?name=busybox--a');
+  });
+
+  it('shows no Open where open-app would answer 403 (an admin, gateway.admins off)', async () => {
+    expect(adminsMayOpen('demo')).toBe(false); // the test configuration leaves gateway.admins off
+    const html = await page(false);
+    expect(html).not.toContain('/open?name=');
+    expect(html).toContain('its user opens it');
+    expect(await one(false)).not.toContain('/open?name=');
   });
 });

@@ -99,7 +99,7 @@ export async function decide(url: URL, headers: Headers, settings: GatewaySettin
   try {
     if (!target) throw new DomainError('app_not_found', `No app is served at ${host}${url.pathname.slice(0, 100)}`);
     const root = target.kind === 'path' ? target.prefix : '/';
-    if (url.pathname === `${root}${AUTH_PATH}`) return { ok: false, response: await exchange(url, target, root, settings) };
+    if (url.pathname === `${root}${AUTH_PATH}`) return { ok: false, response: await exchange(url, headers, target, root, settings) };
     const grant = await verifyCookie(readCookie(headers.get('cookie'), cookieName(settings)));
     if (!grant || !sameApp(target, grant)) throw noCookie();
     const upstream = await checkAccess(grant.tokenId, grant.facility, grant.app, grant.onBehalfOf);
@@ -110,20 +110,37 @@ export async function decide(url: URL, headers: Headers, settings: GatewaySettin
   }
 }
 
-/** `/_src/auth`: redeems the ticket, sets the cookie, redirects to `next` (a path on this app). */
-async function exchange(url: URL, target: GatewayTarget, root: string, s: GatewaySettings): Promise<Response> {
+/** `next` when it is a path on this app (open redirects refused), else the app's root. */
+function nextPath(url: URL, root: string): string {
+  const next = url.searchParams.get('next');
+  return next?.startsWith(root) && !next.startsWith('//') && !/[\r\n\\]/.test(next) ? next : root;
+}
+
+/**
+ * `/_src/auth`: redeems the ticket, sets the cookie, redirects to `next` (a path on this app).
+ * A link opened again (its ticket used or expired) by a browser already signed in to this app,
+ * with a token still live, just goes to the app (303, no new cookie); otherwise 401.
+ */
+async function exchange(url: URL, headers: Headers, target: GatewayTarget, root: string, s: GatewaySettings): Promise<Response> {
   const ticket = url.searchParams.get('ticket') ?? '';
   const grant = await redeemTicket(ticket);
-  if (!grant || !sameApp(target, grant)) throw new DomainError('unauthorized', 'This link is used, expired or not for this app; open the app again (links work once, for about a minute)');
+  const location = nextPath(url, root);
+  const noStore = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
+  if (!grant || !sameApp(target, grant)) {
+    const signedIn = await verifyCookie(readCookie(headers.get('cookie'), cookieName(s)));
+    if (signedIn && sameApp(target, signedIn)) {
+      await checkAccess(signedIn.tokenId, signedIn.facility, signedIn.app, signedIn.onBehalfOf);
+      return new Response(null, { status: 303, headers: { location, ...noStore } });
+    }
+    throw new DomainError('unauthorized', 'This link is used, expired or not for this app; open the app again (links work once, for about a minute)');
+  }
   await checkAccess(grant.tokenId, grant.facility, grant.app, grant.onBehalfOf);
   const expires = Math.floor(Date.now() / 1000 + s.cookieHours * 3600);
   const value = await signCookie({ ...grant, expires });
-  const next = url.searchParams.get('next');
-  const location = next?.startsWith(root) && !next.startsWith('//') && !/[\r\n\\]/.test(next) ? next : root;
   const attrs = [`${cookieName(s)}=${value}`, `Path=${root}`, `Max-Age=${Math.floor(s.cookieHours * 3600)}`, 'HttpOnly', 'SameSite=Lax', ...(s.scheme === 'https' ? ['Secure'] : [])];
   return new Response(null, {
     status: 303,
-    headers: { location, 'set-cookie': attrs.join('; '), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+    headers: { location, 'set-cookie': attrs.join('; '), ...noStore },
   });
 }
 

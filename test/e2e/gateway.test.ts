@@ -149,6 +149,11 @@ describe('through the runner (embedded gateway)', () => {
     expect((await follow(again, open.body.url)).status()).toBe(401);
     expect(await again.textContent('h1')).toBe('Unauthorized');
     await again.context().close();
+    // ... but the browser signed in with it, opening it again (a bookmark, history), goes to the app
+    const reopened = await follow(page, open.body.url);
+    expect(reopened.status()).toBe(200);
+    expect(page.url()).toBe(open.body.appUrl);
+    expect(await page.textContent('h1')).toBe('src-test httpd');
     await page.close();
   });
 

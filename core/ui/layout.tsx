@@ -66,6 +66,8 @@ export function Document(p: { title: string; children: Child }) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${p.title} · SRC dashboard`}</title>
+        {/* no icon: a browser then asks for none (else a /favicon.ico 404 on a first visit) */}
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href={`${BASE}/assets/ui.css`} />
         <script src={`${BASE}/assets/ui.js`} defer />
       </head>

@@ -61,3 +61,11 @@ describe('dashboard Open button', () => {
     expect(await one(false)).not.toContain('/open?name=');
   });
 });
+
+describe('dashboard document', () => {
+  it('names an empty icon, so a browser does not ask for /favicon.ico (a 404 on a first visit)', async () => {
+    const { Document } = await import('../../core/ui/layout.tsx');
+    const html = String(await Document({ title: 'Apps', children: '' }));
+    expect(html).toContain('<link rel="icon" href="data:,"/>');
+  });
+});

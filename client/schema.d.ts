@@ -627,7 +627,7 @@ export interface components {
         /** @description the Engine already had it */
         alreadyPresent: boolean;
         progress: {
-          /** @description the Engine's latest status line */
+          /** @description the Engine's latest status line; `Failed` once the pull failed (the reason is in `error`) */
           status: string;
           layers: {
             done: number;
@@ -684,7 +684,7 @@ export interface components {
         /** @description the Engine already had it */
         alreadyPresent: boolean;
         progress: {
-          /** @description the Engine's latest status line */
+          /** @description the Engine's latest status line; `Failed` once the pull failed (the reason is in `error`) */
           status: string;
           layers: {
             done: number;

@@ -4509,7 +4509,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description `docker node ls --format json`: one object with `hostname`, else an array (solo: the Engine host as one node) */
+      /** @description `docker node ls --format json`: one object with `hostname`, else an array; solo mode: always one object, the Engine host (as the CLI prints one line for one node) */
       200: {
         headers: {
           "x-request-id": components["headers"]["requestId"];

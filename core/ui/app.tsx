@@ -15,6 +15,7 @@ import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import pMap from 'p-map';
 import { loadConfig } from '../config.ts';
+import { adminsMayOpen } from '../gateway/access.ts';
 import { listTokens, mintToken, revokeToken, verifyToken } from '../auth.ts';
 import { CSS, JS } from './assets.ts';
 import { callRoute, failures, problemText, routeResponse, type ApiAnswer } from './api.ts';
@@ -77,7 +78,8 @@ function crossOrigin(c: Context): boolean {
   }
 }
 function pageCtx(s: Session, facility: string): PageCtx {
-  return { facility, facilities: facilitiesOf(s), role: s.record.role, user: s.record.user, tokenName: s.record.name, csrf: s.csrf, flash: s.flash };
+  const mayOpen = s.record.role === 'user' || adminsMayOpen(facility);
+  return { facility, facilities: facilitiesOf(s), role: s.record.role, user: s.record.user, tokenName: s.record.name, mayOpen, csrf: s.csrf, flash: s.flash };
 }
 /** The page's flash is shown once: cleared as it renders. */
 async function consumeFlash(s: Session): Promise<void> {

@@ -53,7 +53,7 @@ function requestUrl(s: GatewaySettings, req: IncomingMessage): URL {
 
 function requestHeaders(req: IncomingMessage): Headers {
   const h = new Headers();
-  for (const k of ['host', 'cookie', 'accept'] as const) {
+  for (const k of ['host', 'cookie', 'accept', 'origin', 'sec-fetch-site', 'upgrade'] as const) {
     const v = req.headers[k];
     if (typeof v === 'string') h.set(k, v);
   }
@@ -158,7 +158,7 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
     settings,
     handles: (req) => isGatewayHost(settings, req.headers.host),
     web(req, res) {
-      decide(requestUrl(settings, req), requestHeaders(req), settings).then(
+      decide(requestUrl(settings, req), requestHeaders(req), settings, req.method).then(
         (d) => {
           if (!d.ok) return writeResponse(res, d.response);
           const c = stripGatewayCookie(req.headers.cookie, cookie);
@@ -171,7 +171,7 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
     },
     upgrade(req, socket, head) {
       socket.on('error', () => socket.destroy());
-      decide(requestUrl(settings, req), requestHeaders(req), settings).then(
+      decide(requestUrl(settings, req), requestHeaders(req), settings, req.method).then(
         (d) => {
           if (!d.ok) return writeRaw(socket, d.response);
           const c = stripGatewayCookie(req.headers.cookie, cookie);

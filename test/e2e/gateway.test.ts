@@ -168,6 +168,31 @@ describe('through the runner (embedded gateway)', () => {
     await page.close();
   });
 
+  it("another app's page cannot drive this app's WebSocket (CSWSH): all app hosts are one site", async () => {
+    // signed in to both apps; a page of one (a hostile app the user visits) dials the other's WebSocket
+    const ws = await api('POST', `/demo/open-app?name=${wsecho}`, aliceToken);
+    const web = await api('POST', `/demo/open-app?name=${httpd}`, aliceToken);
+    const page = await ctx.newPage();
+    expect((await follow(page, ws.body.url)).status()).toBe(200);
+    expect((await follow(page, web.body.url)).status()).toBe(200);
+    const outcome = await page.evaluate(
+      (u) =>
+        new Promise<string>((resolve) => {
+          const s = new WebSocket(u);
+          s.onopen = () => s.send('stolen');
+          s.onmessage = (m) => resolve(`echo:${m.data}`);
+          s.onerror = () => resolve('refused');
+          setTimeout(() => resolve('timeout'), 10_000);
+        }),
+      `${ws.body.appUrl.replace(/^http/, 'ws')}echo`,
+    );
+    expect(outcome).toBe('refused');
+    // its own page still may
+    expect((await follow(page, ws.body.appUrl)).status()).toBe(200);
+    expect(await echoOnce(page, 'own')).toBe('own');
+    await page.close();
+  });
+
   it("another user gets 403 from open-app, and the app's URL without a session is refused", async () => {
     const r = await api('POST', `/demo/open-app?name=${httpd}`, bobToken);
     expect(r.status).toBe(403);

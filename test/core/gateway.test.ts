@@ -158,3 +158,21 @@ describe('hostile pages and apps', () => {
       expect(await ask(extra, method), JSON.stringify(extra)).toMatchObject({ status: 401 });
   });
 });
+
+describe('authorize-app (behind nginx)', () => {
+  it("takes the original method and Upgrade from nginx's subrequest headers for the origin check", async () => {
+    const { default: fn } = await import('../../functions/authorize-app.ts');
+    const { loadConfig } = await import('../../core/config.ts');
+    const s = loadConfig().gateway;
+    const label = await appLabel('demo', 'httpd--alice');
+    const host = `${label}.${s.domain}${s.portSuffix}`;
+    const cookie = `${s.scheme === 'https' ? '__Host-src_gw' : 'src_gw'}=${await signCookie({ facility: 'demo', app: 'httpd--alice', target: label, tokenId: 'gbnotatoken4', expires: Math.floor(Date.now() / 1000) + 60 })}`;
+    const evil = `${s.scheme}://${await appLabel('demo', 'evil--mallory')}.${s.domain}${s.portSuffix}`;
+    const sub = (extra: Record<string, string>) =>
+      fn.fetch(new Request('http://127.0.0.1/_src/authorize', { headers: { host, cookie, 'x-src-auth-request': '1', 'x-original-uri': '/echo', ...extra } })).then((r) => r.status);
+    expect(await sub({ 'x-src-upgrade': 'websocket', origin: evil })).toBe(403);
+    expect(await sub({ 'x-original-method': 'POST', origin: evil })).toBe(403);
+    // same origin: past the origin check, refused only for this test's unknown token
+    expect(await sub({ 'x-src-upgrade': 'websocket', origin: `${s.scheme}://${host}` })).toBe(401);
+  });
+});

@@ -12,6 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ADMIN_TOKEN, call, createApp, removeUserApps, uniqueUser } from '../helpers.ts';
 import { buildApp } from '../../wrangler-local/app.ts';
@@ -77,6 +78,18 @@ function fetchJson(page: Page, url: string): Promise<{ status: number; type: str
     const r = await fetch(u, { headers: { accept: 'application/json' } });
     return { status: r.status, type: r.headers.get('content-type'), body: await r.text() };
   }, url);
+}
+
+/** The status of one request to 127.0.0.1:`port` with Host `host` (Node's resolver knows no *.apps.localhost). */
+function rawStatus(port: number, host: string, method: string, path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const r = httpRequest({ host: '127.0.0.1', port, method, path, headers: { ...headers, host } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    r.on('error', reject);
+    r.end();
+  });
 }
 
 async function sendAgain(page: Page, text: string): Promise<string> {
@@ -362,6 +375,34 @@ describe('through nginx (auth_request to authorize-app)', () => {
     await page.waitForFunction(() => (window as any).wsClosed !== null, undefined, { timeout: 10_000 });
     expect(await page.evaluate(() => (window as any).wsClosed)).toBe(1008);
     await expect.poll(() => statusOf(page, ws.body.appUrl), { timeout: 10_000 }).toBe(401);
+    await ctx.close();
+  });
+
+  it("refuses another app's page: a POST with its Origin (auth_request) and its WebSocket (CSWSH)", async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const ws = await httpCall(d.url, 'POST', `/demo/open-app?name=${nginxWs}`, { token });
+    const web = await httpCall(d.url, 'POST', `/demo/open-app?name=${nginxApp}`, { token });
+    expect((await follow(page, ws.body.url)).status()).toBe(200);
+    expect((await follow(page, web.body.url)).status()).toBe(200);
+    const wsHost = new URL(ws.body.appUrl).host;
+    const [c] = await ctx.cookies(ws.body.appUrl);
+    const post = (origin: string) => rawStatus(Number(new URL(d.url).port), wsHost, 'POST', '/', { cookie: `${c.name}=${c.value}`, origin });
+    // same-origin first: nginx must not answer the cross-origin one from its cached authorization
+    expect(await post(`http://${wsHost}`)).toBe(200);
+    expect(await post(new URL(web.body.appUrl).origin)).toBe(403);
+    const outcome = await page.evaluate(
+      (u) =>
+        new Promise<string>((resolve) => {
+          const s = new WebSocket(u);
+          s.onopen = () => s.send('stolen');
+          s.onmessage = (m) => resolve(`echo:${m.data}`);
+          s.onerror = () => resolve('refused');
+          setTimeout(() => resolve('timeout'), 10_000);
+        }),
+      `${ws.body.appUrl.replace(/^http/, 'ws')}echo`,
+    );
+    expect(outcome).toBe('refused');
     await ctx.close();
   });
 

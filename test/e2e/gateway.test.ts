@@ -13,6 +13,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ADMIN_TOKEN, call, createApp, removeUserApps, uniqueUser } from '../helpers.ts';
 import { buildApp } from '../../wrangler-local/app.ts';
@@ -78,6 +80,25 @@ function fetchJson(page: Page, url: string): Promise<{ status: number; type: str
     const r = await fetch(u, { headers: { accept: 'application/json' } });
     return { status: r.status, type: r.headers.get('content-type'), body: await r.text() };
   }, url);
+}
+
+/** The whole answer (head and body) to one raw GET to 127.0.0.1:`port` with Host `host`; the connection is closed after it. */
+function rawText(port: number, host: string, path: string, headers: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => {
+      const lines = [`GET ${path} HTTP/1.1`, `Host: ${host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+      if (!headers.connection) lines.push('Connection: close');
+      sock.write(`${lines.join('\r\n')}\r\n\r\n`);
+    });
+    let text = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (d) => {
+      text += d;
+    });
+    sock.setTimeout(10_000, () => sock.destroy());
+    sock.on('close', () => resolve(text));
+    sock.on('error', reject);
+  });
 }
 
 /** The status of one request to 127.0.0.1:`port` with Host `host` (Node's resolver knows no *.apps.localhost). */
@@ -203,6 +224,26 @@ describe('through the runner (embedded gateway)', () => {
     // its own page still may
     expect((await follow(page, ws.body.appUrl)).status()).toBe(200);
     expect(await echoOnce(page, 'own')).toBe('own');
+    await page.close();
+  });
+
+  it("the app never sees the gateway cookie, nor a client's X-Forwarded-Host/Proto, on plain requests and WebSocket upgrades", async () => {
+    // a CGI script in the test's own httpd container prints the request headers the app got
+    const script = '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\nenv\n';
+    execFileSync('docker', ['exec', '-u', '0', httpd, 'sh', '-c', `mkdir -p /www/cgi-bin && printf '${script}' > /www/cgi-bin/env && chmod 755 /www/cgi-bin/env`]);
+    const open = await api('POST', `/demo/open-app?name=${httpd}`, aliceToken);
+    const page = await ctx.newPage();
+    expect((await follow(page, open.body.url)).status()).toBe(200);
+    const [c] = await ctx.cookies(open.body.appUrl);
+    const host = new URL(open.body.appUrl).host;
+    const spoof = { cookie: `a=1; ${c.name}=${c.value}`, 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' };
+    for (const extra of [{} as Record<string, string>, { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' }]) {
+      const env = await rawText(port, host, '/cgi-bin/env', { ...spoof, ...extra });
+      expect(env, JSON.stringify(extra)).toContain('HTTP_COOKIE=a=1\n');
+      expect(env).not.toContain(c.value);
+      expect(env).toContain(`HTTP_X_FORWARDED_HOST=${host}\n`);
+      expect(env).toContain('HTTP_X_FORWARDED_PROTO=http\n');
+    }
     await page.close();
   });
 

@@ -432,6 +432,10 @@ describe('through nginx (auth_request to authorize-app)', () => {
     // same-origin first: nginx must not answer the cross-origin one from its cached authorization
     expect(await post(`http://${wsHost}`)).toBe(200);
     expect(await post(new URL(web.body.appUrl).origin)).toBe(403);
+    // a client posing as nginx's subrequest on the ticket path learns nothing of the app's upstream
+    const posed = await rawText(Number(new URL(d.url).port), wsHost, '/_src/auth', { cookie: `${c.name}=${c.value}`, 'x-src-auth-request': '1', 'x-original-uri': '/' });
+    expect(posed).toMatch(/^HTTP\/1\.1 [1-5]\d\d/);
+    expect(posed.toLowerCase()).not.toContain('x-src-upstream');
     const outcome = await page.evaluate(
       (u) =>
         new Promise<string>((resolve) => {

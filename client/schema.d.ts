@@ -627,7 +627,7 @@ export interface components {
         /** @description the Engine already had it */
         alreadyPresent: boolean;
         progress: {
-          /** @description the Engine's latest status line */
+          /** @description the Engine's latest status line; `Failed` once the pull failed (the reason is in `error`) */
           status: string;
           layers: {
             done: number;
@@ -684,7 +684,7 @@ export interface components {
         /** @description the Engine already had it */
         alreadyPresent: boolean;
         progress: {
-          /** @description the Engine's latest status line */
+          /** @description the Engine's latest status line; `Failed` once the pull failed (the reason is in `error`) */
           status: string;
           layers: {
             done: number;
@@ -4509,7 +4509,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description `docker node ls --format json`: one object with `hostname`, else an array (solo: the Engine host as one node) */
+      /** @description `docker node ls --format json`: one object with `hostname`, else an array; solo mode: always one object, the Engine host (as the CLI prints one line for one node) */
       200: {
         headers: {
           "x-request-id": components["headers"]["requestId"];

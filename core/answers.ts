@@ -318,7 +318,7 @@ const imageRequestFields = {
         alreadyPresent: v.pipe(v.boolean(), v.description('the Engine already had it')),
         progress: v.nullable(
           v.strictObject({
-            status: s("the Engine's latest status line"),
+            status: s("the Engine's latest status line; `Failed` once the pull failed (the reason is in `error`)"),
             layers: v.strictObject({ done: v.number(), total: v.number() }),
             bytes: v.strictObject({ done: v.number(), total: v.number() }),
           }),

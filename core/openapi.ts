@@ -103,7 +103,12 @@ export const ROUTE_ANSWERS: Record<string, RouteAnswers> = {
   },
   'get-node-names': { ok: { 200: { schema: names('hostnames'), doc: "the swarm's node hostnames (solo: the Engine host's)" } }, errors: [], engine: true, tag: 'nodes' },
   'get-node-status': {
-    ok: { 200: { schema: v.union([A.NodeStatus, v.array(A.NodeStatus)]), doc: '`docker node ls --format json`: one object with `hostname`, else an array (solo: the Engine host as one node)' } },
+    ok: {
+      200: {
+        schema: v.union([A.NodeStatus, v.array(A.NodeStatus)]),
+        doc: '`docker node ls --format json`: one object with `hostname`, else an array; solo mode: always one object, the Engine host (as the CLI prints one line for one node)',
+      },
+    },
     errors: ['node_not_found', 'state_conflict'],
     engine: true,
     tag: 'nodes',

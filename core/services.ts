@@ -38,6 +38,8 @@ import { swarmEngineError } from './mode.ts';
 import { registryAuthFor } from './images/registry-auth.ts';
 import { compareServiceNames } from './format/nodes.ts';
 import { runAsFor } from './run-as.ts';
+import { appEnvironment } from './gateway/url.ts';
+import { loadConfig } from './config.ts';
 import { createMountSourcesOnNodes } from './mount-sources.ts';
 import { ensureUserNetwork, isNetworkMissing, releaseUserNetwork } from './user-network.ts';
 import { removeConnector } from './gateway/connector.ts';
@@ -94,6 +96,8 @@ export interface ServiceSpecInput {
   resolved: Resolved;
   /** The user's attachable overlay (core/user-network.ts); absent: none (unit tests). */
   network?: string;
+  /** The task containers' environment, `NAME=value` (`SRC_BASE_URL`: core/gateway/url.ts `appEnvironment`); absent: none. */
+  env?: string[];
 }
 
 /**
@@ -120,6 +124,7 @@ export function serviceSpec(f: Facility, a: ServiceSpecInput): Record<string, un
       ContainerSpec: {
         Image: a.ref.given,
         Labels: labels,
+        ...(a.env?.length ? { Env: a.env } : {}), // SRC_BASE_URL: where the gateway serves it
         ...(a.resolved.user ? { User: a.resolved.user } : {}),
         Groups: a.resolved.groups,
         Mounts: engineMounts(a.resolved),
@@ -169,7 +174,8 @@ async function assertServiceFree(f: Facility, name: string): Promise<void> {
 /**
  * Creates the app `IMAGE--USER` as a swarm service, started at once (`POST /services/create`,
  * no registry resolution), from an image present on the manager, under the facility's create
- * policy with the caller's `requested` limits.
+ * policy with the caller's `requested` limits; its tasks are told `SRC_BASE_URL` (where the
+ * gateway serves the app), as solo apps are.
  * @returns `{ name, id, state: 'pending', image, imageId, ports, mode, replicas }`
  * @throws DomainError 400 name too long or not a valid service name, limits above the policy;
  *   404 image not on the manager; 409 the app (or a foreign service of that name) exists
@@ -185,6 +191,7 @@ export async function createServiceApp(f: Facility, ref: ImageReference, user: s
   // nothing is published unless the facility says so (no port on an address its policy does not allow)
   const params: CreateParams = f.config.swarm.publish === 'all' ? { publishHost: '0.0.0.0', ports: exposedPorts(image), requested } : { publishHost: '', ports: [], requested };
   await createMountSourcesOnNodes(f, resolved); // 409 mount_source_missing when one cannot be made
+  const env = await appEnvironment(loadConfig().gateway, f.id, name);
   let created: { ID: string };
   try {
     // Workers pull with the facility's credentials for the image's registry, if any (`--with-registry-auth`).
@@ -192,7 +199,7 @@ export async function createServiceApp(f: Facility, ref: ImageReference, user: s
     for (let attempt = 0; ; attempt++) {
       const network = await swarm(ensureUserNetwork(f, user, 'swarm'));
       try {
-        created = await swarm(f.engine.createService(serviceSpec(f, { name, user, ref, imageId: image.Id, params, resolved, network }), auth ? { 'X-Registry-Auth': auth } : undefined));
+        created = await swarm(f.engine.createService(serviceSpec(f, { name, user, ref, imageId: image.Id, params, resolved, network, env }), auth ? { 'X-Registry-Auth': auth } : undefined));
         break;
       } catch (e) {
         if (attempt < 3 && isNetworkMissing(e)) continue; // removed by the user's last kill meanwhile

@@ -4,10 +4,15 @@
  * its own process) (cookie checked,
  * token and app re-checked with their 1 s cache, streamed proxy), interleaved so both see the
  * same machine load. Prints p50/p90 latency of sequential requests and the throughput of
- * `--concurrency` parallel clients for `--seconds` each way. Not a test: numbers depend on the
+ * `--concurrency` parallel clients in `--seconds` interleaved one-second slices each way. Not a test: numbers depend on the
  * machine (the issue's goal: at most +2 ms p50, at least 70% of the direct throughput).
  *
- *   bash scripts/build-test-images.sh && npx tsx scripts/bench-gateway.ts [--n 1000] [--concurrency 16] [--seconds 5]
+ *   bash scripts/build-test-images.sh && npx tsx scripts/bench-gateway.ts [--via runner|nginx] [--n 1000] [--concurrency 16] [--seconds 5]
+ *
+ * `--profile DIR` runs the runner with `node --cpu-prof` (see scripts/profile-summary.ts).
+ * `--via nginx` measures the production gateway instead: nginx from scripts/gen-nginx.ts
+ * (`auth_request` to the authorize-app bundle, its answer cached for 1 s per app and cookies)
+ * in front of the bundles on sqld (scripts/local-deploy.ts).
  *
  * Uses its own data directory and facility file under a temporary directory, the local Engine,
  * and removes its app at the end.
@@ -27,34 +32,65 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     seconds: { type: 'string', default: '5' },
     image: { type: 'string', default: 'src-test/httpd:latest' },
+    via: { type: 'string', default: 'runner' },
+    profile: { type: 'string' },
   },
 });
 
 const dir = mkdtempSync(join(tmpdir(), 'src-bench-gateway-'));
-writeFileSync(join(dir, 'facilities.json'), JSON.stringify({ facilities: { bench: { mode: 'solo', images: { approved: ['docker.io/src-test/*'] } } } }));
-process.env.SRC_CONFIG = join(dir, 'facilities.json');
+const configPath = join(dir, 'facilities.json');
+writeFileSync(configPath, JSON.stringify({ facilities: { bench: { mode: 'solo', images: { approved: ['docker.io/src-test/*'] } } } }));
+process.env.SRC_CONFIG = configPath;
 process.env.SRC_DATA_DIR = dir;
 process.env.SRC_UPTIME_CRON = 'off';
 
-const { freePort } = await import('./local-deploy.ts');
-const port = await freePort();
-process.env.SRC_GATEWAY_URL = `http://*.apps.localhost:${port}/`;
-const { mintToken, generateToken } = await import('../core/auth.ts');
-// the runner in its own process, as `npm start` runs it (the load generator must not share its thread)
+const { freePort, startLocalDeployment } = await import('./local-deploy.ts');
+const { generateToken } = await import('../core/auth.ts');
 const adminToken = generateToken();
-const runner = spawn(process.execPath, ['--import', 'tsx', 'wrangler-local/main.ts'], {
-  env: { ...process.env, PORT: String(port), SRC_ADMIN_TOKEN: adminToken, SRC_RATE_LIMIT: '0' },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-for (let i = 0; ; i++) {
-  const up = await fetch(`http://127.0.0.1:${port}/`).then(
-    () => true,
-    () => false,
-  );
-  if (up) break;
-  if (i > 300) throw new Error('the runner did not start');
-  await new Promise((r) => setTimeout(r, 100));
+/** The API's and the gateway's port on 127.0.0.1, and how to stop what was started. */
+let port: number;
+let stop: () => Promise<void>;
+if (values.via === 'nginx') {
+  // production: nginx (auth_request to authorize-app, its answer cached) in front of the bundles on sqld
+  const { buildFunctions } = await import('./build.ts');
+  const dist = join(dir, 'dist');
+  const only = ['outline', 'authorize-app', 'open-app', 'create-app', 'start-app', 'delete-app', 'get-app-info'];
+  await buildFunctions({ outdir: dist, quiet: true, only });
+  const d = await startLocalDeployment({
+    dist,
+    config: configPath,
+    functions: Object.fromEntries(only.map((f) => [f, ['node' as const]])),
+    env: { SRC_ADMIN_TOKEN: adminToken, SRC_GATEWAY_URL: 'http://*.apps.localhost:{PROXY_PORT}/', SRC_RATE_LIMIT: '0' },
+    proxy: { gateway: { serverName: '*.apps.localhost' } },
+  });
+  port = Number(new URL(d.url).port);
+  process.env.SRC_DB_URL = d.dbUrl;
+  stop = () => d.stop();
+} else {
+  port = await freePort();
+  process.env.SRC_GATEWAY_URL = `http://*.apps.localhost:${port}/`;
+  // the runner in its own process, as `npm start` runs it (the load generator must not share its thread)
+  const prof = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
+  const runner = spawn(process.execPath, [...prof, '--import', 'tsx', 'wrangler-local/main.ts'], {
+    env: { ...process.env, PORT: String(port), SRC_ADMIN_TOKEN: adminToken, SRC_RATE_LIMIT: '0' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  stop = async () => {
+    const exited = new Promise((r) => runner.once('exit', r));
+    runner.kill('SIGTERM');
+    await exited; // (the profile is written at exit)
+  };
+  for (let i = 0; ; i++) {
+    const up = await fetch(`http://127.0.0.1:${port}/`).then(
+      () => true,
+      () => false,
+    );
+    if (up) break;
+    if (i > 300) throw new Error('the runner did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
+const { mintToken } = await import('../core/auth.ts');
 const user = `bench${Math.random().toString(36).slice(2, 8)}`;
 const { token } = await mintToken({ role: 'user', user, name: 'bench-gateway' });
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -117,8 +153,9 @@ try {
 
   const seconds = Number(values.seconds);
   const concurrency = Number(values.concurrency);
-  async function throughput(fn: () => Promise<{ status: number }>): Promise<number> {
-    const until = performance.now() + seconds * 1000;
+  /** Completed 200s per second of `concurrency` clients calling `fn` for `ms`. */
+  async function throughput(fn: () => Promise<{ status: number }>, ms: number): Promise<number> {
+    const until = performance.now() + ms;
     let done = 0;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
@@ -127,17 +164,24 @@ try {
         }
       }),
     );
-    return done / seconds;
+    return done;
   }
-  const td = await throughput(direct);
-  const tg = await throughput(gateway);
-  console.log(`throughput, ${concurrency} concurrent clients, ${seconds} s each way:`);
+  // interleaved one-second slices, so both ways see the same machine load
+  let td = 0;
+  let tg = 0;
+  for (let i = 0; i < seconds; i++) {
+    td += await throughput(direct, 1000);
+    tg += await throughput(gateway, 1000);
+  }
+  td /= seconds;
+  tg /= seconds;
+  console.log(`throughput, ${concurrency} concurrent clients, ${seconds} interleaved 1 s slices each way:`);
   console.log(`  direct   ${td.toFixed(0)} req/s`);
   console.log(`  gateway  ${tg.toFixed(0)} req/s  (${((100 * tg) / td).toFixed(0)}% of direct)`);
 } finally {
   if (name) await fetch(`http://127.0.0.1:${port}/bench/delete-app?name=${name}`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}` } }).catch(() => undefined);
   agent.destroy();
-  runner.kill('SIGTERM');
+  await stop();
   rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }

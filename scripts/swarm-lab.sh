@@ -19,7 +19,8 @@
 # Environment: SWARM_LAB_DIR (default /tmp/src-swarm-lab), SWARM_LAB_STOP_TIMEOUT (seconds before
 # SIGKILL, default 30), SWARM_LAB_SUBNET (first three octets of the node network, default
 # 192.168.213), SWARM_LAB_MAIN_ENGINE (where the test images come from, default
-# unix:///var/run/docker.sock). Needs root.
+# unix:///var/run/docker.sock), SWARM_LAB_IMAGES (more images to load into every node, separated
+# by spaces, e.g. src-test/wsecho:latest; each must be on the main engine). Needs root.
 set -euo pipefail
 
 LAB=$(realpath -m "${SWARM_LAB_DIR:-/tmp/src-swarm-lab}")
@@ -273,6 +274,13 @@ cmd_up() {
   done
   for img in "${OPTIONAL_IMAGES[@]}"; do
     if main_dk image inspect "$img" >/dev/null 2>&1; then have_images+=("$img"); fi
+  done
+  local extra=()
+  read -ra extra <<<"${SWARM_LAB_IMAGES:-}"
+  for img in "${extra[@]}"; do
+    main_dk image inspect "$img" >/dev/null 2>&1 ||
+      die "SWARM_LAB_IMAGES: the main engine ($MAIN_ENGINE) has no $img; run 'bash scripts/build-test-images.sh'"
+    have_images+=("$img")
   done
 
   trap 'echo "swarm-lab: up failed; state left in $LAB for inspection (logs: $LAB/node*/dockerd.log); run \"$0 down\" (the next up also cleans up)" >&2' EXIT

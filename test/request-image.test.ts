@@ -200,6 +200,7 @@ describe('POST /{facility}/request-image', () => {
     expect(rec.state).toBe('failed');
     expect(rec.error).toContain('manifest unknown');
     expect(rec.error).toContain(`${REG.open}/${RUN}/app:no-such-tag`);
+    expect(rec.pull.progress.status).toBe('Failed'); // not the last stream line
     const c = await api('POST', `/demo/create-app?image=${enc(MISSING_TAG)}&user=${user}x`);
     expect(c.status).toBe(404); // approved (the gate passes), but not on the Engine
     expect(c.body.code).toBe('image_not_found');
@@ -210,7 +211,7 @@ describe('POST /{facility}/request-image', () => {
     const rec = await waitForState('demo', BROKEN, ['pulled', 'failed']);
     expect(rec.state).toBe('failed');
     expect(rec.error).toBe('unknown blob');
-    expect(rec.pull.progress.layers.total).toBe(2);
+    expect(rec.pull.progress).toMatchObject({ status: 'Failed', layers: { total: 2 } });
     expect(await hasImage(BROKEN)).toBe(false);
   });
 

@@ -53,7 +53,7 @@ function requestUrl(s: GatewaySettings, req: IncomingMessage): URL {
 
 function requestHeaders(req: IncomingMessage): Headers {
   const h = new Headers();
-  for (const k of ['host', 'cookie', 'accept'] as const) {
+  for (const k of ['host', 'cookie', 'accept', 'origin', 'sec-fetch-site', 'upgrade'] as const) {
     const v = req.headers[k];
     if (typeof v === 'string') h.set(k, v);
   }
@@ -88,7 +88,7 @@ const CLOSE_1008 = Buffer.from([0x88, 0x02, 0x03, 0xf0]);
 /** Creates the runner's gateway. */
 export function createGateway(settings: GatewaySettings = loadConfig().gateway): EmbeddedGateway {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const proxy = httpProxy.createProxyServer({ xfwd: true });
+  const proxy = httpProxy.createProxyServer({ xfwd: false });
   const cookie = cookieName(settings);
   const tunnels = new Map<string, { grant: { tokenId: string; facility: string; app: string; onBehalfOf?: string }; set: Set<Tunnel> }>();
 
@@ -102,14 +102,20 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
   };
   proxy.on('error', (err, req, target) => proxyError(err, req as IncomingMessage, target as ServerResponse | Duplex | undefined));
 
-  /** Streams one HTTP exchange to the app and back (no buffering; X-Forwarded-* added). */
-  const forward = (req: IncomingMessage, res: ServerResponse, up: Upstream, path: string) => {
-    const headers = { ...req.headers };
-    for (const h of HOP_BY_HOP) delete headers[h];
+  /** Sets X-Forwarded-For (the client appended), -Proto and -Host (the gateway's, never the client's) in `headers`. */
+  const forwardedHeaders = (req: IncomingMessage, headers: IncomingMessage['headers']) => {
     const client = req.socket.remoteAddress ?? '';
     headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${client}` : client;
     headers['x-forwarded-proto'] = settings.scheme;
     headers['x-forwarded-host'] = req.headers.host ?? '';
+    delete headers['x-forwarded-port'];
+  };
+
+  /** Streams one HTTP exchange to the app and back (no buffering; X-Forwarded-* added). */
+  const forward = (req: IncomingMessage, res: ServerResponse, up: Upstream, path: string) => {
+    const headers = { ...req.headers };
+    for (const h of HOP_BY_HOP) delete headers[h];
+    forwardedHeaders(req, headers);
     // swarm apps: the connector's Unix socket (core/gateway/connector.ts); solo: the app's address
     const where = up.socketPath ? { socketPath: up.socketPath } : { host: up.host, port: up.port };
     const out = request({ ...where, method: req.method, path, headers, agent }, (answer) => {
@@ -158,7 +164,7 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
     settings,
     handles: (req) => isGatewayHost(settings, req.headers.host),
     web(req, res) {
-      decide(requestUrl(settings, req), requestHeaders(req), settings).then(
+      decide(requestUrl(settings, req), requestHeaders(req), settings, req.method).then(
         (d) => {
           if (!d.ok) return writeResponse(res, d.response);
           const c = stripGatewayCookie(req.headers.cookie, cookie);
@@ -171,7 +177,7 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
     },
     upgrade(req, socket, head) {
       socket.on('error', () => socket.destroy());
-      decide(requestUrl(settings, req), requestHeaders(req), settings).then(
+      decide(requestUrl(settings, req), requestHeaders(req), settings, req.method).then(
         (d) => {
           if (!d.ok) return writeRaw(socket, d.response);
           const c = stripGatewayCookie(req.headers.cookie, cookie);
@@ -191,8 +197,9 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
           });
           tunnelOf.set(req, tunnel);
           req.url = d.path;
+          forwardedHeaders(req, req.headers); // as for plain requests (http-proxy's xfwd would keep a client's X-Forwarded-Host)
           const u = d.upstream;
-          proxy.ws(req, socket, head, { target: u.socketPath ? { host: u.host, port: u.port, socketPath: u.socketPath } : { host: u.host, port: u.port } });
+          proxy.ws(req, socket, head, { xfwd: false, target: u.socketPath ? { host: u.host, port: u.port, socketPath: u.socketPath } : { host: u.host, port: u.port } });
         },
         (e) => writeRaw(socket, refusal(e, null)),
       );

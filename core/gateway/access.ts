@@ -39,10 +39,17 @@ export function assertMayOpen(token: GatewayToken & { onBehalfOf?: string }, fac
     if (scope.toLowerCase() !== owner) throw new DomainError('forbidden', `App '${name}' belongs to another user`, { name });
     return;
   }
+  if (!adminsMayOpen(facility)) throw new DomainError('forbidden', `Admins may not open users' apps in facility '${facility}' (gateway.admins is off); open it as its user`, { name });
+}
+
+/**
+ * Whether admin tokens (without `X-On-Behalf-Of`) may open users' apps in `facility`: the
+ * facility's `gateway.admins`, else the top-level `gateway.admins` (default false).
+ */
+export function adminsMayOpen(facility: string): boolean {
   const cfg = loadConfig();
   const f = Object.hasOwn(cfg.facilities, facility) ? cfg.facilities[facility] : undefined;
-  const admins = f?.gateway?.admins ?? cfg.gateway.admins;
-  if (!admins) throw new DomainError('forbidden', `Admins may not open users' apps in facility '${facility}' (gateway.admins is off); open it as its user`, { name });
+  return f?.gateway?.admins ?? cfg.gateway.admins;
 }
 
 async function liveToken(id: string): Promise<GatewayToken> {

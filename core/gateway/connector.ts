@@ -26,7 +26,7 @@
  */
 import { createHash } from 'node:crypto';
 import { chownSync, chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EngineError, orNotFound } from '../engine.ts';
 import { DomainError } from '../errors.ts';
 import type { Facility } from '../facility.ts';
@@ -98,10 +98,20 @@ function unlinkQuietly(path: string): void {
   }
 }
 
-/** Makes the connectors directory, owned by the connector's user, mode 0700. */
+/**
+ * Makes the connectors directory: owned by the connector's user, mode 0700. Parents it has to
+ * make (as for the default `/run/src-container-api/connectors/FACILITY`) get mode 0755, whatever
+ * the umask: a gateway running as the sockets' owner but not as root (nginx's `nobody` workers)
+ * must get through them to the socket. Parents that exist are left as they are.
+ * @throws DomainError `app_unreachable` when it cannot make them (but not when a directory that
+ *   exists is another owner's: the socket wait tells whether it works)
+ */
 function ensureDir(dir: string, user: string): void {
   const [uid, gid] = user.split(':').map(Number);
   try {
+    const parent = dirname(dir);
+    const first = mkdirSync(parent, { recursive: true, mode: 0o755 }); // the first directory it made, if any
+    if (first) for (let p = parent; p.length >= first.length; p = dirname(p)) chmodSync(p, 0o755);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (process.getuid?.() === 0) chownSync(dir, uid, gid);
     chmodSync(dir, 0o700);

@@ -232,10 +232,14 @@ async function pullAndInspect(f: Facility, ref: ImageReference, signal: AbortSig
   }
 }
 
-/** Writes how the pull ended (`pulled` with the image ID, or `failed` with the message) to the record it still holds. */
+/**
+ * Writes how the pull ended (`pulled` with the image ID, or `failed` with the message) to the
+ * record it still holds. A failed pull's progress status is `Failed` (the reason is in `error`),
+ * never the last stream line (e.g. `Waiting for the Engine` when the Engine refused at once).
+ */
 async function recordOutcome(mine: RecordKey, outcome: PullOutcome, last: PullProgress): Promise<void> {
   const end = nowIso();
-  const progress = JSON.stringify(last);
+  const progress = JSON.stringify(outcome.ok ? last : { ...last, status: 'Failed' });
   await withBusyRetry(() =>
     outcome.ok
       ? mine.db.execute({

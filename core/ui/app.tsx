@@ -15,6 +15,7 @@ import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import pMap from 'p-map';
 import { loadConfig } from '../config.ts';
+import { adminsMayOpen } from '../gateway/access.ts';
 import { listTokens, mintToken, revokeToken, verifyToken } from '../auth.ts';
 import { CSS, JS } from './assets.ts';
 import { callRoute, failures, problemText, routeResponse, type ApiAnswer } from './api.ts';
@@ -65,6 +66,18 @@ function see(location: string) {
 function secure(c: Context): boolean {
   return new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
 }
+/**
+ * The session cookie's prefix: under https `__Host-src_ui` (Secure, Path=/, no Domain), which no
+ * other host can set, so an app under the same parent domain cannot plant a session (cookie
+ * tossing); over plain http `src_ui` on /ui.
+ */
+function cookiePrefix(c: Context): 'host' | undefined {
+  return secure(c) ? 'host' : undefined;
+}
+/** The session the request's cookie names, if it is live. */
+function sessionOf(c: Context): Promise<Session | null> {
+  return loadSession(getCookie(c, COOKIE, cookiePrefix(c)));
+}
 /** A cross-origin POST (its Origin names another host) is refused; SameSite=Strict already keeps the cookie off it. */
 function crossOrigin(c: Context): boolean {
   const origin = c.req.header('origin');
@@ -77,7 +90,8 @@ function crossOrigin(c: Context): boolean {
   }
 }
 function pageCtx(s: Session, facility: string): PageCtx {
-  return { facility, facilities: facilitiesOf(s), role: s.record.role, user: s.record.user, tokenName: s.record.name, csrf: s.csrf, flash: s.flash };
+  const mayOpen = s.record.role === 'user' || adminsMayOpen(facility);
+  return { facility, facilities: facilitiesOf(s), role: s.record.role, user: s.record.user, tokenName: s.record.name, mayOpen, csrf: s.csrf, flash: s.flash };
 }
 /** The page's flash is shown once: cleared as it renders. */
 async function consumeFlash(s: Session): Promise<void> {
@@ -101,7 +115,7 @@ export function buildUi(): Hono<Env> {
   ui.get(`${BASE}/assets/ui.js`, () => new Response(JS, { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=300' } }));
 
   const home = async (c: Context) => {
-    const s = await loadSession(getCookie(c, COOKIE));
+    const s = await sessionOf(c);
     if (s) return see(`${BASE}/${encodeURIComponent(s.directoryFacility ?? facilitiesOf(s)[0] ?? '')}/apps`);
     const flash: Flash[] = [];
     const why = c.req.query('why');
@@ -140,25 +154,25 @@ export function buildUi(): Hono<Env> {
       const minted = await mintToken({ role: 'user', user, name: `dashboard sign-in (${new Date().toISOString().slice(0, 16)})`, expiresAt: new Date(Date.now() + SESSION_MS) });
       id = (await createSession({ token: minted.token, record: minted.record, source: 'directory', directoryUser: user, directoryFacility: facility })).id;
     }
-    setCookie(c, COOKIE, id, { path: BASE, httpOnly: true, sameSite: 'Strict', secure: secure(c), maxAge: 8 * 3600 });
+    setCookie(c, COOKIE, id, { path: BASE, httpOnly: true, sameSite: 'Strict', secure: secure(c), maxAge: 8 * 3600, prefix: cookiePrefix(c) });
     return c.redirect(`${BASE}/`, 303);
   });
 
   ui.post(`${BASE}/sign-out`, async (c) => {
-    const s = await loadSession(getCookie(c, COOKIE));
+    const s = await sessionOf(c);
     const form = await c.req.formData();
     if (s) {
       if (crossOrigin(c) || !sameSecret(String(form.get('csrf') ?? ''), s.csrf)) return c.text('CSRF check failed', 403);
       await endSession(s.id);
       if (s.source === 'directory') await revokeToken(s.record.id);
     }
-    deleteCookie(c, COOKIE, { path: BASE });
+    deleteCookie(c, COOKIE, { path: BASE, prefix: cookiePrefix(c) });
     return c.redirect(`${BASE}/?why=out`, 303);
   });
 
   /** The request's live session, or the answer that refuses it (303 to sign-in, 403 CSRF). */
   const guard = async (c: Context<Env>): Promise<Session | Response> => {
-    const s = await loadSession(getCookie(c, COOKIE));
+    const s = await sessionOf(c);
     if (!s) return see(`${BASE}/?why=ended`);
     if (s.source === 'directory') {
       // every page asks the facility's identity sources (cached for identity.cacheSeconds)

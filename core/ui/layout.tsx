@@ -10,6 +10,14 @@ import type { Flash } from './session.ts';
 /** Where the dashboard is mounted. */
 export const BASE = '/ui';
 
+/**
+ * A count with its noun, singular for exactly one: `counted(1, 'node')` is `1 node`,
+ * `counted(3, 'entry', 'entries')` is `3 entries` (the plural defaults to the noun + `s`).
+ */
+export function counted(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /** What every signed-in page knows. */
 export interface PageCtx {
   facility: string;
@@ -18,6 +26,8 @@ export interface PageCtx {
   /** The user a user token acts for; null for admins. */
   user: string | null;
   tokenName: string;
+  /** Whether this token may open the listed apps through the gateway (users: their own; admins: where `gateway.admins` allows). */
+  mayOpen: boolean;
   csrf: string;
   flash: Flash[];
 }
@@ -56,6 +66,8 @@ export function Document(p: { title: string; children: Child }) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${p.title} · SRC dashboard`}</title>
+        {/* no icon: a browser then asks for none (else a /favicon.ico 404 on a first visit) */}
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href={`${BASE}/assets/ui.css`} />
         <script src={`${BASE}/assets/ui.js`} defer />
       </head>

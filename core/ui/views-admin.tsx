@@ -4,7 +4,7 @@
  * and the signed-in user's tokens.
  * @module
  */
-import { BASE, Csrf, Page, type PageCtx } from './layout.tsx';
+import { BASE, Csrf, counted, Page, type PageCtx } from './layout.tsx';
 import type { ImageRequest } from '../images/store.ts';
 
 function progressText(r: ImageRequest): string {
@@ -133,7 +133,7 @@ export function NodesView(p: { ctx: PageCtx; rows: Record<string, unknown>[]; er
       ) : (
         <Rows
           rows={p.rows}
-          caption={`${p.rows.length} nodes`}
+          caption={counted(p.rows.length, 'node')}
           cols={[
             ['Hostname', 'Hostname'],
             ['Status', 'State'],
@@ -177,7 +177,7 @@ export function AuditView(p: { ctx: PageCtx; rows: Record<string, unknown>[]; fi
       ) : (
         <Rows
           rows={p.rows}
-          caption={`${p.rows.length} entries, newest first`}
+          caption={`${counted(p.rows.length, 'entry', 'entries')}, newest first`}
           cols={[
             ['at', 'When'],
             ['route', 'Route'],

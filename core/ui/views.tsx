@@ -5,7 +5,7 @@
  * views only render.
  * @module
  */
-import { BASE, Csrf, Document, Messages, Page, type PageCtx } from './layout.tsx';
+import { BASE, Csrf, counted, Document, Messages, Page, type PageCtx } from './layout.tsx';
 import { ratioText, UptimeChart, type UptimeDetailView } from './chart.tsx';
 import type { Flash } from './session.ts';
 
@@ -19,6 +19,9 @@ export interface PsRow {
   RunningFor: string;
   Labels?: string;
 }
+
+/** Shown instead of Open to admins where `gateway.admins` is off (open-app would answer 403). */
+const NOT_OPENABLE = 'its user opens it';
 
 /** The user part of an app name IMAGE--USER. */
 export function userOf(name: string): string {
@@ -108,7 +111,7 @@ export function AppsView(p: { ctx: PageCtx; rows: PsRow[]; uptime: Record<string
         </fieldset>
         <section class="tablewrap" aria-label="Apps" tabindex={0}>
           <table data-stats={names.length ? `${BASE}/${f}/stats.json` : undefined} id="apps">
-            <caption class="muted">{p.rows.length} apps; CPU and memory update every few seconds</caption>
+            <caption class="muted">{counted(p.rows.length, 'app')}; CPU and memory update every few seconds</caption>
             <thead>
               <tr>
                 <th scope="col">
@@ -149,12 +152,14 @@ export function AppsView(p: { ctx: PageCtx; rows: PsRow[]; uptime: Record<string
                     –
                   </td>
                   <td>
-                    {r.State === 'running' ? (
+                    {r.State !== 'running' ? (
+                      <span class="muted">not running</span>
+                    ) : p.ctx.mayOpen ? (
                       <button type="submit" formaction={`${BASE}/${f}/open?name=${encodeURIComponent(r.Names)}`} aria-label={`Open ${r.Names}`}>
                         Open
                       </button>
                     ) : (
-                      <span class="muted">not running</span>
+                      <span class="muted">{NOT_OPENABLE}</span>
                     )}
                   </td>
                 </tr>
@@ -240,7 +245,7 @@ export function AppView(p: { ctx: PageCtx; name: string; row: PsRow | null; info
                   {a === 'hard-reset' ? 'Hard reset' : a[0].toUpperCase() + a.slice(1)}
                 </button>
               ))}
-              {p.row.State === 'running' ? (
+              {p.row.State === 'running' && p.ctx.mayOpen ? (
                 <button type="submit" formaction={`${BASE}/${f}/open?name=${q}`} class="primary">
                   Open
                 </button>

@@ -4,8 +4,8 @@
  * is (`X-Src-Upstream`: `host:port`, or for a swarm app its connector's socket `unix:/path.sock:`,
  * which the variable `proxy_pass` takes as a Unix socket upstream; nginx's workers (`nobody`)
  * connect to the connector's 0600 socket owned by 65534), whether to strip the path prefix (`X-Src-Strip`) and the cookies to pass
- * on (`X-Src-Cookie`); nginx keeps that answer for `authCacheSeconds` per app host, path-mode app
- * and cookies (it depends on nothing else), then proxies to the app, HTTP and WebSocket (Upgrade headers),
+ * on (`X-Src-Cookie`); nginx keeps that answer for `authCacheSeconds` per app host, path-mode app,
+ * method, Upgrade, Origin, Sec-Fetch-Site and cookies (it depends on nothing else), then proxies to the app, HTTP and WebSocket (Upgrade headers),
  * unbuffered both ways. The ticket exchange (`…/_src/auth`) and refusals (401/403 from the
  * subrequest) are answered by the function itself: a cookie and redirect, or the refusal page
  * (HTML, or problem+json) with its real status.
@@ -104,11 +104,14 @@ export function renderGateway(g: GatewayDeployment, apiListen: string, upstream:
   o.push('        proxy_set_header Host $http_host;');
   o.push('        proxy_set_header X-Original-URI $request_uri;');
   o.push('        proxy_set_header X-Src-Auth-Request 1;');
+  o.push('        # a subrequest is a GET without Upgrade: the origin check needs the original method and Upgrade');
+  o.push('        proxy_set_header X-Original-Method $request_method;');
+  o.push('        proxy_set_header X-Src-Upgrade $http_upgrade;');
   o.push('        proxy_buffering on;');
   if (cacheSeconds > 0) {
     o.push(`        # one answer per app and cookies, for ${cacheSeconds} s (a revoked token or deleted app is refused within that)`);
     o.push('        proxy_cache src_gw_auth;');
-    o.push('        proxy_cache_key "$http_host$src_gw_app_prefix|$http_cookie";');
+    o.push('        proxy_cache_key "$http_host$src_gw_app_prefix|$request_method|$http_upgrade|$http_origin|$http_sec_fetch_site|$http_cookie";');
     o.push(`        proxy_cache_valid 200 ${cacheSeconds}s;`);
     o.push('        proxy_cache_lock on;');
     o.push('        proxy_ignore_headers Cache-Control Expires Set-Cookie Vary X-Accel-Expires;');
@@ -122,6 +125,10 @@ export function renderGateway(g: GatewayDeployment, apiListen: string, upstream:
   o.push('        proxy_set_header Connection "";');
   o.push('        proxy_set_header Host $http_host;');
   o.push('        proxy_set_header Upgrade "";');
+  o.push('        proxy_set_header X-Src-Upgrade $http_upgrade;');
+  o.push('        proxy_set_header X-Src-Auth-Request "";');
+  o.push('        proxy_set_header X-Original-URI "";');
+  o.push('        proxy_set_header X-Original-Method "";');
   o.push('        proxy_buffering on;');
   o.push('    }');
   o.push('    # The ticket exchange (subdomain: /_src/auth; path mode: /apps/{facility}/{app}/_src/auth).');
@@ -129,6 +136,10 @@ export function renderGateway(g: GatewayDeployment, apiListen: string, upstream:
   o.push(`        proxy_pass http://${upstream};`);
   o.push('        proxy_set_header Connection "";');
   o.push('        proxy_set_header Host $http_host;');
+  o.push("        # a client's own X-Src-Auth-Request would make this a subrequest (answering the app's upstream address)");
+  o.push('        proxy_set_header X-Src-Auth-Request "";');
+  o.push('        proxy_set_header X-Original-URI "";');
+  o.push('        proxy_set_header X-Original-Method "";');
   o.push('        proxy_buffering on;');
   o.push('    }');
   if (g.websockets) {

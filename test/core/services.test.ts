@@ -72,6 +72,17 @@ describe('service spec', () => {
     expect(spec.Labels[LABELS.facility]).toBe('lab');
     expect(spec.TaskTemplate.ContainerSpec.Labels).toEqual(spec.Labels);
     expect(spec.TaskTemplate.Resources).toEqual({ Limits: {} });
+    expect(spec.TaskTemplate.ContainerSpec.Env).toBeUndefined();
+    const told: any = serviceSpec(f, {
+      name: 'httpd--alice',
+      user: 'alice',
+      ref,
+      imageId: 'sha256:abc',
+      params,
+      resolved: resolvePolicy(f.config.policy, 'alice'),
+      env: ['SRC_BASE_URL=http://x.apps.example/'],
+    });
+    expect(told.TaskTemplate.ContainerSpec.Env).toEqual(['SRC_BASE_URL=http://x.apps.example/']);
   });
 
   it('replicated services with N replicas; the create policy as limits, user and mounts', () => {

@@ -220,6 +220,11 @@ describe('dashboard through the runner', () => {
     expect(await axeProblems(anon)).toEqual([]);
     await anon.screenshot({ path: `${SHOTS}/sign-in.png` });
     const page = await signIn(ctx, ADMIN_TOKEN);
+    // no view asks for anything that fails (a missing asset or script)
+    const failed: string[] = [];
+    ctx.on('response', (r) => {
+      if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+    });
     for (const view of ['apps', `app?name=${bobApp}`, 'images', 'nodes', 'audit', 'tokens']) {
       await page.goto(`${base}/ui/demo/${view}`);
       expect(await axeProblems(page), view).toEqual([]);
@@ -231,6 +236,7 @@ describe('dashboard through the runner', () => {
       await user.goto(`${base}/ui/demo/${view}`);
       expect(await axeProblems(user), view).toEqual([]);
     }
+    expect(failed).toEqual([]);
     await ctx.close();
   }, 120_000);
 

@@ -12,6 +12,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ADMIN_TOKEN, call, createApp, removeUserApps, uniqueUser } from '../helpers.ts';
 import { buildApp } from '../../wrangler-local/app.ts';
@@ -77,6 +80,37 @@ function fetchJson(page: Page, url: string): Promise<{ status: number; type: str
     const r = await fetch(u, { headers: { accept: 'application/json' } });
     return { status: r.status, type: r.headers.get('content-type'), body: await r.text() };
   }, url);
+}
+
+/** The whole answer (head and body) to one raw GET to 127.0.0.1:`port` with Host `host`; the connection is closed after it. */
+function rawText(port: number, host: string, path: string, headers: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => {
+      const lines = [`GET ${path} HTTP/1.1`, `Host: ${host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+      if (!headers.connection) lines.push('Connection: close');
+      sock.write(`${lines.join('\r\n')}\r\n\r\n`);
+    });
+    let text = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (d) => {
+      text += d;
+    });
+    sock.setTimeout(10_000, () => sock.destroy());
+    sock.on('close', () => resolve(text));
+    sock.on('error', reject);
+  });
+}
+
+/** The status of one request to 127.0.0.1:`port` with Host `host` (Node's resolver knows no *.apps.localhost). */
+function rawStatus(port: number, host: string, method: string, path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const r = httpRequest({ host: '127.0.0.1', port, method, path, headers: { ...headers, host } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    r.on('error', reject);
+    r.end();
+  });
 }
 
 async function sendAgain(page: Page, text: string): Promise<string> {
@@ -149,6 +183,11 @@ describe('through the runner (embedded gateway)', () => {
     expect((await follow(again, open.body.url)).status()).toBe(401);
     expect(await again.textContent('h1')).toBe('Unauthorized');
     await again.context().close();
+    // ... but the browser signed in with it, opening it again (a bookmark, history), goes to the app
+    const reopened = await follow(page, open.body.url);
+    expect(reopened.status()).toBe(200);
+    expect(page.url()).toBe(open.body.appUrl);
+    expect(await page.textContent('h1')).toBe('src-test httpd');
     await page.close();
   });
 
@@ -160,6 +199,51 @@ describe('through the runner (embedded gateway)', () => {
     expect(await page.textContent('#base')).toBe(open.body.appUrl);
     expect(await echoOnce(page, 'hello')).toBe('hello');
     expect(await sendAgain(page, 'x'.repeat(70_000))).toHaveLength(70_000);
+    await page.close();
+  });
+
+  it("another app's page cannot drive this app's WebSocket (CSWSH): all app hosts are one site", async () => {
+    // signed in to both apps; a page of one (a hostile app the user visits) dials the other's WebSocket
+    const ws = await api('POST', `/demo/open-app?name=${wsecho}`, aliceToken);
+    const web = await api('POST', `/demo/open-app?name=${httpd}`, aliceToken);
+    const page = await ctx.newPage();
+    expect((await follow(page, ws.body.url)).status()).toBe(200);
+    expect((await follow(page, web.body.url)).status()).toBe(200);
+    const outcome = await page.evaluate(
+      (u) =>
+        new Promise<string>((resolve) => {
+          const s = new WebSocket(u);
+          s.onopen = () => s.send('stolen');
+          s.onmessage = (m) => resolve(`echo:${m.data}`);
+          s.onerror = () => resolve('refused');
+          setTimeout(() => resolve('timeout'), 10_000);
+        }),
+      `${ws.body.appUrl.replace(/^http/, 'ws')}echo`,
+    );
+    expect(outcome).toBe('refused');
+    // its own page still may
+    expect((await follow(page, ws.body.appUrl)).status()).toBe(200);
+    expect(await echoOnce(page, 'own')).toBe('own');
+    await page.close();
+  });
+
+  it("the app never sees the gateway cookie, nor a client's X-Forwarded-Host/Proto, on plain requests and WebSocket upgrades", async () => {
+    // a CGI script in the test's own httpd container prints the request headers the app got
+    const script = '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\nenv\n';
+    execFileSync('docker', ['exec', '-u', '0', httpd, 'sh', '-c', `mkdir -p /www/cgi-bin && printf '${script}' > /www/cgi-bin/env && chmod 755 /www/cgi-bin/env`]);
+    const open = await api('POST', `/demo/open-app?name=${httpd}`, aliceToken);
+    const page = await ctx.newPage();
+    expect((await follow(page, open.body.url)).status()).toBe(200);
+    const [c] = await ctx.cookies(open.body.appUrl);
+    const host = new URL(open.body.appUrl).host;
+    const spoof = { cookie: `a=1; ${c.name}=${c.value}`, 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' };
+    for (const extra of [{} as Record<string, string>, { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' }]) {
+      const env = await rawText(port, host, '/cgi-bin/env', { ...spoof, ...extra });
+      expect(env, JSON.stringify(extra)).toContain('HTTP_COOKIE=a=1\n');
+      expect(env).not.toContain(c.value);
+      expect(env).toContain(`HTTP_X_FORWARDED_HOST=${host}\n`);
+      expect(env).toContain('HTTP_X_FORWARDED_PROTO=http\n');
+    }
     await page.close();
   });
 
@@ -332,6 +416,38 @@ describe('through nginx (auth_request to authorize-app)', () => {
     await page.waitForFunction(() => (window as any).wsClosed !== null, undefined, { timeout: 10_000 });
     expect(await page.evaluate(() => (window as any).wsClosed)).toBe(1008);
     await expect.poll(() => statusOf(page, ws.body.appUrl), { timeout: 10_000 }).toBe(401);
+    await ctx.close();
+  });
+
+  it("refuses another app's page: a POST with its Origin (auth_request) and its WebSocket (CSWSH)", async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const ws = await httpCall(d.url, 'POST', `/demo/open-app?name=${nginxWs}`, { token });
+    const web = await httpCall(d.url, 'POST', `/demo/open-app?name=${nginxApp}`, { token });
+    expect((await follow(page, ws.body.url)).status()).toBe(200);
+    expect((await follow(page, web.body.url)).status()).toBe(200);
+    const wsHost = new URL(ws.body.appUrl).host;
+    const [c] = await ctx.cookies(ws.body.appUrl);
+    const post = (origin: string) => rawStatus(Number(new URL(d.url).port), wsHost, 'POST', '/', { cookie: `${c.name}=${c.value}`, origin });
+    // same-origin first: nginx must not answer the cross-origin one from its cached authorization
+    expect(await post(`http://${wsHost}`)).toBe(200);
+    expect(await post(new URL(web.body.appUrl).origin)).toBe(403);
+    // a client posing as nginx's subrequest on the ticket path learns nothing of the app's upstream
+    const posed = await rawText(Number(new URL(d.url).port), wsHost, '/_src/auth', { cookie: `${c.name}=${c.value}`, 'x-src-auth-request': '1', 'x-original-uri': '/' });
+    expect(posed).toMatch(/^HTTP\/1\.1 [1-5]\d\d/);
+    expect(posed.toLowerCase()).not.toContain('x-src-upstream');
+    const outcome = await page.evaluate(
+      (u) =>
+        new Promise<string>((resolve) => {
+          const s = new WebSocket(u);
+          s.onopen = () => s.send('stolen');
+          s.onmessage = (m) => resolve(`echo:${m.data}`);
+          s.onerror = () => resolve('refused');
+          setTimeout(() => resolve('timeout'), 10_000);
+        }),
+      `${ws.body.appUrl.replace(/^http/, 'ws')}echo`,
+    );
+    expect(outcome).toBe('refused');
     await ctx.close();
   });
 

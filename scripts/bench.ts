@@ -195,6 +195,7 @@ async function startDeployment(): Promise<LocalDeployment> {
       SRC_ADMIN_TOKEN: token,
       SRC_GATEWAY_URL: 'http://*.apps.localhost:{PROXY_PORT}/',
       // --profile: each bundle's CPU profile too, under DIR/bundles
+      // BENCH_BUNDLE_NODE_OPTIONS: extra Node options of the bundles (e.g. a --require that counts their sqld calls)
       ...(process.env.BENCH_BUNDLE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_BUNDLE_NODE_OPTIONS } : {}),
       ...(values.profile ? { NODE_OPTIONS: `--require=${resolve('scripts/cpu-prof-preload.cjs')}`, SRC_CPU_PROF_DIR: join(resolve(values.profile), 'bundles') } : {}),
     },

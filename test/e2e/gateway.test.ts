@@ -25,6 +25,7 @@ import { loadConfig, setConfig } from '../../core/config.ts';
 import { resolveGateway } from '../../core/gateway/settings.ts';
 import { mintToken, revokeToken } from '../../core/auth.ts';
 import { buildForTest, httpCall, tokenCli } from './support.ts';
+import { dialFromPage, sendAgain } from './browser-ws.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const WSECHO = 'src-test/wsecho:latest';
@@ -113,19 +114,6 @@ function rawStatus(port: number, host: string, method: string, path: string, hea
   });
 }
 
-async function sendAgain(page: Page, text: string): Promise<string> {
-  return page.evaluate(
-    (t) =>
-      new Promise<string>((resolve, reject) => {
-        const ws = (window as any).ws as WebSocket;
-        ws.onmessage = (m) => resolve(String(m.data));
-        ws.send(t);
-        setTimeout(() => reject(new Error('no echo')), 10_000);
-      }),
-    text,
-  );
-}
-
 describe('through the runner (embedded gateway)', () => {
   let server: RunnerServer;
   let port: number;
@@ -209,17 +197,7 @@ describe('through the runner (embedded gateway)', () => {
     const page = await ctx.newPage();
     expect((await follow(page, ws.body.url)).status()).toBe(200);
     expect((await follow(page, web.body.url)).status()).toBe(200);
-    const outcome = await page.evaluate(
-      (u) =>
-        new Promise<string>((resolve) => {
-          const s = new WebSocket(u);
-          s.onopen = () => s.send('stolen');
-          s.onmessage = (m) => resolve(`echo:${m.data}`);
-          s.onerror = () => resolve('refused');
-          setTimeout(() => resolve('timeout'), 10_000);
-        }),
-      `${ws.body.appUrl.replace(/^http/, 'ws')}echo`,
-    );
+    const outcome = await dialFromPage(page, `${ws.body.appUrl.replace(/^http/, 'ws')}echo`);
     expect(outcome).toBe('refused');
     // its own page still may
     expect((await follow(page, ws.body.appUrl)).status()).toBe(200);
@@ -436,17 +414,7 @@ describe('through nginx (auth_request to authorize-app)', () => {
     const posed = await rawText(Number(new URL(d.url).port), wsHost, '/_src/auth', { cookie: `${c.name}=${c.value}`, 'x-src-auth-request': '1', 'x-original-uri': '/' });
     expect(posed).toMatch(/^HTTP\/1\.1 [1-5]\d\d/);
     expect(posed.toLowerCase()).not.toContain('x-src-upstream');
-    const outcome = await page.evaluate(
-      (u) =>
-        new Promise<string>((resolve) => {
-          const s = new WebSocket(u);
-          s.onopen = () => s.send('stolen');
-          s.onmessage = (m) => resolve(`echo:${m.data}`);
-          s.onerror = () => resolve('refused');
-          setTimeout(() => resolve('timeout'), 10_000);
-        }),
-      `${ws.body.appUrl.replace(/^http/, 'ws')}echo`,
-    );
+    const outcome = await dialFromPage(page, `${ws.body.appUrl.replace(/^http/, 'ws')}echo`);
     expect(outcome).toBe('refused');
     await ctx.close();
   });

@@ -31,6 +31,7 @@ import { startServer, type RunnerServer } from '../../wrangler-local/server.ts';
 import { freePort, startLocalDeployment, type LocalDeployment } from '../../scripts/local-deploy.ts';
 import { ADMIN_TOKEN, call, IMAGES, uniqueUser } from '../helpers.ts';
 import { buildForTest, httpCall, tokenCli } from '../e2e/support.ts';
+import { sendAgain } from '../e2e/browser-ws.ts';
 
 const run = promisify(execFile);
 const LAB = process.env.SWARM_LAB_DIR_GATEWAY ?? '/tmp/src-swarm-lab-gw';
@@ -172,20 +173,6 @@ function echoOnce(page: Page, text: string): Promise<string> {
         ws.onopen = () => ws.send(t);
         ws.onmessage = (m) => resolve(String(m.data));
         ws.onerror = () => reject(new Error('websocket error'));
-        setTimeout(() => reject(new Error('no echo')), 10_000);
-      }),
-    text,
-  );
-}
-
-/** Sends `text` on the page's open `window.ws` and waits for its echo. */
-function sendAgain(page: Page, text: string): Promise<string> {
-  return page.evaluate(
-    (t) =>
-      new Promise<string>((resolve, reject) => {
-        const ws = (window as any).ws as WebSocket;
-        ws.onmessage = (m) => resolve(String(m.data));
-        ws.send(t);
         setTimeout(() => reject(new Error('no echo')), 10_000);
       }),
     text,

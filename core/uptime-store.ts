@@ -282,7 +282,10 @@ export interface AppHistory {
   /** The last transition before the window (the state at its start), if any. */
   before: StoredTransition | null;
   transitions: StoredTransition[];
-  samples: { at: string; state: AppState }[];
+  /** The samples in time order (parsed from {@link AppHistory.sampleText} when first read). */
+  readonly samples: { at: string; state: AppState }[];
+  /** The samples as the database answered them: `at state` lines, normally in time order. */
+  sampleText: string;
   checkpoint: Checkpoint | null;
   /** Whether the app has any record at all in this facility. */
   known: boolean;
@@ -313,18 +316,24 @@ export async function readAppHistory(db: Client, facility: string, app: string, 
     ),
   );
   const tr = (r: Record<string, unknown>): StoredTransition => ({ at: r.at as string, state: r.state as AppState, source: r.source as TransitionSource, action: (r.action as string | null) ?? null });
+  const sampleText = (samples.rows[0]?.lines as string | null) ?? '';
+  let parsed: { at: string; state: AppState }[] | undefined;
   return {
     before: before.rows[0] ? tr(before.rows[0] as Record<string, unknown>) : null,
     transitions: transitions.rows.map((r) => tr(r as Record<string, unknown>)),
-    samples: inTimeOrder(
-      ((samples.rows[0]?.lines as string | null) ?? '')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => {
-          const i = l.lastIndexOf(' ');
-          return { at: l.slice(0, i), state: l.slice(i + 1) as AppState };
-        }),
-    ),
+    sampleText,
+    get samples() {
+      parsed ??= inTimeOrder(
+        sampleText
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => {
+            const i = l.lastIndexOf(' ');
+            return { at: l.slice(0, i), state: l.slice(i + 1) as AppState };
+          }),
+      );
+      return parsed;
+    },
     checkpoint: checkpointFromRow(facility, checkpoint.rows[0] as Record<string, unknown> | undefined),
     known: Number(known.rows[0].known) === 1,
   };

@@ -87,9 +87,55 @@ export async function uptimeSummary(f: Facility, name: string, duration: UptimeD
 export async function uptimeSummaryJson(f: Facility, name: string, duration: UptimeDuration, opts: SummaryOptions = {}): Promise<string> {
   const { h, from, to } = await loadHistory(f, name, duration, opts);
   if (opts.detail) return JSON.stringify(detailOf(f, name, duration, h, from, to));
+  return summaryText(h) ?? pointsText(summaryPoints(h));
+}
+
+/** `{"key":true,…}` of {@link summaryPoints}' answer. */
+export function pointsText(points: [string, boolean][]): string {
   const parts: string[] = [];
-  for (const [k, up] of summaryPoints(h)) parts.push(`"${k}":${up}`);
+  for (const [k, up] of points) parts.push(`"${k}":${up}`);
   return `{${parts.join(',')}}`;
+}
+
+/**
+ * {@link pointsText} of {@link summaryPoints}, written in one pass over the samples' text as the
+ * database answered it (no object per sample: a month is ~43,000 of them), merged with the
+ * transitions; `undefined` when the text is not in time order (then the sorting path answers).
+ */
+export function summaryText(h: Pick<AppHistory, 'sampleText' | 'transitions'>): string | undefined {
+  const text = h.sampleText;
+  const tr = h.transitions;
+  let out = '';
+  let key = '';
+  let up = false;
+  const point = (at: string, state: string) => {
+    if (state === 'unknown') return;
+    const k = secondKey(at);
+    if (k !== key) {
+      if (key) out += `,"${key}":${up}`;
+      key = k;
+    }
+    up = state === 'running';
+  };
+  let j = 0;
+  let prev = '';
+  for (let pos = 0; pos < text.length; ) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    if (nl > pos) {
+      const sp = text.lastIndexOf(' ', nl - 1);
+      const at = text.slice(pos, sp);
+      if (at < prev) return undefined;
+      prev = at;
+      // a sample comes before a transition of the same time (as in summaryPoints)
+      while (j < tr.length && tr[j].at < at) point(tr[j].at, tr[j++].state);
+      point(at, text.slice(sp + 1, nl));
+    }
+    pos = nl + 1;
+  }
+  while (j < tr.length) point(tr[j].at, tr[j++].state);
+  if (key) out += `,"${key}":${up}`;
+  return `{${out.slice(1)}}`;
 }
 
 /**
@@ -112,7 +158,7 @@ async function loadHistory(f: Facility, name: string, duration: UptimeDuration, 
  * The default answer's points, in time order: samples and transitions (both already sorted by
  * time) merged, unknown ones left out, one per UTC second (the last point of a second wins).
  */
-function summaryPoints(h: AppHistory): [string, boolean][] {
+export function summaryPoints(h: Pick<AppHistory, 'samples' | 'transitions'>): [string, boolean][] {
   const a = h.samples;
   const b = h.transitions;
   const out: [string, boolean][] = [];

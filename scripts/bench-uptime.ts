@@ -34,7 +34,7 @@ const { getFacility } = await import('../core/facility.ts');
 const { createApp, startApp, stopApp } = await import('../core/apps.ts');
 const { parseImageReference } = await import('../core/reference.ts');
 const { runUptimeJob } = await import('../core/uptime-job.ts');
-const { uptimeSummary } = await import('../core/uptime-summary.ts');
+const { uptimeSummary, uptimeSummaryJson } = await import('../core/uptime-summary.ts');
 const { uptimeDb } = await import('../core/uptime-store.ts');
 const { nsToIso, msToNs } = await import('../core/uptime-model.ts');
 const { closeDb } = await import('../core/store.ts');
@@ -131,17 +131,21 @@ try {
   const sf = getFacility(SFAC);
   const plain: number[] = [];
   const detail: number[] = [];
+  const asText: number[] = [];
   let keys = 0;
   let bytes = 0;
   for (let i = 0; i < 15; i++) {
     const [a, p] = await timed(() => uptimeSummary(sf, app, 'month', { nowMs: now }));
     const [b] = await timed(() => uptimeSummary(sf, app, 'month', { nowMs: now, detail: true }));
+    const [c] = await timed(() => uptimeSummaryJson(sf, app, 'month', { nowMs: now }));
+    asText.push(c);
     plain.push(a);
     detail.push(b);
     keys = Object.keys(p).length;
   }
   console.log(`month summary (core, default, ${keys} keys): ${stats(plain.slice(3))}`);
   console.log(`month summary (core, detail=true): ${stats(detail.slice(3))}`);
+  console.log(`month summary (core, default as JSON text, what the route sends): ${stats(asText.slice(3))}`);
   const route = (await import('../functions/get-uptime-summary.ts')).default;
   const viaRoute: number[] = [];
   process.env.SRC_ADMIN_TOKEN ??= (await import('../core/auth.ts')).generateToken();

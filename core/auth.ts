@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { Client } from '@libsql/client';
 import { domainDb, withBusyRetry, type Migration } from './store.ts';
 import { env, timingSafeEqual, writeTextFile } from './runtime.ts';
 import { loadConfig } from './config.ts';
@@ -252,25 +253,37 @@ export function refreshTokenCache(): Promise<void> {
       for (const row of r.rows as unknown as Record<string, unknown>[]) rows.set(String(row.id), row);
     }
     const nowIso = new Date().toISOString();
-    const touched = new Set<string>();
+    const touched = new Map<string, Record<string, unknown>>();
     for (const [token, v] of warm) {
       if (verified.get(token) !== v) continue; // revoked or replaced meanwhile
       const row = rows.get(v.record.id);
-      if (!row || !timingSafeEqual(v.hash, fromHex(String(row.hash))) || row.revoked_at || (row.expires_at && String(row.expires_at) <= nowIso)) {
+      if (!liveRow(row, v.hash, nowIso)) {
         verified.delete(token);
         continue;
       }
       v.record = toRecord(row);
       v.verifiedAt = started;
-      if (v.usedAt >= started - TOKEN_REFRESH_MS * 4 && String(row.last_used_at ?? '').slice(0, 16) !== nowIso.slice(0, 16)) touched.add(v.record.id);
+      if (v.usedAt >= started - TOKEN_REFRESH_MS * 4) touched.set(v.record.id, row);
     }
-    for (const id of touched) withBusyRetry(() => db.execute({ sql: 'UPDATE tokens SET last_used_at = ? WHERE id = ?', args: [nowIso, id] })).catch(() => undefined);
+    for (const row of touched.values()) markUsed(db, row, nowIso);
   })()
     .catch(() => undefined)
     .finally(() => {
       refreshing = undefined;
     });
   return refreshing;
+}
+
+/** Whether the stored `row` is a live token whose hash is `hash`: not revoked, not expired at `nowIso`. */
+function liveRow(row: Record<string, unknown> | undefined, hash: Uint8Array, nowIso: string): row is Record<string, unknown> {
+  if (!row || !timingSafeEqual(hash, fromHex(String(row.hash))) || row.revoked_at) return false;
+  return !(row.expires_at && String(row.expires_at) <= nowIso); // expired: as good as revoked
+}
+
+/** Records that token `id` (its `row`) was used at `nowIso`, at most once a minute; never waits, never fails. */
+function markUsed(db: Client, row: Record<string, unknown>, nowIso: string): void {
+  if (String(row.last_used_at ?? '').slice(0, 16) === nowIso.slice(0, 16)) return;
+  withBusyRetry(() => db.execute({ sql: 'UPDATE tokens SET last_used_at = ? WHERE id = ?', args: [nowIso, String(row.id)] })).catch(() => undefined);
 }
 
 /** {@link verifyToken} against the database, recording when the token was last used (per minute). */
@@ -281,12 +294,9 @@ async function verifyStored(token: string): Promise<{ record: TokenRecord; hash:
   const db = await authDb();
   const r = await db.execute({ sql: 'SELECT * FROM tokens WHERE id = ?', args: [m[1]] });
   const row = r.rows[0] as Record<string, unknown> | undefined;
-  if (!row || !timingSafeEqual(given, fromHex(String(row.hash))) || row.revoked_at) return null;
   const now = new Date().toISOString();
-  if (row.expires_at && String(row.expires_at) <= now) return null; // expired: as good as revoked
-  if (!row.last_used_at || String(row.last_used_at).slice(0, 16) !== now.slice(0, 16)) {
-    withBusyRetry(() => db.execute({ sql: 'UPDATE tokens SET last_used_at = ? WHERE id = ?', args: [now, m[1]] })).catch(() => undefined);
-  }
+  if (!liveRow(row, given, now)) return null;
+  markUsed(db, row, now);
   return { record: toRecord(row), hash: given };
 }
 

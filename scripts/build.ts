@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { build, type Metafile, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -130,14 +130,22 @@ export default {
 `;
 }
 
-/** Resolves the virtual `src-function:<name>` entries and pins the two aliases. */
+/** Resolves the virtual `src-function:<name>` entries. */
 function functionsPlugin(): Plugin {
   return {
     name: 'src-functions',
     setup(b) {
       b.onResolve({ filter: /^src-function:/ }, (args) => ({ path: args.path.slice('src-function:'.length), namespace: 'src-function' }));
       b.onLoad({ filter: /.*/, namespace: 'src-function' }, (args) => ({ contents: wrapperSource(args.path), loader: 'ts', resolveDir: ROOT }));
-      // Exactly `@libsql/client` (not its subpaths): the web client, without native code.
+    },
+  };
+}
+
+/** Exactly `@libsql/client` (not its subpaths) resolves to the web client, without native code. */
+function libsqlWebPlugin(): Plugin {
+  return {
+    name: 'src-libsql-web',
+    setup(b) {
       b.onResolve({ filter: /^@libsql\/client$/ }, (args) => b.resolve('@libsql/client/web', { kind: args.kind, resolveDir: args.resolveDir }));
     },
   };
@@ -165,30 +173,30 @@ async function describe(name: string): Promise<Partial<BuiltFunction>> {
  */
 async function buildGatewayHost(outdir: string, minify: boolean): Promise<void> {
   await build({
-    absWorkingDir: ROOT,
+    ...bundleOptions(minify),
     entryPoints: { 'serve-gateway': join(ROOT, 'scripts', 'serve-gateway.ts') },
     outdir,
     outExtension: { '.js': '.mjs' },
+    plugins: [libsqlWebPlugin()],
+  });
+}
+
+/** What every bundle shares: self-contained ESM for Node 20 and Deno 2, the two stubbed packages, `require` available. */
+function bundleOptions(minify: boolean): BuildOptions {
+  return {
+    absWorkingDir: ROOT,
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'es2022',
+    target: 'es2022', // Node 20 and Deno 2
     mainFields: ['module', 'main'],
     conditions: ['import', 'node'],
     alias: { ssh2: join(ROOT, 'scripts', 'build', 'ssh2-stub.ts'), debug: join(ROOT, 'scripts', 'build', 'debug-stub.cjs') },
     banner: { js: BANNER },
-    plugins: [
-      {
-        name: 'src-libsql-web',
-        setup(b) {
-          b.onResolve({ filter: /^@libsql\/client$/ }, (args) => b.resolve('@libsql/client/web', { kind: args.kind, resolveDir: args.resolveDir }));
-        },
-      },
-    ],
     minify,
     legalComments: 'none',
     logLevel: 'warning',
-  });
+  };
 }
 
 /**
@@ -208,23 +216,12 @@ export async function buildFunctions(opts: { outdir?: string; minify?: boolean; 
   mkdirSync(fnDir, { recursive: true });
 
   const result = await build({
-    absWorkingDir: ROOT,
+    ...bundleOptions(!!opts.minify),
     entryPoints: Object.fromEntries(names.map((n) => [n, `src-function:${n}`])),
     outdir: fnDir,
-    bundle: true,
     splitting: false,
-    platform: 'node',
-    format: 'esm',
-    target: 'es2022', // Node 20 and Deno 2
-    mainFields: ['module', 'main'],
-    conditions: ['import', 'node'],
-    alias: { ssh2: join(ROOT, 'scripts', 'build', 'ssh2-stub.ts'), debug: join(ROOT, 'scripts', 'build', 'debug-stub.cjs') },
-    banner: { js: BANNER },
-    plugins: [functionsPlugin()],
-    minify: !!opts.minify,
-    legalComments: 'none',
+    plugins: [functionsPlugin(), libsqlWebPlugin()],
     metafile: true,
-    logLevel: 'warning',
   });
 
   copyFileSync(join(ROOT, 'scripts', 'serve-function.mjs'), join(outdir, 'serve-function.mjs'));

@@ -102,6 +102,13 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
   };
   proxy.on('error', (err, req, target) => proxyError(err, req as IncomingMessage, target as ServerResponse | Duplex | undefined));
 
+  /** Takes the gateway's cookie out of the request the app sees. */
+  const dropGatewayCookie = (req: IncomingMessage) => {
+    const c = stripGatewayCookie(req.headers.cookie, cookie);
+    if (c === undefined) delete req.headers.cookie;
+    else req.headers.cookie = c;
+  };
+
   /** Sets X-Forwarded-For (the client appended), -Proto and -Host (the gateway's, never the client's) in `headers`. */
   const forwardedHeaders = (req: IncomingMessage, headers: IncomingMessage['headers']) => {
     const client = req.socket.remoteAddress ?? '';
@@ -167,9 +174,7 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
       decide(requestUrl(settings, req), requestHeaders(req), settings, req.method).then(
         (d) => {
           if (!d.ok) return writeResponse(res, d.response);
-          const c = stripGatewayCookie(req.headers.cookie, cookie);
-          if (c === undefined) delete req.headers.cookie;
-          else req.headers.cookie = c;
+          dropGatewayCookie(req);
           forward(req, res, d.upstream, d.path);
         },
         (e) => writeResponse(res, refusal(e, req.headers.accept ?? null)),
@@ -180,9 +185,7 @@ export function createGateway(settings: GatewaySettings = loadConfig().gateway):
       decide(requestUrl(settings, req), requestHeaders(req), settings, req.method).then(
         (d) => {
           if (!d.ok) return writeRaw(socket, d.response);
-          const c = stripGatewayCookie(req.headers.cookie, cookie);
-          if (c === undefined) delete req.headers.cookie;
-          else req.headers.cookie = c;
+          dropGatewayCookie(req);
           const g = d.grant;
           const key = `${g.tokenId}\0${g.facility}\0${g.app}\0${g.onBehalfOf ?? ''}`;
           let entry = tunnels.get(key);

@@ -48,14 +48,13 @@ export const CONNECTOR_START_MS = 10_000;
 /** How young a connector the sweep leaves alone, whatever its app (ms): an open may be making it. */
 export const CONNECTOR_PRUNE_GRACE_MS = 60_000;
 
-/** The facility's connector settings, defaults applied. */
+/**
+ * The facility's connector settings: `swarm.connector` as core/config.ts parsed it (its defaults
+ * applied there), with `dir` defaulting to `/run/src-container-api/connectors/FACILITY`.
+ */
 export function connectorSettings(f: Facility): { image: string; dir: string; user: string } {
-  const c = f.config.swarm.connector ?? {};
-  return {
-    image: c.image ?? 'src-container-api/connector:latest',
-    dir: c.dir ?? `/run/src-container-api/connectors/${f.id}`,
-    user: c.user ?? '65534:65534',
-  };
+  const c = f.config.swarm.connector;
+  return { image: c.image, dir: c.dir ?? `/run/src-container-api/connectors/${f.id}`, user: c.user };
 }
 
 const short = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);

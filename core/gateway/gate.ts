@@ -31,11 +31,6 @@ export function cookieName(s: GatewaySettings): string {
   return s.scheme === 'https' && s.mode === 'subdomain' ? '__Host-src_gw' : 'src_gw';
 }
 
-/** The value of cookie `name` in a `Cookie` header (the first, when there are several). */
-export function readCookie(header: string | null, name: string): string | undefined {
-  return readCookies(header, name)[0];
-}
-
 /**
  * Every value of cookie `name` in a `Cookie` header, in order. A browser sends several when
  * another host of the same parent domain (another app, in subdomain mode over http) set one with

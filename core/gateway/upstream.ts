@@ -19,6 +19,7 @@ import { LABELS } from '../naming.ts';
 import { inspectServiceApp, swarm } from '../services.ts';
 import { userNetworkName } from '../user-network.ts';
 import { ensureConnector } from './connector.ts';
+import { exposedPorts } from '../policy.ts';
 
 /**
  * Where the gateway reaches an app: an address and TCP port, or (swarm) the Unix socket of the
@@ -41,10 +42,7 @@ export async function soloUpstream(f: Facility, name: string): Promise<Upstream>
   if (!c.State.Running || c.State.Paused) {
     throw new DomainError('state_conflict', `${name} is ${c.State.Status}: start it (or unpause it) to open it`, { name, state: c.State.Status });
   }
-  const exposed = Object.keys((c.Config as { ExposedPorts?: Record<string, unknown> | null }).ExposedPorts ?? {})
-    .filter((p) => p.endsWith('/tcp'))
-    .map((p) => Number(p.split('/')[0]))
-    .sort((a, b) => a - b);
+  const exposed = exposedTcpPorts(c as { Config?: { ExposedPorts?: Record<string, unknown> | null } });
   if (exposed.length === 0) throw new DomainError('state_conflict', `${name} exposes no TCP port: there is nothing to open`, { name, state: c.State.Status });
   const port = exposed[0];
   const networks = (c.NetworkSettings?.Networks ?? {}) as Record<string, { IPAddress?: string }>;
@@ -58,6 +56,14 @@ export async function soloUpstream(f: Facility, name: string): Promise<Upstream>
   throw new DomainError('state_conflict', `${name} has no network address and no published port the gateway can reach`, { name, state: c.State.Status });
 }
 
+/** The exposed TCP port numbers of an image's or a container's `Config`, ascending (core/policy.ts `exposedPorts`). */
+function exposedTcpPorts(x: { Config?: { ExposedPorts?: Record<string, unknown> | null } | null }): number[] {
+  return exposedPorts(x)
+    .filter((p) => p.endsWith('/tcp'))
+    .map((p) => Number(p.split('/')[0]))
+    .sort((a, b) => a - b);
+}
+
 const imagePorts = new Map<string, number[]>();
 
 /** The exposed TCP ports of image `id` on the manager, ascending (image IDs never change: cached). */
@@ -66,10 +72,7 @@ async function exposedTcp(f: Facility, id: string): Promise<number[]> {
   if (hit) return hit;
   const image = await orNotFound(f.engine.inspectImage(id));
   if (!image) return [];
-  const ports = Object.keys(image.Config?.ExposedPorts ?? {})
-    .filter((p) => p.endsWith('/tcp'))
-    .map((p) => Number(p.split('/')[0]))
-    .sort((a, b) => a - b);
+  const ports = exposedTcpPorts(image);
   if (imagePorts.size > 1000) imagePorts.clear();
   imagePorts.set(id, ports);
   return ports;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { appAddress, appLabel, gatewayTarget, isGatewayHost } from '../../core/gateway/url.ts';
 import { resolveGateway } from '../../core/gateway/settings.ts';
 import { issueTicket, redeemTicket, signCookie, verifyCookie } from '../../core/gateway/session.ts';
-import { decide, nextPath, readCookie, stripGatewayCookie } from '../../core/gateway/gate.ts';
+import { decide, nextPath, readCookies, stripGatewayCookie } from '../../core/gateway/gate.ts';
 
 const sub = resolveGateway({ url: 'http://*.apps.localhost:8080/', admins: false, cookieHours: 8, ticketSeconds: 60 }, 'test');
 const path = resolveGateway({ url: 'https://apps.site.org/', apiHosts: ['api.site.org'], admins: false, cookieHours: 8, ticketSeconds: 60 }, 'test');
@@ -77,7 +77,7 @@ describe('tickets and cookies', () => {
   });
 
   it('the cookie header helpers', () => {
-    expect(readCookie('a=1; src_gw=x.y; b=2', 'src_gw')).toBe('x.y');
+    expect(readCookies('a=1; src_gw=x.y; b=2', 'src_gw')).toEqual(['x.y']);
     expect(stripGatewayCookie('a=1; src_gw=x.y; b=2', 'src_gw')).toBe('a=1; b=2');
     expect(stripGatewayCookie('src_gw=x.y', 'src_gw')).toBeUndefined();
   });

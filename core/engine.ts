@@ -49,7 +49,7 @@ export * from './engine-connection.ts';
 export * from './engine-errors.ts';
 export * from './engine-events.ts';
 import { type EngineEndpoint, modemOptions, negotiateApiVersion, registryAuthHeader } from './engine-connection.ts';
-import { engineCallDone } from './observe.ts';
+import { engineCallDone, type RequestScope } from './observe.ts';
 
 /** What one Engine endpoint's clients share: the modem and the negotiated API version. */
 interface Connection {
@@ -124,12 +124,15 @@ export class Engine {
    * {@link Engine.withSignal}). Without it (a process-wide client) reads are never shared.
    */
   private readonly notBefore?: number;
+  /** The request this client works for: each call's time and count are added to it (core/observe.ts). */
+  readonly scope?: RequestScope;
 
   constructor(
     readonly endpoint: EngineEndpoint,
-    opts: { signal?: AbortSignal; conn?: Connection; notBefore?: number } = {},
+    opts: { signal?: AbortSignal; conn?: Connection; notBefore?: number; scope?: RequestScope } = {},
   ) {
     this.signal = opts.signal;
+    this.scope = opts.scope;
     if (opts.conn) {
       this.conn = opts.conn;
     } else {
@@ -150,16 +153,24 @@ export class Engine {
    * (`AbortSignal.any`), and fails with `client_closed`. As moby's client methods take a context.
    * Its plain reads may join identical ones in flight that were sent at or after `notBefore`
    * (`performance.now()` ms; default: now, i.e. only calls sent after this client was made),
-   * see {@link Engine.call}.
-   * @example const engine = facilityEngine.withSignal(request.signal, requestStart - 1000);
+   * see {@link Engine.call}. Calls are counted in `scope` (default: this client's).
+   * @example const engine = facilityEngine.withSignal(request.signal, requestStart - 1000, scope);
    */
-  withSignal(signal: AbortSignal | undefined, notBefore: number = performance.now()): Engine {
-    return new Engine(this.endpoint, { signal, conn: this.conn, notBefore });
+  withSignal(signal: AbortSignal | undefined, notBefore: number = performance.now(), scope: RequestScope | undefined = this.scope): Engine {
+    return new Engine(this.endpoint, { signal, conn: this.conn, notBefore, scope });
   }
 
-  /** The same Engine with no caller's cancellation: for work shared by several requests (mode detection). */
+  /**
+   * The same client (cancellation and sharing unchanged) whose calls are counted in `scope`, the
+   * request it works for: a write route's client, which neither shares reads nor is cancelled.
+   */
+  withScope(scope: RequestScope): Engine {
+    return new Engine(this.endpoint, { signal: this.signal, conn: this.conn, notBefore: this.notBefore, scope });
+  }
+
+  /** The same Engine with no caller's cancellation or request: for work shared by several requests (mode detection). */
   detached(): Engine {
-    return this.signal || this.notBefore !== undefined ? new Engine(this.endpoint, { conn: this.conn }) : this;
+    return this.signal || this.notBefore !== undefined || this.scope ? new Engine(this.endpoint, { conn: this.conn }) : this;
   }
 
   private async modem(): Promise<Modem> {
@@ -292,7 +303,7 @@ export class Engine {
     return new Promise((resolve, reject) => {
       modem.dial(opts as unknown as Modem.DialOptions, (err: unknown, data: unknown) => {
         // a stream's time is until its head arrived; the request log and metrics see every call
-        engineCallDone(c.method, c.path, performance.now() - started, !err);
+        engineCallDone(c.method, c.path, performance.now() - started, !err, this.scope);
         if (!err) return resolve(data);
         reject(translateError(err, { timeout, client }, timeoutMs, c));
       });

@@ -27,7 +27,7 @@ import { authenticate, authorizeAccess, authorizeTargets, type Access, type Iden
 import { completeAudit, recordAudit, recordIntent, type AuditEntry } from './audit.ts';
 import { assertMode, facilityMode, type Mode } from './mode.ts';
 import { splitAppName } from './naming.ts';
-import { inScope, newScope, requestDone, type RequestScope } from './observe.ts';
+import { newScope, requestDone, type RequestScope } from './observe.ts';
 import { log } from './log.ts';
 
 /**
@@ -128,8 +128,7 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
   const path = `/:facility/${def.route}`;
   const serve = (c: Context): Promise<Response> => {
     const requestId = crypto.randomUUID(); // ours, never the client's: audit entries stay unique
-    const scope = newScope(requestId);
-    return inScope(scope, () => handle(c, requestId, scope));
+    return handle(c, requestId, newScope(requestId));
   };
   app.all(path, serve);
   const handle = async (c: Context, requestId: string, scope: RequestScope): Promise<Response> => {
@@ -150,7 +149,8 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
       const query = parseQuery(new URL(c.req.url), def.query);
       authorizeTargets(identity, query);
       // a read stops when its client hangs up; a write (POST) runs to its end, reads included, and is audited
-      const facility: Facility = def.method === 'GET' ? { ...configured, engine: configured.engine.withSignal(c.req.raw.signal, notBefore) } : configured;
+      const engine = def.method === 'GET' ? configured.engine.withSignal(c.req.raw.signal, notBefore, scope) : configured.engine.withScope(scope);
+      const facility: Facility = { ...configured, engine };
       let mode: Promise<Mode> | undefined;
       let apps: Promise<AppBackend> | undefined;
       const ctx: RouteContext<Q> = {

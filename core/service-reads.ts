@@ -205,7 +205,7 @@ export async function serviceStats(f: Facility, names?: string[], user?: string)
     allOf(running),
     async ({ service, task, node }): Promise<TaskStatsJson> => {
       const id: string = task.Status.ContainerStatus.ContainerID;
-      let engine = nodeEngine(f, node)?.withSignal(f.engine.signal);
+      let engine = nodeEngine(f, node)?.withSignal(f.engine.signal, undefined, f.engine.scope);
       if (!engine && task.NodeID && task.NodeID === (await managerNodeId())) engine = f.engine;
       if (!engine) {
         throw new DomainError('engine_unavailable', `No Engine endpoint for node '${node || task.NodeID}' in facility '${f.id}' (config: facilities.${f.id}.nodes)`, { node });
@@ -253,7 +253,7 @@ export async function serviceLogs(f: Facility, name: string, opts: LogOptions): 
   const streams = await Promise.all(
     current.map(async (t) => {
       const node = t.NodeID ? (nodes.get(t.NodeID)?.hostname ?? '') : '';
-      let engine = nodeEngine(f, node)?.withSignal(f.engine.signal);
+      let engine = nodeEngine(f, node)?.withSignal(f.engine.signal, undefined, f.engine.scope);
       if (!engine && t.NodeID && t.NodeID === (await managerNodeId())) engine = f.engine;
       if (!engine) throw new DomainError('engine_unavailable', `No Engine endpoint for node '${node || t.NodeID}' in facility '${f.id}' (config: facilities.${f.id}.nodes)`, { node });
       try {

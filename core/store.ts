@@ -113,8 +113,8 @@ const writeGate = new WriteGate();
 /**
  * Runs a database write `fn` (statements, a batch, or a whole interactive transaction) in its
  * turn among this process's writers, retrying with exponential back-off (p-retry) while the
- * database is busy; any other error is thrown at once. Every write goes through here; calls
- * nested in `fn` run at once, in `fn`'s turn.
+ * database is busy; any other error is thrown at once. Every write goes through here; `fn`
+ * must not call withBusyRetry itself (it would wait for its own turn).
  */
 export function withBusyRetry<T>(fn: () => Promise<T>, retries = 6): Promise<T> {
   return pRetry(

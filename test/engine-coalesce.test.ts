@@ -1,12 +1,12 @@
 /**
  * Coalescing of identical in-flight Engine reads (core/engine.ts `Engine.call`), on the real
- * Engine: how many calls reach it (the request scope's count), that callers get their own copies,
+ * Engine: how many calls reach it (the count of the request scope the clients were made for), that callers get their own copies,
  * that one caller's cancellation leaves the others' call alone, and that a read joins only calls
  * sent within its window (`notBefore`) and after the latest write ended.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../core/errors.ts';
-import { inScope, newScope } from '../core/observe.ts';
+import { newScope, type RequestScope } from '../core/observe.ts';
 import { createApp, engine, IMAGES, removeUserApps, uniqueUser } from './helpers.ts';
 
 const user = uniqueUser('co');
@@ -22,20 +22,17 @@ afterAll(() => removeUserApps(user));
 /** Resolves once calls started before it were sent (the API version is known: one microtask). */
 const sent = () => new Promise((r) => setImmediate(r));
 
-/** Runs `fn` in a request scope of its own: the Engine calls it sent. */
-async function counted<T>(fn: () => Promise<T>): Promise<{ value: T; engineCalls: number }> {
-  const scope = newScope('test');
-  const value = await inScope(scope, fn);
-  return { value, engineCalls: scope.engineCalls };
-}
+/** A request's client, as core/route.ts makes one: its own cancellation, its calls counted in `scope`. */
+const client = (scope?: RequestScope, signal = new AbortController().signal, notBefore?: number) => engine.withSignal(signal, notBefore, scope);
 
 describe('Engine read coalescing', () => {
   it('sends one call for identical reads in flight and gives each caller its own copy', async () => {
     await engine.version(); // negotiated: the reads below start together
-    const clients = Array.from({ length: 5 }, () => engine.withSignal(new AbortController().signal));
+    const scope = newScope('test');
+    const clients = Array.from({ length: 5 }, () => client(scope));
     const filters = { label: [`io.src-container-api.app=${name}`] };
-    const { value: lists, engineCalls } = await counted(() => Promise.all(clients.map((e) => e.listContainers({ all: true, filters }))));
-    expect(engineCalls).toBe(1);
+    const lists = await Promise.all(clients.map((e) => e.listContainers({ all: true, filters })));
+    expect(scope.engineCalls).toBe(1);
     for (const l of lists) expect(l.map((c: { Names: string[] }) => c.Names[0])).toEqual([`/${name}`]);
     lists[0][0].Names[0] = 'changed';
     lists[1][0].Labels['io.src-container-api.app'] = 'changed';
@@ -43,31 +40,33 @@ describe('Engine read coalescing', () => {
     for (const l of [lists[0], ...lists.slice(2)]) expect(l[0].Labels['io.src-container-api.app']).toBe(name);
     expect(new Set(lists).size).toBe(5);
     // different queries are different reads
-    const other = await counted(() => Promise.all([clients[0].listContainers({ all: true, filters }), clients[1].listContainers({ all: false, filters })]));
+    const other = newScope('test');
+    await Promise.all([client(other).listContainers({ all: true, filters }), client(other).listContainers({ all: false, filters })]);
     expect(other.engineCalls).toBe(2);
   });
 
   it('never shares between process-wide clients (no request start to compare with)', async () => {
-    const { engineCalls } = await counted(() => Promise.all([engine.inspectContainer(id), engine.inspectContainer(id)]));
-    expect(engineCalls).toBe(2);
+    const scope = newScope('test');
+    const writer = engine.withScope(scope); // a write route's client: counted, never shared
+    await Promise.all([writer.inspectContainer(id), writer.inspectContainer(id)]);
+    expect(scope.engineCalls).toBe(2);
   });
 
   it('keeps the shared call for the others when one caller leaves; rejects only that caller', async () => {
     // stats?stream=false samples twice (~1-2 s): long in flight
+    const scope = newScope('test');
     const gone = new AbortController();
-    const leaving = engine.withSignal(gone.signal);
-    const staying = [engine.withSignal(new AbortController().signal), engine.withSignal(new AbortController().signal)];
-    const { value, engineCalls } = await counted(async () => {
-      const first = leaving.containerStats(id).then(
-        () => 'answered',
-        (e) => e,
-      );
-      const rest = staying.map((e) => e.containerStats(id));
-      await sent();
-      gone.abort();
-      return { first: await first, rest: await Promise.all(rest) };
-    });
-    expect(engineCalls).toBe(1);
+    const leaving = client(scope, gone.signal);
+    const staying = [client(scope), client(scope)];
+    const first = leaving.containerStats(id).then(
+      () => 'answered',
+      (e) => e,
+    );
+    const rest = staying.map((e) => e.containerStats(id));
+    await sent();
+    gone.abort();
+    const value = { first: await first, rest: await Promise.all(rest) };
+    expect(scope.engineCalls).toBe(1);
     expect(value.first).toBeInstanceOf(DomainError);
     expect((value.first as DomainError).code).toBe('client_closed');
     for (const s of value.rest) expect(s.precpu_stats?.cpu_usage?.total_usage).toBeGreaterThan(0);
@@ -87,31 +86,33 @@ describe('Engine read coalescing', () => {
     b.abort();
     expect(await Promise.all(reads)).toEqual(['client_closed', 'client_closed']);
     // the next caller sends a call of its own (the cancelled one is no longer in flight)
-    const { engineCalls } = await counted(() => engine.withSignal(new AbortController().signal).containerStatsOneShot(id));
-    expect(engineCalls).toBe(1);
+    const next = newScope('test');
+    await client(next).containerStatsOneShot(id);
+    expect(next.engineCalls).toBe(1);
   });
 
   it('joins a call sent before the client was made only within its window, and never one sent before a write ended', async () => {
-    const early = engine.withSignal(new AbortController().signal);
+    const early = client();
     const inFlight = early.containerStats(id);
     await sent(); // the clients below come after the call was sent
-    const lenient = engine.withSignal(new AbortController().signal, performance.now() - 60_000);
-    const strict = engine.withSignal(new AbortController().signal); // window: from now on
-    const [joined, own] = await Promise.all([counted(() => lenient.containerStats(id)), counted(() => strict.containerStats(id))]);
+    const joined = newScope('test');
+    const own = newScope('test');
+    const lenient = client(joined, undefined, performance.now() - 60_000);
+    const strict = client(own); // window: from now on
+    await Promise.all([lenient.containerStats(id), strict.containerStats(id)]);
     expect(joined.engineCalls).toBe(0); // answered by `early`'s call
     expect(own.engineCalls).toBe(1);
     await inFlight;
 
-    const before = engine.withSignal(new AbortController().signal);
-    const after = engine.withSignal(new AbortController().signal, performance.now() - 60_000);
-    const { engineCalls: calls } = await counted(async () => {
-      const first = before.containerStats(id); // sent before the write below ends
-      await sent();
-      await engine.renameContainer(id, `${name}-x`); // a write
-      const second = after.containerStats(id);
-      return Promise.all([first, second]);
-    });
+    const scope = newScope('test');
+    const before = client(scope);
+    const after = client(scope, undefined, performance.now() - 60_000);
+    const first = before.containerStats(id); // sent before the write below ends
+    await sent();
+    await engine.withScope(scope).renameContainer(id, `${name}-x`); // a write
+    const second = after.containerStats(id);
+    await Promise.all([first, second]);
     await engine.renameContainer(id, name);
-    expect(calls).toBe(2 + 1); // two reads and the write
+    expect(scope.engineCalls).toBe(2 + 1); // two reads and the write
   });
 });

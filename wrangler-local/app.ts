@@ -19,6 +19,7 @@ import { DomainError } from '../core/errors.ts';
 import { bearerToken } from '../core/identity.ts';
 import { sha256Hex } from '../core/auth.ts';
 import { log } from '../core/log.ts';
+import { afterResponse } from '../core/runtime.ts';
 import { observeRequest } from '../core/metrics.ts';
 import { healthz, metrics, readyz } from '../core/ops.ts';
 
@@ -64,6 +65,9 @@ async function rateKey(req: Request, env: unknown, opts: RunnerOptions): Promise
   return `addr:${opts.clientAddress?.(req, env) ?? 'unknown'}`;
 }
 
+/** Requests a route function answered: it logs and observes them itself (core/observe.ts). */
+const routeServed = new WeakSet<object>();
+
 /** Builds the runner app. */
 export function buildApp(opts: RunnerOptions = {}): Hono {
   const app = new Hono();
@@ -71,13 +75,15 @@ export function buildApp(opts: RunnerOptions = {}): Hono {
   app.use(async (c, next) => {
     const started = Date.now();
     await next();
-    if (c.res.headers.has('x-request-id')) return;
+    if (routeServed.has(c)) return;
     const path = new URL(c.req.url).pathname;
     const route = OWN_PATHS[path] ?? (path.startsWith('/ui/') ? 'ui' : 'unmatched');
     observeRequest(route, c.req.method, c.res.status, (Date.now() - started) / 1000);
     if (opts.log !== false && route !== 'healthz') {
       const durationMs = Date.now() - started;
-      log('http').info(`${c.req.method} ${route} ${c.res.status} ${durationMs}ms`, { method: c.req.method, route, status: c.res.status, durationMs });
+      const { method } = c.req;
+      const { status } = c.res;
+      afterResponse(() => log('http').info(`${method} ${route} ${status} ${durationMs}ms`, { method, route, status, durationMs }));
     }
   });
   // Probes and metrics are not rate limited (a scraper or systemd must not be refused).
@@ -90,12 +96,12 @@ export function buildApp(opts: RunnerOptions = {}): Hono {
     }
     await next();
   });
-  app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => errorResponse(new DomainError('payload_too_large', `Request body larger than ${MAX_BODY_BYTES} bytes`)),
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => errorResponse(new DomainError('payload_too_large', `Request body larger than ${MAX_BODY_BYTES} bytes`)),
+  });
+  // GET and HEAD carry no body (fetch drops it); asking for one would build a whole Request (~0.2 ms)
+  app.use((c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
   const limit = opts.rateLimit ?? 600;
   if (limit > 0) {
     app.use(
@@ -118,7 +124,11 @@ export function buildApp(opts: RunnerOptions = {}): Hono {
   app.all('/ui', (c) => uiFn.fetch(c.req.raw));
   app.all('/ui/*', (c) => uiFn.fetch(c.req.raw));
   // routed once: the route's own handler gets this context (its `fetch` would route again)
-  for (const fn of routes) app.all(`/:facility/${fn.meta.route}`, (c) => fn.serve(c));
+  for (const fn of routes)
+    app.all(`/:facility/${fn.meta.route}`, (c) => {
+      routeServed.add(c);
+      return fn.serve(c);
+    });
   app.notFound((c) => errorResponse(unknownRoute(c.req.method, new URL(c.req.url).pathname)));
   app.onError((e) => errorResponse(e));
   return app;

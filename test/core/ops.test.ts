@@ -105,6 +105,7 @@ describe('structured request log', () => {
       password,
       auth: registryAuthHeader({ password }),
     });
+    await new Promise((r) => setImmediate(r)); // request lines are written just after the answer
     const lines = capturedLines().slice(n);
     const records = lines.map((l) => JSON.parse(l));
     const requests = records.filter((r) => r.logger === 'src.http');

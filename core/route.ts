@@ -29,6 +29,7 @@ import { assertMode, facilityMode, type Mode } from './mode.ts';
 import { splitAppName } from './naming.ts';
 import { newScope, requestDone, type RequestScope } from './observe.ts';
 import { log } from './log.ts';
+import { manyListeners } from './runtime.ts';
 
 /**
  * How long before a GET request arrived an identical Engine read in flight may have been sent for
@@ -149,7 +150,7 @@ export function defineRoute<Q extends Record<string, ParamSpec>>(def: {
       const query = parseQuery(new URL(c.req.url), def.query);
       authorizeTargets(identity, query);
       // a read stops when its client hangs up; a write (POST) runs to its end, reads included, and is audited
-      const engine = def.method === 'GET' ? configured.engine.withSignal(c.req.raw.signal, notBefore, scope) : configured.engine.withScope(scope);
+      const engine = def.method === 'GET' ? configured.engine.withSignal(manyListeners(c.req.raw.signal), notBefore, scope) : configured.engine.withScope(scope);
       const facility: Facility = { ...configured, engine };
       let mode: Promise<Mode> | undefined;
       let apps: Promise<AppBackend> | undefined;

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'n
 import { dirname } from 'node:path';
 import { Agent } from 'node:http';
 import { setImmediate as nodeSetImmediate } from 'node:timers';
+import { setMaxListeners } from 'node:events';
 
 /**
  * Reads an environment variable.
@@ -99,4 +100,13 @@ export function writeStdout(text: string): void {
  */
 export function afterResponse(fn: () => void): void {
   nodeSetImmediate(fn);
+}
+
+/**
+ * Lifts the listener limit of a request's `signal`: a read that fans out (stats of every app)
+ * makes one Engine call per app, each listening to it, and Node would warn of a leak past 10.
+ */
+export function manyListeners(signal: AbortSignal): AbortSignal {
+  setMaxListeners(0, signal);
+  return signal;
 }

@@ -5,7 +5,7 @@
  *   dist/functions/<name>.js      every functions/*.ts except index.ts, `export default { fetch }`
  *                                 (plus `scheduled` when the function has one)
  *   dist/functions/manifest.json  name, route, method, access, scheduled, env names, size of each bundle
- *   dist/serve-function.mjs       the Node host (a copy of scripts/serve-function.mjs)
+ *   dist/serve-function.mjs       the functions' Node host (scripts/serve-function.ts, bundled)
  *   dist/serve-gateway.mjs        the app gateway's own host (scripts/serve-gateway.ts, bundled; Node)
  *
  * Functions are discovered from the directory, so a new functions/<route>.ts is bundled
@@ -25,7 +25,7 @@
  * @module
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -123,7 +123,7 @@ export default {
   fetch,
   ...(scheduled ? { scheduled } : {}),
   ...(fn?.meta ? { meta: fn.meta } : {}),
-  // routes and jobs keep state in libSQL: the host checks it answers before serving (scripts/serve-function.mjs)
+  // routes and jobs keep state in libSQL: the host checks it answers before serving (scripts/serve-function.ts)
   ...(fn?.meta || scheduled ? { preflight: () => checkDatabase(true) } : {}),
   ...(typeof fn?.cron === 'string' ? { cron: fn.cron } : {}),
 };
@@ -165,6 +165,11 @@ async function describe(name: string): Promise<Partial<BuiltFunction>> {
   } catch {
     return {};
   }
+}
+
+/** Bundles the functions' Node host (scripts/serve-function.ts, on @hono/node-server) to `<outdir>/serve-function.mjs`. */
+async function buildFunctionHost(outdir: string, minify: boolean): Promise<void> {
+  await build({ ...bundleOptions(minify), entryPoints: { 'serve-function': join(ROOT, 'scripts', 'serve-function.ts') }, outdir, outExtension: { '.js': '.mjs' } });
 }
 
 /**
@@ -224,7 +229,7 @@ export async function buildFunctions(opts: { outdir?: string; minify?: boolean; 
     metafile: true,
   });
 
-  copyFileSync(join(ROOT, 'scripts', 'serve-function.mjs'), join(outdir, 'serve-function.mjs'));
+  await buildFunctionHost(outdir, !!opts.minify);
   await buildGatewayHost(outdir, !!opts.minify);
 
   const built: BuiltFunction[] = [];

@@ -108,12 +108,13 @@ export interface CallForError {
 const TRANSPORT_UNAVAILABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENOTSOCK']);
 
 /**
- * An error of a docker-modem call as an {@link EngineError} (a documented answer) or a
- * {@link DomainError} (a transport fault), keeping the original as `cause`.
- * @param signals `timeout` aborts after `timeoutMs`; `client` is the caller's own signal (the
- *   request's, when the client hung up: `client_closed`)
+ * An error of an Engine call (docker-modem's, or core/engine-read.ts's in the same shapes) as an
+ * {@link EngineError} (a documented answer) or a {@link DomainError} (a transport fault), keeping
+ * the original as `cause`.
+ * @param how `timedOut`: the call's `timeoutMs` passed (`engine_timeout`); `clientLeft`: the
+ *   caller's own signal aborted (the request's, when the client hung up: `client_closed`)
  */
-export function translateError(err: any, signals: { timeout: AbortSignal; client?: AbortSignal }, timeoutMs: number, c: CallForError): Error {
+export function translateError(err: any, how: { timedOut: boolean; clientLeft: boolean }, timeoutMs: number, c: CallForError): Error {
   const cause = { cause: err };
   if (typeof err?.statusCode === 'number') {
     const msg = err.json && typeof err.json === 'object' && 'message' in err.json ? String(err.json.message) : String(err.json ?? err.reason ?? '').trim();
@@ -122,8 +123,8 @@ export function translateError(err: any, signals: { timeout: AbortSignal; client
     if (err.statusCode === 503 && typeof documented === 'string') return new EngineError(503, documented, msg);
     return new DomainError('engine_error', `Engine answered ${err.statusCode} to ${c.method} ${c.path}: ${msg}`, { engineStatus: err.statusCode }, cause);
   }
-  if (signals.client?.aborted) return new DomainError('client_closed', `The client went away during ${c.method} ${c.path}; the Engine read was cancelled`, {}, cause);
-  if (signals.timeout.aborted || err?.name === 'AbortError' || err?.name === 'TimeoutError' || err?.code === 'ABORT_ERR') {
+  if (how.clientLeft) return new DomainError('client_closed', `The client went away during ${c.method} ${c.path}; the Engine read was cancelled`, {}, cause);
+  if (how.timedOut || err?.name === 'AbortError' || err?.name === 'TimeoutError' || err?.code === 'ABORT_ERR') {
     return new DomainError('engine_timeout', `Engine did not answer ${c.method} ${c.path} within ${timeoutMs} ms`, {}, cause);
   }
   if (err?.code && TRANSPORT_UNAVAILABLE.has(err.code)) {

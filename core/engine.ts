@@ -50,6 +50,7 @@ export * from './engine-errors.ts';
 export * from './engine-events.ts';
 import { type EngineEndpoint, modemOptions, negotiateApiVersion, registryAuthHeader } from './engine-connection.ts';
 import { engineCallDone, type RequestScope } from './observe.ts';
+import { plainRead, plainTarget, type PlainTarget } from './engine-read.ts';
 
 /** What one Engine endpoint's clients share: the modem and the negotiated API version. */
 interface Connection {
@@ -62,6 +63,8 @@ interface Connection {
   inflight: Map<string, SharedRead>;
   /** `performance.now()` when the latest write (any non-GET call) on this connection ended. */
   lastWriteEnd: number;
+  /** Where plain JSON reads go without docker-modem (core/engine-read.ts); undefined for TLS and SSH. */
+  plain?: PlainTarget;
 }
 
 /** One Engine read shared by the callers who asked for it while it was in flight. */
@@ -137,7 +140,7 @@ export class Engine {
       this.conn = opts.conn;
     } else {
       const modemOpts = modemOptions(endpoint);
-      this.conn = { modemOpts, raw: new Modem(modemOpts as Modem.ConstructorOptions), inflight: new Map(), lastWriteEnd: 0 };
+      this.conn = { modemOpts, raw: new Modem(modemOpts as Modem.ConstructorOptions), inflight: new Map(), lastWriteEnd: 0, plain: plainTarget(modemOpts) };
     }
     this.notBefore = opts.notBefore;
   }
@@ -278,6 +281,22 @@ export class Engine {
 
   private dial(modem: Modem, c: EngineCall, client: AbortSignal | undefined): Promise<unknown> {
     const timeoutMs = c.timeoutMs ?? this.endpoint.timeoutMs ?? 30_000;
+    const plain = this.conn.plain;
+    if (plain && c.method === 'GET' && !c.stream && c.body === undefined && !c.headers) {
+      // a plain JSON read: node:http directly (core/engine-read.ts), as docker-modem would send it
+      const prefix = modem === this.conn.versioned ? `/v${this.conn.apiVersion}` : '';
+      const started = performance.now();
+      return plainRead(plain, prefix + c.path, c.query ?? {}, c.statusCodes, { timeoutMs, signal: client }, (err, how) => translateError(err, how, timeoutMs, c)).then(
+        (data) => {
+          engineCallDone(c.method, c.path, performance.now() - started, true, this.scope);
+          return data;
+        },
+        (err) => {
+          engineCallDone(c.method, c.path, performance.now() - started, false, this.scope);
+          throw err;
+        },
+      );
+    }
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = client ? AbortSignal.any([timeout, client]) : timeout;
     const query = Object.fromEntries(Object.entries(c.query ?? {}).filter(([, v]) => v !== undefined));
@@ -305,7 +324,7 @@ export class Engine {
         // a stream's time is until its head arrived; the request log and metrics see every call
         engineCallDone(c.method, c.path, performance.now() - started, !err, this.scope);
         if (!err) return resolve(data);
-        reject(translateError(err, { timeout, client }, timeoutMs, c));
+        reject(translateError(err, { timedOut: timeout.aborted, clientLeft: !!client?.aborted }, timeoutMs, c));
       });
     });
   }

@@ -79,27 +79,28 @@ export interface ReferenceParts {
 }
 
 /** go-digest `Parse`: algorithm known, hex of its length, lower case. */
-function validateDigest(d: string): void {
+/** What is wrong with digest `d` (go-digest `Parse`'s message), or undefined when it is valid. */
+function digestProblem(d: string): string | undefined {
   const i = d.indexOf(':');
-  if (i <= 0 || i + 1 === d.length) throw new ReferenceSyntaxError(REFERENCE_ERRORS.digestInvalidFormat);
+  if (i <= 0 || i + 1 === d.length) return REFERENCE_ERRORS.digestInvalidFormat;
   const alg = d.slice(0, i);
   const hex = d.slice(i + 1);
   const want = Object.hasOwn(DIGEST_HEX_LENGTH, alg) ? DIGEST_HEX_LENGTH[alg] : undefined;
-  if (want === undefined) {
-    throw new ReferenceSyntaxError(ANCHORED_DIGEST.test(d) ? REFERENCE_ERRORS.digestUnsupported : REFERENCE_ERRORS.digestInvalidFormat);
-  }
-  if (hex.length !== want) throw new ReferenceSyntaxError(REFERENCE_ERRORS.digestInvalidLength);
-  if (!/^[a-f0-9]+$/.test(hex)) throw new ReferenceSyntaxError(REFERENCE_ERRORS.digestInvalidFormat);
+  if (want === undefined) return ANCHORED_DIGEST.test(d) ? REFERENCE_ERRORS.digestUnsupported : REFERENCE_ERRORS.digestInvalidFormat;
+  if (hex.length !== want) return REFERENCE_ERRORS.digestInvalidLength;
+  if (!/^[a-f0-9]+$/.test(hex)) return REFERENCE_ERRORS.digestInvalidFormat;
+  return undefined;
 }
 
-/** Whether `s` is a valid digest of a known algorithm (go-digest `Parse` succeeds). */
+/** go-digest `Parse`. @throws ReferenceSyntaxError with its message */
+function validateDigest(d: string): void {
+  const problem = digestProblem(d);
+  if (problem) throw new ReferenceSyntaxError(problem);
+}
+
+/** Whether `s` is a valid digest of a known algorithm (go-digest `Parse` succeeds), without throwing. */
 function isDigest(s: string): boolean {
-  try {
-    validateDigest(s);
-    return true;
-  } catch {
-    return false;
-  }
+  return digestProblem(s) === undefined;
 }
 
 /**

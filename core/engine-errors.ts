@@ -105,6 +105,14 @@ export interface CallForError {
   statusCodes: StatusTable;
 }
 
+/** How an Engine call ended without an answer, as far as the caller's clock and signal tell. */
+export interface CallFailure {
+  /** The call's `timeoutMs` passed. */
+  timedOut: boolean;
+  /** The caller's own signal aborted. */
+  clientLeft: boolean;
+}
+
 const TRANSPORT_UNAVAILABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENOTSOCK']);
 
 /**
@@ -114,7 +122,7 @@ const TRANSPORT_UNAVAILABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'EHOS
  * @param how `timedOut`: the call's `timeoutMs` passed (`engine_timeout`); `clientLeft`: the
  *   caller's own signal aborted (the request's, when the client hung up: `client_closed`)
  */
-export function translateError(err: any, how: { timedOut: boolean; clientLeft: boolean }, timeoutMs: number, c: CallForError): Error {
+export function translateError(err: any, how: CallFailure, timeoutMs: number, c: CallForError): Error {
   const cause = { cause: err };
   if (typeof err?.statusCode === 'number') {
     const msg = err.json && typeof err.json === 'object' && 'message' in err.json ? String(err.json.message) : String(err.json ?? err.reason ?? '').trim();

@@ -15,7 +15,7 @@
  */
 import { request, type Agent } from 'node:http';
 import { stringify } from 'node:querystring';
-import type { StatusTable } from './engine-errors.ts';
+import type { CallFailure, StatusTable } from './engine-errors.ts';
 
 /** Where plain reads go: a Unix socket, or a host and port without TLS; the connection's agent. */
 export interface PlainTarget {
@@ -43,12 +43,6 @@ export function engineQuery(query: Record<string, unknown>): string {
   return stringify(out as Record<string, string>);
 }
 
-/** How a plain read ended without an answer: what `translateError` needs to name the cause. */
-export interface ReadFailure {
-  timedOut: boolean;
-  clientLeft: boolean;
-}
-
 /**
  * One `GET path?query`. Resolves with the parsed JSON body (the raw bytes when it is not JSON, as
  * docker-modem) for a status `statusCodes` marks `true`.
@@ -62,7 +56,7 @@ export function plainRead(
   query: Record<string, unknown>,
   statusCodes: StatusTable,
   opts: { timeoutMs: number; signal?: AbortSignal },
-  onError: (err: unknown, how: ReadFailure) => Error,
+  onError: (err: unknown, how: CallFailure) => Error,
 ): Promise<unknown> {
   const qs = engineQuery(query);
   const signal = opts.signal;

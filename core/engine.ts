@@ -279,24 +279,34 @@ export class Engine {
     });
   }
 
+  /** Sends one call (see {@link Engine.call}) and reports its time to the request's scope and the metrics. */
   private dial(modem: Modem, c: EngineCall, client: AbortSignal | undefined): Promise<unknown> {
     const timeoutMs = c.timeoutMs ?? this.endpoint.timeoutMs ?? 30_000;
     const plain = this.conn.plain;
-    if (plain && c.method === 'GET' && !c.stream && c.body === undefined && !c.headers) {
-      // a plain JSON read: node:http directly (core/engine-read.ts), as docker-modem would send it
-      const prefix = modem === this.conn.versioned ? `/v${this.conn.apiVersion}` : '';
-      const started = performance.now();
-      return plainRead(plain, prefix + c.path, c.query ?? {}, c.statusCodes, { timeoutMs, signal: client }, (err, how) => translateError(err, how, timeoutMs, c)).then(
-        (data) => {
-          engineCallDone(c.method, c.path, performance.now() - started, true, this.scope);
-          return data;
-        },
-        (err) => {
-          engineCallDone(c.method, c.path, performance.now() - started, false, this.scope);
-          throw err;
-        },
-      );
-    }
+    const started = performance.now();
+    // a stream's time is until its head arrived; the request log and metrics see every call
+    const done = (ok: boolean) => engineCallDone(c.method, c.path, performance.now() - started, ok, this.scope);
+    const sent =
+      plain && c.method === 'GET' && !c.stream && c.body === undefined && !c.headers
+        ? // a plain JSON read: node:http directly (core/engine-read.ts), as docker-modem would send it
+          plainRead(plain, (modem === this.conn.versioned ? `/v${this.conn.apiVersion}` : '') + c.path, c.query ?? {}, c.statusCodes, { timeoutMs, signal: client }, (err, how) =>
+            translateError(err, how, timeoutMs, c),
+          )
+        : this.modemDial(modem, c, client, timeoutMs);
+    return sent.then(
+      (data) => {
+        done(true);
+        return data;
+      },
+      (err) => {
+        done(false);
+        throw err;
+      },
+    );
+  }
+
+  /** One call through docker-modem: writes, streams, and every call over TLS or SSH. */
+  private modemDial(modem: Modem, c: EngineCall, client: AbortSignal | undefined, timeoutMs: number): Promise<unknown> {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = client ? AbortSignal.any([timeout, client]) : timeout;
     const query = Object.fromEntries(Object.entries(c.query ?? {}).filter(([, v]) => v !== undefined));
@@ -318,11 +328,8 @@ export class Engine {
     } else if (c.method === 'POST') {
       opts.options = {};
     }
-    const started = performance.now();
     return new Promise((resolve, reject) => {
       modem.dial(opts as unknown as Modem.DialOptions, (err: unknown, data: unknown) => {
-        // a stream's time is until its head arrived; the request log and metrics see every call
-        engineCallDone(c.method, c.path, performance.now() - started, !err, this.scope);
         if (!err) return resolve(data);
         reject(translateError(err, { timedOut: timeout.aborted, clientLeft: !!client?.aborted }, timeoutMs, c));
       });

@@ -78,8 +78,7 @@ export interface ReferenceParts {
   digest?: string;
 }
 
-/** go-digest `Parse`: algorithm known, hex of its length, lower case. */
-/** What is wrong with digest `d` (go-digest `Parse`'s message), or undefined when it is valid. */
+/** What is wrong with digest `d` (go-digest `Parse`: algorithm known, hex of its length, lower case), or undefined when it is valid. */
 function digestProblem(d: string): string | undefined {
   const i = d.indexOf(':');
   if (i <= 0 || i + 1 === d.length) return REFERENCE_ERRORS.digestInvalidFormat;

@@ -3,7 +3,7 @@
  *   --concurrency N --stopped --profile DIR]`: the API's reads against the raw Engine API calls each
  * one needs, measured the same way in the same run.
  *
- * Starts the runner in its own process (`wrangler-local/main.ts`, as `npm start` runs it; the
+ * Starts the runner in its own process (wrangler-local/main.ts bundled, as `npm start` runs it; the
  * rate limiter off, the uptime job off), creates N apps (default 10, running unless `--stopped`)
  * for unique users (25 apps each) on the local Engine; with `--via …nginx` (the default) also
  * builds the read routes' bundles and runs one Node process each on sqld behind nginx
@@ -27,7 +27,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import type { LocalDeployment } from './local-deploy.ts';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Engine } from '../core/engine.ts';
 import { LABELS } from '../core/naming.ts';
 import { NETWORK_LABELS } from '../core/user-network.ts';
@@ -73,7 +73,10 @@ const token = generateToken();
 const headerFile = join(dir, 'auth-header'); // the token never on a command line
 writeFileSync(headerFile, `authorization: Bearer ${token}\n`, { mode: 0o600 });
 const profArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [];
-const runner = spawn(process.execPath, [...profArgs, '--import', 'tsx', 'wrangler-local/main.ts'], {
+// the runner as `npm start` runs it: bundled (scripts/build.ts buildRunner), in this run's own file
+const { buildRunner } = await import('./build.ts');
+const runnerFile = await buildRunner(`.tmp/bench-${process.pid}`);
+const runner = spawn(process.execPath, [...profArgs, runnerFile], {
   env: {
     ...process.env,
     SRC_CONFIG: join(dir, 'facilities.json'),
@@ -395,5 +398,6 @@ try {
   runner.kill('SIGTERM');
   await new Promise((r) => runner.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
+  rmSync(dirname(runnerFile), { recursive: true, force: true });
 }
 process.exit(0);

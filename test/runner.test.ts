@@ -1,9 +1,13 @@
 /**
- * `npm start`: the runner process serves the outline and the routes (on the real Engine), and
+ * `npm start`: the runner process, bundled as `npm start` builds it (scripts/build.ts
+ * `buildRunner`), serves the outline and the routes (on the real Engine), and
  * answers oversized headers itself. Its in-process limits are in runner-limits.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { buildRunner } from '../scripts/build.ts';
 import { freePort } from '../scripts/local-deploy.ts';
 import { ADMIN_TOKEN, removeUserApps, uniqueUser } from './helpers.ts';
 
@@ -11,11 +15,13 @@ describe('npm start (the runner process)', () => {
   let proc: ChildProcess;
   let log = '';
   let base: string;
+  let bundle = '';
   beforeAll(async () => {
+    bundle = await buildRunner(`.tmp/runner-test-${process.pid}`);
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     // its own process group, so afterAll ends the runner itself, not only a wrapper
-    proc = spawn(process.execPath, ['--import', 'tsx', 'wrangler-local/main.ts'], {
+    proc = spawn(process.execPath, [bundle], {
       env: { ...process.env, PORT: String(port), SRC_UPTIME_CRON: 'off', SRC_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -30,6 +36,7 @@ describe('npm start (the runner process)', () => {
     });
   });
   afterAll(async () => {
+    if (bundle) rmSync(dirname(bundle), { recursive: true, force: true });
     if (!proc?.pid) return;
     const exited = new Promise((r) => proc.once('exit', r));
     process.kill(-proc.pid, 'SIGTERM');

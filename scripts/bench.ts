@@ -10,7 +10,10 @@
  * (scripts/local-deploy.ts, the production path). Then times each read with curl
  * (`%{time_total}`, a new connection per request, as a client sees it) through each path
  * against curl on the Engine's socket, interleaved round by round (the order alternating), and
- * prints one markdown table of medians: ours, ratio and difference per path, raw. Several raw
+ * prints one markdown table of medians: ours, ratio and difference per path, raw, and the same raw
+ * call(s) through a Node pass-through (scripts/bench-floor.mjs: what any Node process in front of
+ * the Engine costs on this machine, with none of our code; for GET /, which needs no Engine call,
+ * that process answering without one). Several raw
  * calls that a read needs at once (get-images; stats of N apps) are sent in parallel and timed as
  * the slowest. Then C keep-alive clients ask get-app-status back to back on each path and on the
  * raw list, interleaved (best of 2; how many Engine list calls the runner made per answer shows
@@ -89,6 +92,12 @@ const runner = spawn(process.execPath, [...profArgs, runnerFile], {
   },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
+// the Node pass-through (scripts/bench-floor.mjs): the same raw calls through the least a Node process can do
+const floorProc = spawn(process.execPath, ['scripts/bench-floor.mjs', socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+const floorPort = await new Promise<number>((resolve, reject) => {
+  floorProc.stdout!.once('data', (d) => resolve(Number(String(d).trim())));
+  floorProc.once('exit', () => reject(new Error('bench: the Node pass-through did not start')));
+});
 const engine = new Engine({ host: dockerHost });
 const runId = Math.random().toString(36).slice(2, 8);
 /** A user's network holds ~30 containers: the apps are spread over users of this run, 25 each. */
@@ -109,6 +118,9 @@ function curl(args: string[]): Promise<{ s: number; status: number }> {
 const bases: Record<string, string> = { runner: `http://127.0.0.1:${port}` };
 const ours = (via: string, path: string, method = 'GET') => curl(['-X', method, '-H', `@${headerFile}`, `${bases[via]}${path}`]);
 const raw = (path: string) => curl(['--unix-socket', socket, `http://localhost/v${engine.apiVersion}${path}`]);
+/** The raw calls `paths` at once through the Node pass-through, as one request (ms). */
+const floor = (paths: string[], label: string) =>
+  parallel([() => curl([`http://127.0.0.1:${floorPort}/?${paths.map((p) => `p=${encodeURIComponent(`/v${engine.apiVersion}${p}`)}`).join('&')}`])], label);
 /** Several requests at once, timed as the slowest (ms). */
 async function parallel(fns: (() => Promise<{ s: number; status: number }>)[], label: string): Promise<number> {
   const rs = await Promise.all(fns.map((f) => f()));
@@ -214,6 +226,8 @@ interface Case {
   /** our read through `via` (ms) */
   ours: (via: string) => Promise<number>;
   raw: () => Promise<number>;
+  /** the same raw call(s) through the Node pass-through (ms) */
+  floor?: () => Promise<number>;
   rounds: number;
 }
 const median = (t: number[]) => {
@@ -252,6 +266,7 @@ try {
       rawLabel: 'filtered `/containers/json?all=1`',
       ours: (via) => parallel([() => ours(via, `/${facility}/get-app-names`)], 'names'),
       raw: () => parallel([() => raw(`/containers/json?all=1&filters=${filter()}`)], 'raw list'),
+      floor: () => floor([`/containers/json?all=1&filters=${filter()}`], 'floor list'),
       rounds: R,
     },
     {
@@ -259,6 +274,7 @@ try {
       rawLabel: 'filtered `/containers/json?all=1`',
       ours: (via) => parallel([() => ours(via, `/${facility}/get-app-status`)], 'status'),
       raw: () => parallel([() => raw(`/containers/json?all=1&filters=${filter()}`)], 'raw list'),
+      floor: () => floor([`/containers/json?all=1&filters=${filter()}`], 'floor list'),
       rounds: R,
     },
     {
@@ -266,6 +282,7 @@ try {
       rawLabel: 'list filtered by app label',
       ours: (via) => parallel([() => ours(via, `/${facility}/get-app-status?name=${one}`)], 'status one'),
       raw: () => parallel([() => raw(`/containers/json?all=1&filters=${filter([`${LABELS.app}=${one}`])}`)], 'raw list one'),
+      floor: () => floor([`/containers/json?all=1&filters=${filter([`${LABELS.app}=${one}`])}`], 'floor list one'),
       rounds: R,
     },
     {
@@ -273,6 +290,7 @@ try {
       rawLabel: 'inspect',
       ours: (via) => parallel([() => ours(via, `/${facility}/get-app-info?name=${one}`)], 'info'),
       raw: () => parallel([() => raw(`/containers/${one}/json`)], 'raw inspect'),
+      floor: () => floor([`/containers/${one}/json`], 'floor inspect'),
       rounds: R,
     },
     {
@@ -280,6 +298,7 @@ try {
       rawLabel: '`/images/json` + filtered list, in parallel',
       ours: (via) => parallel([() => ours(via, `/${facility}/get-images`)], 'images'),
       raw: () => parallel([() => raw('/images/json'), () => raw(`/containers/json?all=1&filters=${filter()}`)], 'raw images'),
+      floor: () => floor(['/images/json', `/containers/json?all=1&filters=${filter()}`], 'floor images'),
       rounds: R,
     },
     {
@@ -287,6 +306,7 @@ try {
       rawLabel: '`/_ping`',
       ours: (via) => parallel([() => curl([`${bases[via]}/`])], 'outline'),
       raw: () => parallel([() => raw('/_ping')], 'raw ping'),
+      floor: () => floor([], 'floor hello'), // no Engine call: a Node "hello world"
       rounds: R,
     },
     {
@@ -315,15 +335,16 @@ try {
     ); // no stats of stopped apps
   if (VIA.includes('nginx')) deployment = await startDeployment();
   // warm-up: every path twice each side (route modules, Engine caches, the token row)
-  for (const c of cases) for (let k = 0; k < 2; k++) await Promise.all([c.raw(), ...VIA.map((v) => c.ours(v))]);
-  const times = new Map(cases.map((c) => [c.read, { raw: [] as number[], ...Object.fromEntries(VIA.map((v) => [v, [] as number[]])) } as Record<string, number[]>]));
+  for (const c of cases) for (let k = 0; k < 2; k++) await Promise.all([c.raw(), c.floor?.(), ...VIA.map((v) => c.ours(v))]);
+  const times = new Map(cases.map((c) => [c.read, { raw: [] as number[], floor: [] as number[], ...Object.fromEntries(VIA.map((v) => [v, [] as number[]])) } as Record<string, number[]>]));
   for (let round = 0; round < R; round++) {
     for (const c of cases) {
       if (round >= c.rounds) continue;
       const t = times.get(c.read)!;
       // raw first on odd rounds, last on even ones; our paths in turn
-      const order = round % 2 ? ['raw', ...VIA] : [...VIA, 'raw'];
-      for (const side of order) t[side].push(await (side === 'raw' ? c.raw() : c.ours(side)));
+      const sides = [...VIA, ...(c.floor ? ['floor'] : [])];
+      const order = round % 2 ? ['raw', ...sides] : [...sides, 'raw'];
+      for (const side of order) t[side].push(await (side === 'raw' ? c.raw() : side === 'floor' ? c.floor!() : c.ours(side)));
     }
   }
   console.log(
@@ -332,8 +353,8 @@ try {
       .join(' ')}\n`,
   );
   const heads = VIA.map((v) => (v === 'runner' ? 'runner' : 'nginx + bundle'));
-  console.log(`| read | ${heads.map((h) => `${h} | ratio | difference`).join(' | ')} | raw Engine | raw call(s) |`);
-  console.log(`|---|${VIA.map(() => '---|---|---|').join('')}---|---|`);
+  console.log(`| read | ${heads.map((h) => `${h} | ratio | difference`).join(' | ')} | raw Engine | Node pass-through | raw call(s) |`);
+  console.log(`|---|${VIA.map(() => '---|---|---|').join('')}---|---|---|`);
   for (const c of cases) {
     const t = times.get(c.read)!;
     const r = median(t.raw);
@@ -341,7 +362,8 @@ try {
       const o = median(t[v]);
       return `${fmt(o)} ms | ${(o / r).toFixed(1)}x | ${o >= r ? '+' : '−'}${fmt(Math.abs(o - r))} ms`;
     });
-    console.log(`| ${c.read} | ${cols.join(' | ')} | ${fmt(r)} ms | ${c.rawLabel} |`);
+    const f = t.floor.length ? median(t.floor) : undefined;
+    console.log(`| ${c.read} | ${cols.join(' | ')} | ${fmt(r)} ms | ${f === undefined ? '' : `${fmt(f)} ms (+${fmt(f - r)})`} | ${c.rawLabel} |`);
   }
   console.log(`\nRSS after the latency runs: ${rssLine()}`);
   const C = Number(values.clients);
@@ -395,6 +417,7 @@ try {
   for (let i = 0; i < N; i++) await engine.call({ method: 'DELETE', path: `/images/src-test/b${i}:bench`, statusCodes: { 200: true, 404: 'gone' } }).catch(() => undefined);
   await deployment?.stop();
   if (built) rmSync(built, { recursive: true, force: true });
+  floorProc.kill('SIGTERM');
   runner.kill('SIGTERM');
   await new Promise((r) => runner.once('exit', r));
   rmSync(dir, { recursive: true, force: true });

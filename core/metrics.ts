@@ -20,7 +20,7 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { env } from './runtime.ts';
+import { afterResponse, env } from './runtime.ts';
 
 /** The registry of this process's series (and, when collected, the shared gauges). */
 export const registry = new Registry();
@@ -69,17 +69,39 @@ const uptimeRunSeconds = new Histogram({
   registers: [registry],
 });
 
-/** Counts one answered request. */
-export function observeRequest(route: string, method: string, status: number, seconds: number): void {
-  labelled();
-  requests.inc({ route, method, status: String(status) });
-  requestSeconds.observe({ route }, seconds);
+/**
+ * Observations not yet recorded: request and Engine-call series are recorded just after the
+ * answer is written (core/runtime.ts `afterResponse`), not on its way (prom-client's label
+ * lookup, ~10-20 µs each, and the Engine path template would delay it); a scrape records them
+ * first ({@link metricsText}), so it always counts every request answered before it.
+ */
+const pending: (() => void)[] = [];
+
+/** Queues `record` for just after the answer. */
+function later(record: () => void): void {
+  if (pending.push(record) === 1) afterResponse(recordPending);
 }
 
-/** Records one Engine call (core/observe.ts calls this for every call). */
-export function observeEngineCall(endpoint: string, seconds: number, ok: boolean): void {
+/** Records the queued observations, in order. */
+function recordPending(): void {
   labelled();
-  engineSeconds.observe({ endpoint, outcome: ok ? 'ok' : 'error' }, seconds);
+  for (const record of pending.splice(0)) record();
+}
+
+/** Counts one answered request (recorded just after the answer). */
+export function observeRequest(route: string, method: string, status: number, seconds: number): void {
+  later(() => {
+    requests.inc({ route, method, status: String(status) });
+    requestSeconds.observe({ route }, seconds);
+  });
+}
+
+/**
+ * Records one Engine call (core/observe.ts calls this for every call; recorded just after the
+ * answer). `endpoint` may be a function that yields the label then.
+ */
+export function observeEngineCall(endpoint: string | (() => string), seconds: number, ok: boolean): void {
+  later(() => engineSeconds.observe({ endpoint: typeof endpoint === 'string' ? endpoint : endpoint(), outcome: ok ? 'ok' : 'error' }, seconds));
 }
 
 /** Counts a finished pull. */
@@ -141,7 +163,7 @@ export function sharedRegistry(g: SharedGauges): Registry {
 
 /** The exposition text of this process's series, followed by `extra` registries' (the shared gauges). */
 export async function metricsText(extra: Registry[] = []): Promise<string> {
-  labelled();
+  recordPending();
   const parts = [await registry.metrics(), ...(await Promise.all(extra.map((r) => r.metrics())))];
   return parts.filter((p) => p.trim() !== '').join('\n');
 }

@@ -55,7 +55,7 @@ export function engineCallDone(method: string, path: string, ms: number, ok: boo
     scope.engineMs += ms;
     scope.engineCalls += 1;
   }
-  observeEngineCall(engineEndpoint(method, path), ms / 1000, ok);
+  observeEngineCall(() => engineEndpoint(method, path), ms / 1000, ok); // the template is made after the answer
 }
 
 /** What {@link requestDone} reports about one request. */

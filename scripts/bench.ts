@@ -251,10 +251,21 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   await engine.listContainers({ all: false }); // negotiates the API version
+  // The apps' image: the test busybox whose shell waits on one long sleep. The test image's own
+  // command forks a `sleep 1` every second; 500 of those kept the load average above 100 and
+  // measured the machine, not the API. Committed from a created container (Engine POST /commit).
+  const base = (await engine.call({ method: 'POST', path: '/containers/create', body: { Image: 'src-test/busybox:latest' }, statusCodes: { 201: true } })) as { Id: string };
+  await engine.call({
+    method: 'POST',
+    path: '/commit',
+    query: { container: base.Id, repo: 'src-test/bench-idle', tag: runId, changes: 'CMD ["sh", "-c", "trap \'exit 0\' TERM INT; sleep 1000000000 & wait $!"]' },
+    statusCodes: { 201: true },
+  });
+  await engine.removeContainer(base.Id, { force: true });
   const names: string[] = [];
   const ids: string[] = [];
   for (let i = 0; i < N; i++) {
-    await engine.call({ method: 'POST', path: `/images/src-test/busybox:latest/tag`, query: { repo: `src-test/b${i}`, tag: 'bench' }, statusCodes: { 201: true } });
+    await engine.call({ method: 'POST', path: `/images/src-test/bench-idle:${runId}/tag`, query: { repo: `src-test/b${i}`, tag: 'bench' }, statusCodes: { 201: true } });
     const r = await api('POST', `/${facility}/create-app?image=src-test/b${i}:bench&user=${users[Math.floor(i / APPS_PER_USER)]}`);
     if (!values.stopped) await api('POST', `/${facility}/start-app?name=${r.name}`);
     names.push(r.name);
@@ -430,6 +441,7 @@ try {
     }
   }
   for (let i = 0; i < N; i++) await engine.call({ method: 'DELETE', path: `/images/src-test/b${i}:bench`, statusCodes: { 200: true, 404: 'gone' } }).catch(() => undefined);
+  await engine.call({ method: 'DELETE', path: `/images/src-test/bench-idle:${runId}`, statusCodes: { 200: true, 404: 'gone' } }).catch(() => undefined);
   await deployment?.stop();
   if (built) rmSync(built, { recursive: true, force: true });
   floorProc.kill('SIGTERM');

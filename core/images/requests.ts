@@ -23,7 +23,7 @@ import type { ImageReference } from '../reference.ts';
 import { withBusyRetry } from '../store.ts';
 import { configApproval } from './approval.ts';
 import { afterDecision, type ActOptions, type PullRight } from './pull-worker.ts';
-import { imagesDb, nowIso, reapStalePulls, toRecord, type ImageRequest, type RequestState } from './store.ts';
+import { imagesDb, nowIso, reapStalePulls, STALE_PULL, staleCutoff, toRecord, type ImageRequest, type RequestState } from './store.ts';
 
 /** Who asks for an image: a user's or token's name, or an anonymous caller (no token). */
 export interface Requester {
@@ -173,14 +173,15 @@ export const REQUESTS_PAGE = { default: 100, max: 1000 } as const;
  * The facility's requests, newest first (by creation), optionally of some states or one
  * reference (then with its requesters, `history`), one page at a time (`limit`, default 100, at
  * most 1000; `offset`). A `viewer` limited to a user sees only the records they requested,
- * and in histories only their own entry.
+ * and in histories only their own entry. Pulls whose process stopped are marked failed first
+ * (`reaped`: already done by this call).
  */
 export async function listImageRequests(
   f: Facility,
   q: { states?: RequestState[]; image?: ImageReference; limit?: number; offset?: number; viewer?: Viewer } = {},
+  reaped = false,
 ): Promise<ImageRequestPage<ImageRequest> | ImageRequestPage<ImageRequestDetail>> {
   const db = await imagesDb();
-  await reapStalePulls(db, f.id);
   const where = ['r.facility = ?'];
   const args: (string | number)[] = [f.id];
   if (q.states?.length) {
@@ -199,10 +200,21 @@ export async function listImageRequests(
   const limit = Math.min(Math.max(1, q.limit ?? REQUESTS_PAGE.default), REQUESTS_PAGE.max);
   const offset = Math.max(0, q.offset ?? 0);
   const cond = where.join(' AND ');
-  const [page, count] = await Promise.all([
-    db.execute({ sql: `SELECT r.* FROM image_requests r WHERE ${cond} ORDER BY r.created_at DESC, r.reference LIMIT ? OFFSET ?`, args: [...args, limit, offset] }),
-    db.execute({ sql: `SELECT COUNT(*) AS n FROM image_requests r WHERE ${cond}`, args }),
-  ]);
+  // one round trip to a libSQL server (~2-3 ms each on sqld), one snapshot: the stale-pull check,
+  // the page and the count in one read batch; a stale pull (its process stopped) is marked failed
+  // and the page read again
+  const [stale, page, count] = await db.batch(
+    [
+      { sql: `SELECT 1 FROM image_requests WHERE facility = ? AND ${STALE_PULL} LIMIT 1`, args: [f.id, staleCutoff()] },
+      { sql: `SELECT r.* FROM image_requests r WHERE ${cond} ORDER BY r.created_at DESC, r.reference LIMIT ? OFFSET ?`, args: [...args, limit, offset] },
+      { sql: `SELECT COUNT(*) AS n FROM image_requests r WHERE ${cond}`, args },
+    ],
+    'read',
+  );
+  if (stale.rows.length > 0 && !reaped) {
+    await reapStalePulls(db, f.id);
+    return listImageRequests(f, q, true);
+  }
   const total = Number(count.rows[0]?.n ?? 0);
   const records = page.rows.map((row) => viewOf(toRecord(row), viewer));
   if (!q.image) return { items: records, total };

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --apps 10 --rounds 25 --stats-rounds 5 --via runner,nginx --clients 50 --seconds 3
- *   --concurrency N --stopped --profile DIR]`: the API's reads against the raw Engine API calls each
+ *   --concurrency N --stats-concurrency N --stopped --profile DIR]`: the API's reads against the raw Engine API calls each
  * one needs, measured the same way in the same run.
  *
  * Starts the runner in its own process (wrangler-local/main.ts bundled, as `npm start` runs it; the
@@ -52,6 +52,8 @@ const { values } = parseArgs({
     via: { type: 'string', default: 'runner,nginx' },
     /** the facility's `concurrency` (its fan-out bound; default: the configuration's default) */
     concurrency: { type: 'string' },
+    /** the facility's `statsConcurrency` (stats samples one get-app-stats request takes at once; default: the configuration's default) */
+    'stats-concurrency': { type: 'string' },
     /** create the apps but leave them stopped (list reads at an N whose running containers do not fit) */
     stopped: { type: 'boolean', default: false },
   },
@@ -69,7 +71,16 @@ const dir = mkdtempSync(join(tmpdir(), 'src-bench-'));
 const facility = 'bench';
 writeFileSync(
   join(dir, 'facilities.json'),
-  JSON.stringify({ facilities: { [facility]: { mode: 'solo', images: { approved: ['docker.io/src-test/*'] }, ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}) } } }),
+  JSON.stringify({
+    facilities: {
+      [facility]: {
+        mode: 'solo',
+        images: { approved: ['docker.io/src-test/*'] },
+        ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
+        ...(values['stats-concurrency'] ? { statsConcurrency: Number(values['stats-concurrency']) } : {}),
+      },
+    },
+  }),
 );
 const { freePort } = await import('./local-deploy.ts');
 const port = await freePort();

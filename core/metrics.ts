@@ -98,10 +98,10 @@ export function observeRequest(route: string, method: string, status: number, se
 
 /**
  * Records one Engine call (core/observe.ts calls this for every call; recorded just after the
- * answer). `endpoint` may be a function that yields the label then.
+ * answer). `endpoint` yields its label (`METHOD /path template`) then, off the answer's path.
  */
-export function observeEngineCall(endpoint: string | (() => string), seconds: number, ok: boolean): void {
-  later(() => engineSeconds.observe({ endpoint: typeof endpoint === 'string' ? endpoint : endpoint(), outcome: ok ? 'ok' : 'error' }, seconds));
+export function observeEngineCall(endpoint: () => string, seconds: number, ok: boolean): void {
+  later(() => engineSeconds.observe({ endpoint: endpoint(), outcome: ok ? 'ok' : 'error' }, seconds));
 }
 
 /** Counts a finished pull. */

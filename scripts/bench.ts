@@ -133,6 +133,15 @@ const raw = (path: string) => curl(['--unix-socket', socket, `http://localhost/v
 /** The raw calls `paths` at once through the Node pass-through, as one request (ms). */
 const floor = (paths: string[], label: string) =>
   parallel([() => curl([`http://127.0.0.1:${floorPort}/?${paths.map((p) => `p=${encodeURIComponent(`/v${engine.apiVersion}${p}`)}`).join('&')}`])], label);
+/** A read's raw Engine calls `paths`: sent at once on the Engine's socket (`raw`), and through the Node pass-through (`floor`). */
+const rawAndFloor = (paths: string[], label: string) => ({
+  raw: () =>
+    parallel(
+      paths.map((p) => () => raw(p)),
+      `raw ${label}`,
+    ),
+  floor: () => floor(paths, `floor ${label}`),
+});
 /** Several requests at once, timed as the slowest (ms). */
 async function parallel(fns: (() => Promise<{ s: number; status: number }>)[], label: string): Promise<number> {
   const rs = await Promise.all(fns.map((f) => f()));
@@ -289,40 +298,35 @@ try {
       read: 'get-app-names',
       rawLabel: 'filtered `/containers/json?all=1`',
       ours: (via) => parallel([() => ours(via, `/${facility}/get-app-names`)], 'names'),
-      raw: () => parallel([() => raw(`/containers/json?all=1&filters=${filter()}`)], 'raw list'),
-      floor: () => floor([`/containers/json?all=1&filters=${filter()}`], 'floor list'),
+      ...rawAndFloor([`/containers/json?all=1&filters=${filter()}`], 'list'),
       rounds: R,
     },
     {
       read: 'get-app-status, all',
       rawLabel: 'filtered `/containers/json?all=1`',
       ours: (via) => parallel([() => ours(via, `/${facility}/get-app-status`)], 'status'),
-      raw: () => parallel([() => raw(`/containers/json?all=1&filters=${filter()}`)], 'raw list'),
-      floor: () => floor([`/containers/json?all=1&filters=${filter()}`], 'floor list'),
+      ...rawAndFloor([`/containers/json?all=1&filters=${filter()}`], 'list'),
       rounds: R,
     },
     {
       read: 'get-app-status, one',
       rawLabel: 'list filtered by app label',
       ours: (via) => parallel([() => ours(via, `/${facility}/get-app-status?name=${one}`)], 'status one'),
-      raw: () => parallel([() => raw(`/containers/json?all=1&filters=${filter([`${LABELS.app}=${one}`])}`)], 'raw list one'),
-      floor: () => floor([`/containers/json?all=1&filters=${filter([`${LABELS.app}=${one}`])}`], 'floor list one'),
+      ...rawAndFloor([`/containers/json?all=1&filters=${filter([`${LABELS.app}=${one}`])}`], 'list one'),
       rounds: R,
     },
     {
       read: 'get-app-info',
       rawLabel: 'inspect',
       ours: (via) => parallel([() => ours(via, `/${facility}/get-app-info?name=${one}`)], 'info'),
-      raw: () => parallel([() => raw(`/containers/${one}/json`)], 'raw inspect'),
-      floor: () => floor([`/containers/${one}/json`], 'floor inspect'),
+      ...rawAndFloor([`/containers/${one}/json`], 'inspect'),
       rounds: R,
     },
     {
       read: 'get-images',
       rawLabel: '`/images/json` + filtered list, in parallel',
       ours: (via) => parallel([() => ours(via, `/${facility}/get-images`)], 'images'),
-      raw: () => parallel([() => raw('/images/json'), () => raw(`/containers/json?all=1&filters=${filter()}`)], 'raw images'),
-      floor: () => floor(['/images/json', `/containers/json?all=1&filters=${filter()}`], 'floor images'),
+      ...rawAndFloor(['/images/json', `/containers/json?all=1&filters=${filter()}`], 'images'),
       rounds: R,
     },
     {

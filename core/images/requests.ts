@@ -23,7 +23,7 @@ import type { ImageReference } from '../reference.ts';
 import { withBusyRetry } from '../store.ts';
 import { configApproval } from './approval.ts';
 import { afterDecision, type ActOptions, type PullRight } from './pull-worker.ts';
-import { imagesDb, nowIso, reapStalePulls, STALE_PULL, staleCutoff, toRecord, type ImageRequest, type RequestState } from './store.ts';
+import { imagesDb, nowIso, reapStalePulls, stalePullCheck, toRecord, type ImageRequest, type RequestState } from './store.ts';
 
 /** Who asks for an image: a user's or token's name, or an anonymous caller (no token). */
 export interface Requester {
@@ -205,7 +205,7 @@ export async function listImageRequests(
   // and the page read again
   const [stale, page, count] = await db.batch(
     [
-      { sql: `SELECT 1 FROM image_requests WHERE facility = ? AND ${STALE_PULL} LIMIT 1`, args: [f.id, staleCutoff()] },
+      stalePullCheck(f.id),
       { sql: `SELECT r.* FROM image_requests r WHERE ${cond} ORDER BY r.created_at DESC, r.reference LIMIT ? OFFSET ?`, args: [...args, limit, offset] },
       { sql: `SELECT COUNT(*) AS n FROM image_requests r WHERE ${cond}`, args },
     ],

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Client, Row } from '@libsql/client';
+import type { Client, InStatement, Row } from '@libsql/client';
 import type { PullProgress } from '../image-pull.ts';
 import type { IMAGE_REQUEST_STATES } from '../schemas.ts';
 import { domainDb, withBusyRetry, type Migration } from '../store.ts';
@@ -177,13 +177,18 @@ export const STALE_PULL = "state = 'pulling' AND (pull_heartbeat_at IS NULL OR p
 /** The heartbeat cutoff for {@link STALE_PULL}: now minus {@link PULL_STALE_MS}, ISO-8601 UTC. */
 export const staleCutoff = (): string => new Date(Date.now() - PULL_STALE_MS).toISOString();
 
+/** The read that finds whether `facility` has a pull whose process died (one row if so); for a read batch. */
+export function stalePullCheck(facility: string, cutoff: string = staleCutoff()): InStatement {
+  return { sql: `SELECT 1 FROM image_requests WHERE facility = ? AND ${STALE_PULL} LIMIT 1`, args: [facility, cutoff] };
+}
+
 /**
  * Marks pulls whose process died (no heartbeat for {@link PULL_STALE_MS}) as failed. Looks
  * first (a read), so that the reads calling this take no write lock when nothing is stale.
  */
 export async function reapStalePulls(db: Client, facility: string): Promise<void> {
   const cutoff = staleCutoff();
-  const stale = await db.execute({ sql: `SELECT 1 FROM image_requests WHERE facility = ? AND ${STALE_PULL} LIMIT 1`, args: [facility, cutoff] });
+  const stale = await db.execute(stalePullCheck(facility, cutoff));
   if (stale.rows.length === 0) return;
   await withBusyRetry(() =>
     db.execute({

@@ -13,6 +13,7 @@
 import { createClient, LibsqlError, type Client } from '@libsql/client';
 import pRetry, { AbortError } from 'p-retry';
 import { loadConfig } from './config.ts';
+import { databaseFetch } from './db-fetch.ts';
 import { ensureDir, WriteGate } from './runtime.ts';
 
 /** One schema step of a domain. Versions start at 1 and only ever grow. */
@@ -23,21 +24,6 @@ export interface Migration {
 }
 
 let client: Promise<Client> | undefined;
-
-/**
- * `fetch` for a libSQL server's HTTP API (`SRC_DB_URL=http://…`) that asks for uncompressed
- * answers. Node's fetch (undici) and Deno's ask for gzip or br by default; sqld then compresses
- * every answer, and inflating one (a zlib stream per answer) cost ~0.8 ms a query on this
- * project's machine (sqld query 3.7 -> 2.9 ms, median of 300), on every read that touches the
- * database. Answers are small next to a LAN's bandwidth (the largest, a month of uptime
- * samples, is ~1.2 MiB). Unused with an embedded `file:` database.
- * @param input what @libsql/hrana-client passes: a `Request`, or a URL with `init`
- */
-export function uncompressedFetch(input: Request | string | URL, init?: RequestInit): Promise<Response> {
-  const req = input instanceof Request ? input : new Request(input, init);
-  req.headers.set('accept-encoding', 'identity');
-  return fetch(req);
-}
 
 /** How long a `file:` connection waits for another process's write lock before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -60,7 +46,7 @@ export function getDb(): Promise<Client> {
     const { dbUrl, dataDir } = loadConfig();
     // the data directory holds the database and the admin token file: owner only
     if (dbUrl.startsWith('file:')) ensureDir(dbUrl.slice(5).replace(/\/[^/]*$/, '') || dataDir, 0o700);
-    const db = createClient({ url: dbUrl, authToken: globalThis.process?.env?.SRC_DB_AUTH_TOKEN, timeout: BUSY_TIMEOUT_MS, fetch: uncompressedFetch });
+    const db = createClient({ url: dbUrl, authToken: globalThis.process?.env?.SRC_DB_AUTH_TOKEN, timeout: BUSY_TIMEOUT_MS, fetch: databaseFetch });
     if (dbUrl.startsWith('file:')) await db.execute('PRAGMA journal_mode=WAL');
     await ensureMigrationsTable(db);
     return db;
@@ -113,13 +99,14 @@ export function isBusy(e: unknown): boolean {
 
 /**
  * Whether an error means the database cannot serve now: busy past the retries, or a libSQL
- * server that cannot be reached (HRANA transport errors, refused or reset connections).
+ * server that cannot be reached (HRANA transport errors, refused, reset or silent connections:
+ * core/db-fetch.ts's transport errors on Node, undici's `fetch failed` on Deno).
  */
 export function isStoreUnavailable(e: unknown): boolean {
   if (isBusy(e)) return true;
   const code = (e as { code?: string })?.code ?? '';
   const msg = String((e as Error)?.message ?? '') + String((e as { cause?: Error })?.cause?.message ?? '');
-  return /^(HRANA_WEBSOCKET_ERROR|SERVER_ERROR|HRANA_CLOSED_ERR)$/.test(code) || /ECONNREFUSED|fetch failed|ECONNRESET/.test(msg);
+  return /^(HRANA_WEBSOCKET_ERROR|SERVER_ERROR|HRANA_CLOSED_ERR|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE)$/.test(code) || /ECONNREFUSED|fetch failed|ECONNRESET|socket hang up/.test(msg);
 }
 
 /** This process's database writers take turns through here (see {@link getDb}). */

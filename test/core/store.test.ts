@@ -1,10 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createClient } from '@libsql/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { isBusy, migrate, uncompressedFetch, withBusyRetry, type Migration } from '../../core/store.ts';
+import { databaseFetch } from '../../core/db-fetch.ts';
+import { isBusy, isStoreUnavailable, migrate, withBusyRetry, type Migration } from '../../core/store.ts';
 import { freePort, sqldBinary } from '../../scripts/local-deploy.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'src-store-'));
@@ -71,11 +72,11 @@ describe('withBusyRetry', () => {
   });
 });
 
-describe('uncompressedFetch (the libSQL client on a sqld)', () => {
+describe('databaseFetch (the libSQL client on a sqld)', () => {
   let proc: ChildProcess | undefined;
   afterAll(() => proc?.kill('SIGKILL'));
 
-  it('asks sqld for uncompressed answers, which it otherwise gzips; the answers are the same', async () => {
+  it('speaks node:http to sqld and asks for uncompressed answers, which it otherwise gzips; the answers are the same', async () => {
     const [http, grpc] = [await freePort(), await freePort()];
     proc = spawn(sqldBinary(), ['--db-path', join(dir, 'sqld'), '--http-listen-addr', `127.0.0.1:${http}`, '--grpc-listen-addr', `127.0.0.1:${grpc}`, '--no-welcome'], { stdio: 'ignore' });
     const url = `http://127.0.0.1:${http}`;
@@ -103,16 +104,38 @@ describe('uncompressedFetch (the libSQL client on a sqld)', () => {
       return { db, encodings };
     };
     const plain = client(fetch);
-    const ours = client(uncompressedFetch);
+    const ours = client(databaseFetch);
     await plain.db.execute('CREATE TABLE u (id INTEGER PRIMARY KEY, v TEXT)');
     await plain.db.execute({ sql: 'INSERT INTO u (v) VALUES (?), (?)', args: ['a', 'b'] });
-    const [a, b] = [await plain.db.execute('SELECT v FROM u ORDER BY id'), await ours.db.execute('SELECT v FROM u ORDER BY id')];
+    const a = await plain.db.execute('SELECT v FROM u ORDER BY id');
+    const globalFetch = vi.spyOn(globalThis, 'fetch');
+    const b = await ours.db.execute('SELECT v FROM u ORDER BY id');
+    expect(globalFetch).not.toHaveBeenCalled(); // node:http, not undici
+    globalFetch.mockRestore();
     expect(b.rows.map((r) => r.v)).toEqual(['a', 'b']);
     expect(b.rows.map((r) => r.v)).toEqual(a.rows.map((r) => r.v));
     expect(plain.encodings).toContain('gzip'); // what the default fetch makes sqld do
     expect(ours.encodings.length).toBeGreaterThan(0);
     expect(ours.encodings.every((e) => e === null)).toBe(true);
+    // a batch, an error answer and a write go through it as through the default fetch
+    const [rows, count] = await ours.db.batch(['SELECT v FROM u ORDER BY id', 'SELECT count(*) AS n FROM u'], 'read');
+    expect(rows.rows.map((r) => r.v)).toEqual(['a', 'b']);
+    expect(count.rows[0].n).toBe(2);
+    await expect(ours.db.execute('SELECT nope FROM u')).rejects.toThrow(/no such column/);
+    await ours.db.execute({ sql: 'INSERT INTO u (v) VALUES (?)', args: ['ü'.repeat(5000)] });
+    expect((await plain.db.execute('SELECT v FROM u WHERE id = 3')).rows[0].v).toBe('ü'.repeat(5000));
     plain.db.close();
     ours.db.close();
+  });
+
+  it('rejects with the transport error when no server listens, which the store reads as unavailable', async () => {
+    const db = createClient({ url: `http://127.0.0.1:${await freePort()}`, fetch: databaseFetch });
+    const err = await db.execute('SELECT 1').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as { code?: string }).code).toBe('ECONNREFUSED');
+    expect(isStoreUnavailable(err)).toBe(true);
+    db.close();
   });
 });

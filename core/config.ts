@@ -278,12 +278,13 @@ const facilitySchema = v.strictObject({
    */
   concurrency: v.optional(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(256, 'must be at most 256')), 16),
   /**
-   * Most stats samples one get-app-stats request takes at once; default 128. A sample is light
+   * Most stats samples one get-app-stats request takes at once; default 512. A sample is light
    * for the Engine (one read of the container's cgroup, or a wait for its next tick when it
    * samples twice), so the stats of many apps take about one sample's time instead of
-   * N / `concurrency` of them.
+   * N / `concurrency` of them: at 500 apps 4.9 s against 4.0 s for 500 raw calls at once
+   * (`docker stats` opens one per container), 8.3 s with 128 (four waves).
    */
-  statsConcurrency: v.optional(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(1024, 'must be at most 1024')), 128),
+  statsConcurrency: v.optional(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(1024, 'must be at most 1024')), 512),
   /** Mode override; `auto` detects it from the Engine. */
   mode: v.optional(v.picklist(['auto', 'solo', 'swarm']), 'auto'),
   /** Swarm mode: how apps run as services (core/services.ts). */

@@ -19,7 +19,7 @@
  */
 import { compareGoStrings, ellipsis, goQuote, joinHostPort, truncateID } from './go.ts';
 import { familiarString, parseNormalizedNamed } from './reference.ts';
-import { goTimeString, type GoTimeOptions } from './time.ts';
+import { goTimeString, localTimeZone, type GoTimeOptions } from './time.ts';
 import { humanSizeWithPrecision, timeAgo } from './units.ts';
 
 /** One entry of an Engine container summary's `Ports`. */
@@ -226,6 +226,52 @@ function platformOf(c: EngineContainerSummary): OciPlatform | null {
   return out;
 }
 
+/** At most this many entries in each memo below; past it a memo starts over. */
+const MEMO_MAX = 4096;
+
+/** The fields of a row that depend only on what a container keeps for life. */
+interface LifelongFields {
+  created: number;
+  zone: string;
+  rawCommand: string;
+  command: string;
+  createdAt: string;
+  labels: string;
+}
+const lifelong = new Map<string, LifelongFields>();
+
+/**
+ * `Command` (truncated), `CreatedAt` (local zone) and `Labels` of a container, kept by container
+ * ID: the Engine cannot change a container's labels, command or creation time after create, and
+ * `CreatedAt` depends only on the local zone besides, so a list of 500 apps formats them once
+ * rather than on every read (~4 ms of ~6 ms for 500 rows). An entry is used only while the ID,
+ * `Created`, `Command` and the local zone match.
+ */
+function lifelongFields(c: EngineContainerSummary): LifelongFields {
+  const rawCommand = c.Command ?? '';
+  const zone = localTimeZone();
+  const hit = lifelong.get(c.Id);
+  if (hit && hit.created === c.Created && hit.rawCommand === rawCommand && hit.zone === zone) return hit;
+  if (lifelong.size >= MEMO_MAX) lifelong.clear();
+  const made = { created: c.Created, zone, rawCommand, command: goQuote(ellipsis(rawCommand, 20)), createdAt: goTimeString(c.Created), labels: containerLabels(c.Labels) };
+  lifelong.set(c.Id, made);
+  return made;
+}
+
+const images = new Map<string, string>();
+
+/** {@link containerImage} (truncating), kept per `Image` and `ImageID` pair: it parses the reference. */
+function memoImage(image: string | undefined, imageId: string | undefined): string {
+  const key = `${image ?? ''}\n${imageId ?? ''}`;
+  let v = images.get(key);
+  if (v === undefined) {
+    if (images.size >= MEMO_MAX) images.clear();
+    v = containerImage(image, imageId, true);
+    images.set(key, v);
+  }
+  return v;
+}
+
 /**
  * One container as `docker ps -a --format json` prints it (docker CLI 28, `ContainerContext`
  * marshalled with sorted keys). All values are strings except `Platform` (`null` or an object).
@@ -242,12 +288,13 @@ function platformOf(c: EngineContainerSummary): OciPlatform | null {
 export function formatContainerSummary(c: EngineContainerSummary, opts: ContainerFormatOptions = {}): ContainerSummaryJson {
   const trunc = opts.trunc ?? true;
   const command = c.Command ?? '';
+  const life = trunc && !opts.timeZone && !opts.zoneAbbreviation ? lifelongFields(c) : undefined;
   return {
-    Command: goQuote(trunc ? ellipsis(command, 20) : command),
-    CreatedAt: goTimeString(c.Created, opts),
+    Command: life?.command ?? goQuote(trunc ? ellipsis(command, 20) : command),
+    CreatedAt: life?.createdAt ?? goTimeString(c.Created, opts),
     ID: trunc ? truncateID(c.Id) : c.Id,
-    Image: containerImage(c.Image, c.ImageID, trunc),
-    Labels: containerLabels(c.Labels),
+    Image: trunc ? memoImage(c.Image, c.ImageID) : containerImage(c.Image, c.ImageID, trunc),
+    Labels: life?.labels ?? containerLabels(c.Labels),
     LocalVolumes: String((c.Mounts ?? []).filter((m) => m.Driver === 'local').length),
     Mounts: containerMounts(c.Mounts, trunc),
     Names: containerNames(c.Names, trunc),

@@ -74,6 +74,30 @@ describe('formatContainerSummary vs recorded docker ps output', () => {
     }
   });
 
+  it('a container formatted again, in another local zone, or changed under its ID, gets the right values (the per-ID memo)', () => {
+    const saved = process.env.TZ;
+    try {
+      const c = fx.list[0];
+      const wantIn = (tz: string) => JSON.parse(lines(fx.cli[tz].plain).find((l) => l.includes(c.Id.slice(0, 12)))!) as ContainerSummaryJson;
+      process.env.TZ = 'UTC';
+      const first = formatContainerSummary(c);
+      expect(formatContainerSummary(structuredClone(c))).toEqual(first);
+      expect(first.CreatedAt).toBe(wantIn('UTC').CreatedAt);
+      process.env.TZ = 'America/New_York';
+      expect(formatContainerSummary(c).CreatedAt).toBe(wantIn('America/New_York').CreatedAt);
+      // the memo holds only while ID, Created and Command match
+      const other = { ...c, Created: c.Created - 3600, Command: 'echo other', Labels: { a: '1' } };
+      const got = formatContainerSummary(other);
+      expect(got.CreatedAt).toBe(formatContainerSummary(other, { timeZone: 'America/New_York' }).CreatedAt);
+      expect(got.CreatedAt).not.toBe(wantIn('America/New_York').CreatedAt);
+      expect(got.Command).toBe('"echo other"');
+      expect(got.Labels).toBe('a=1');
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+  });
+
   it('recorded cases cover what they claim', () => {
     const utc = lines(fx.cli.UTC.plain).map((l) => JSON.parse(l) as ContainerSummaryJson);
     const size = lines(fx.cli.UTC.size).map((l) => JSON.parse(l) as ContainerSummaryJson);

@@ -122,11 +122,21 @@ export function errorResponse(err: unknown, requestId?: string, status?: number)
   return problemResponse(e, body, status ?? STATUS_OF[e.code], headers);
 }
 
-/** A JSON `Response`. */
+/** Answers at least this long (UTF-16 units) are encoded to UTF-8 once, by {@link json}. */
+const ENCODE_ONCE_AT = 16 * 1024;
+const utf8 = new TextEncoder();
+
+/**
+ * A JSON `Response`. A large body is handed over as UTF-8 bytes: as a string, Node's adapter
+ * measures its UTF-8 length and then encodes it again to write it, and a string with any
+ * character above U+00FF (the `…` of a truncated `docker ps` command) is two bytes a unit,
+ * slow to measure: 500 `docker ps` rows, ~3.5 ms a read saved.
+ */
 export function json(body: unknown, status = 200, headers?: HeadersInit): Response {
   const h = new Headers(headers);
   h.set('content-type', 'application/json; charset=utf-8');
-  return new Response(JSON.stringify(body), { status, headers: h });
+  const text = JSON.stringify(body);
+  return new Response(text.length >= ENCODE_ONCE_AT ? utf8.encode(text) : text, { status, headers: h });
 }
 
 /** A failed item as it stands in a batch answer: the fields naming it, and its problem. */

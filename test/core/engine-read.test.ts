@@ -33,6 +33,16 @@ beforeAll(async () => {
     if (url.pathname === '/v1.41/containers/nope/json') return void res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify(NOT_FOUND));
     if (url.pathname === '/v1.41/_ping') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
     if (url.pathname === '/v1.41/info') return void res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'daemon broke' }));
+    if (url.pathname === '/v1.41/split') {
+      // a multi-byte character cut between two chunks, and a non-UTF-8 body
+      const bytes = Buffer.from(JSON.stringify([{ Command: 'sh -c ‘sleep’ …', Labels: { ü: '🐳' } }]));
+      const cut = bytes.indexOf(Buffer.from('…')) + 1;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(bytes.subarray(0, cut));
+      setTimeout(() => res.end(bytes.subarray(cut)), 10);
+      return;
+    }
+    if (url.pathname === '/v1.41/binary') return void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from([0xff, 0xfe, 0x00, 0x41]));
     if (url.pathname === '/v1.41/slow') return; // never answers
     if (url.pathname === '/v1.41/cut') {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
@@ -75,6 +85,12 @@ describe('plain Engine reads', () => {
     expect(seen.at(-1)).toBe('/v1.41/containers/json?all=true&filters=%7B%22label%22%3A%5B%22x%22%5D%7D');
     const ping = await read('/_ping');
     expect(Buffer.isBuffer(ping) && ping.toString()).toBe('OK');
+  });
+
+  it('decodes a character cut between two chunks; a body that is not UTF-8 JSON comes back byte for byte', async () => {
+    expect(await read('/split')).toEqual([{ Command: 'sh -c ‘sleep’ …', Labels: { ü: '🐳' } }]);
+    const bin = await read('/binary');
+    expect(Buffer.isBuffer(bin) && [...bin]).toEqual([0xff, 0xfe, 0x00, 0x41]);
   });
 
   it('a documented status is an EngineError with the Engine message; an undocumented one is engine_error', async () => {

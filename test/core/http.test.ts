@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DomainError, type ErrorCode } from '../../core/errors.ts';
-import { asDomainError, batchResponse, errorResponse, STATUS_OF } from '../../core/http.ts';
+import { asDomainError, batchResponse, errorResponse, json, STATUS_OF } from '../../core/http.ts';
 import { EngineError } from '../../core/engine.ts';
 import { failed, ok, settle } from '../../core/batch.ts';
 
@@ -128,5 +128,20 @@ describe('batchResponse', () => {
         (x) => ({ name: x }),
       ),
     ).rejects.toThrow('bug');
+  });
+});
+
+describe('json', () => {
+  it('small and large answers (a large one is handed over as UTF-8 bytes) carry the same JSON, characters above U+00FF included', async () => {
+    const row = { Command: '"sh -c \'trap…"', Labels: 'ü=🐳,k=v' };
+    for (const n of [1, 500]) {
+      const body = Array.from({ length: n }, (_, i) => ({ ...row, i }));
+      const r = json(body, 207, { 'x-test': '1' });
+      expect(r.status).toBe(207);
+      expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(r.headers.get('x-test')).toBe('1');
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      expect(new TextDecoder().decode(bytes)).toBe(JSON.stringify(body));
+    }
   });
 });

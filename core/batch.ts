@@ -54,6 +54,15 @@ export function allOf<T>(items: T[]): Batch<T> {
 }
 
 /**
+ * Maps the successful items of `batch` through a synchronous `fn` that cannot fail (a formatter),
+ * keeping failures where they stand: one plain map, no promise per item (500 rows through
+ * {@link mapBatch} cost ~0.7 ms of p-map).
+ */
+export function mapOk<T, U>(batch: Batch<T>, fn: (item: T) => U): Batch<U> {
+  return { single: batch.single, outcomes: batch.outcomes.map((o) => (o.ok ? ok(fn(o.value)) : o)) };
+}
+
+/**
  * Maps the successful items of `batch` through `fn`, at most `concurrency` at once (p-map),
  * keeping failures where they stand. `fn` resolving to `null` drops the item (e.g. an app
  * removed while it was read, when no names were asked for); a {@link DomainError} from `fn`

@@ -11,7 +11,7 @@ import { pickApps } from './naming.ts';
 import { formatService, type ServiceJson } from './format/nodes.ts';
 import { computeStats, formatStats, type StatsJson } from './format/stats.ts';
 import { truncateID } from './format/go.ts';
-import { allOf, mapBatch, type Batch } from './batch.ts';
+import { allOf, mapBatch, mapOk, type Batch } from './batch.ts';
 import { inspectServiceApp, listServiceApps, swarm, type ServiceInspect } from './services.ts';
 import { logLines, mergeLines, type LogOptions, type LogSource } from './logs.ts';
 
@@ -161,12 +161,7 @@ async function servicesWithTasks(f: Facility, names?: string[], user?: string) {
  */
 export async function serviceStatuses(f: Facility, names?: string[], user?: string): Promise<Batch<ServiceStatusJson>> {
   const { batch, tasks, nodes } = await servicesWithTasks(f, names, user);
-  return mapBatch(
-    batch,
-    async (s) => formatServiceStatus(s, tasks, nodes),
-    () => ({}),
-    Infinity,
-  );
+  return mapOk(batch, (s) => formatServiceStatus(s, tasks, nodes));
 }
 
 /**
